@@ -1,0 +1,44 @@
+// Error and traffic counters, read by the host with `counter(id)` (docs/ABI.md
+// lists every id). Saturating u32s in a static table; no allocation.
+
+export const COUNTER_SLOTS: i32 = 96;
+const table: usize = memory.data(COUNTER_SLOTS * 4);
+
+export const C_MQTT_CONNECTS: i32 = 0;
+export const C_MQTT_CONNECT_ATTEMPTS: i32 = 1;
+export const C_MQTT_PACKETS_IN: i32 = 2;
+export const C_MQTT_PACKETS_OUT: i32 = 3;
+export const C_MQTT_PROTOCOL_ERRORS: i32 = 4;
+export const C_MQTT_OVERSIZE_SKIPS: i32 = 5;
+export const C_MQTT_KEEPALIVE_TIMEOUTS: i32 = 6;
+export const C_MQTT_PUBLISH_DROPPED: i32 = 7;
+export const C_MQTT_RETRANSMISSIONS: i32 = 8;
+export const C_SOCKET_ERRORS: i32 = 9;
+export const C_DISCONNECT_BASE: i32 = 16;   // + disconnect reason 0..15
+export const C_DOWNLINK_ACCEPTED: i32 = 32;
+export const C_DOWNLINK_OTHER_UID: i32 = 33;
+export const C_DOWNLINK_HAS_KEY: i32 = 34;
+export const C_DOWNLINK_MALFORMED: i32 = 35;
+export const C_DOWNLINK_OVERSIZE: i32 = 36;
+export const C_DOWNLINK_BAD_VALUE: i32 = 37;
+export const C_DOWNLINK_NO_UID: i32 = 38;
+export const C_DOWNLINK_STALE_ECHO: i32 = 39;
+export const C_UPLINK_SENT: i32 = 40;
+export const C_UPLINK_REFUSED: i32 = 41;
+export const C_QUALITY_BASE: i32 = 48;      // + reading quality 0..15
+export const C_PUMP_REFUSAL_BASE: i32 = 64; // + refusal reason 0..15
+export const C_PUMP_SWITCHES: i32 = 80;
+export const C_HAL_ERRORS: i32 = 81;
+
+/** Adds one to counter `id` (ignored when out of range); saturates at 2^32-1. */
+export function count(id: i32): void {
+  if (id < 0 || id >= COUNTER_SLOTS) return;
+  const p = table + <usize>(id << 2);
+  const v = load<u32>(p);
+  if (v != 0xFFFFFFFF) store<u32>(p, v + 1);
+}
+
+export function counterValue(id: i32): u32 {
+  if (id < 0 || id >= COUNTER_SLOTS) return 0;
+  return load<u32>(table + <usize>(id << 2));
+}

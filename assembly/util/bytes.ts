@@ -1,0 +1,103 @@
+// Byte helpers over linear memory. No allocation; every write is bounded by
+// the capacity the caller passes. ASCII literals are read with charCodeAt
+// (string literals are static data, reading them allocates nothing).
+
+/** Copies `n` bytes from `src` to `dst` (regions may overlap). */
+export function copyBytes(dst: usize, src: usize, n: i32): void {
+  if (n <= 0 || dst == src) return;
+  if (dst < src) {
+    for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+  } else {
+    for (let i = n - 1; i >= 0; i--) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+  }
+}
+
+export function fillBytes(dst: usize, value: u8, n: i32): void {
+  for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, value);
+}
+
+/** True when the `len` bytes at `ptr` equal the ASCII literal `s`. */
+export function bytesEqAscii(ptr: usize, len: i32, s: string): bool {
+  if (len != s.length) return false;
+  for (let i = 0; i < len; i++) {
+    if (<i32>load<u8>(ptr + <usize>i) != s.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+export function bytesEq(a: usize, aLen: i32, b: usize, bLen: i32): bool {
+  if (aLen != bLen) return false;
+  for (let i = 0; i < aLen; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Writes the ASCII literal `s` at `buf + off` if it fits in `cap`.
+ * Returns the new offset, or -1 (nothing written) when it does not fit.
+ */
+export function putAscii(buf: usize, cap: i32, off: i32, s: string): i32 {
+  if (off < 0) return -1;
+  const n = s.length;
+  if (n > cap - off) return -1;
+  for (let i = 0; i < n; i++) store<u8>(buf + <usize>(off + i), <u8>s.charCodeAt(i));
+  return off + n;
+}
+
+/** Writes `n` bytes from `src` at `buf + off` if they fit; new offset or -1. */
+export function putBytes(buf: usize, cap: i32, off: i32, src: usize, n: i32): i32 {
+  if (off < 0 || n < 0 || n > cap - off) return -1;
+  copyBytes(buf + <usize>off, src, n);
+  return off + n;
+}
+
+/** Writes one byte if it fits; new offset or -1. */
+export function putByte(buf: usize, cap: i32, off: i32, b: i32): i32 {
+  if (off < 0 || off >= cap) return -1;
+  store<u8>(buf + <usize>off, <u8>b);
+  return off + 1;
+}
+
+/** Writes the decimal form of `v` (any i32); new offset or -1. */
+export function putInt(buf: usize, cap: i32, off: i32, v: i32): i32 {
+  if (off < 0) return -1;
+  let u: u32 = v < 0 ? <u32>(0 - v) : <u32>v; // i32.MIN_VALUE wraps to 2^31, correct as u32
+  let digits = 1;
+  for (let t = u; t >= 10; t /= 10) digits++;
+  const total = digits + (v < 0 ? 1 : 0);
+  if (total > cap - off) return -1;
+  if (v < 0) store<u8>(buf + <usize>off, 45); // '-'
+  let p = off + total - 1;
+  do {
+    store<u8>(buf + <usize>p, <u8>(48 + u % 10));
+    u /= 10;
+    p--;
+  } while (u != 0);
+  return off + total;
+}
+
+/**
+ * Writes `scaled / 10^decimals` with exactly `decimals` fraction digits
+ * (decimals 0..3), e.g. (675, 1) -> "67.5", (-5, 1) -> "-0.5"; new offset or -1.
+ */
+export function putFixed(buf: usize, cap: i32, off: i32, scaled: i32, decimals: i32): i32 {
+  if (decimals <= 0) return putInt(buf, cap, off, scaled);
+  let div: i32 = 1;
+  for (let i = 0; i < decimals && i < 9; i++) div *= 10;
+  const neg = scaled < 0;
+  const mag: u32 = neg ? <u32>(0 - scaled) : <u32>scaled;
+  const whole = mag / <u32>div;
+  let frac = mag % <u32>div;
+  let o = off;
+  if (neg) o = putByte(buf, cap, o, 45);
+  if (o < 0) return -1;
+  o = putInt(buf, cap, o, <i32>whole);
+  o = putByte(buf, cap, o, 46); // '.'
+  if (o < 0 || decimals > cap - o) return -1;
+  for (let i = decimals - 1; i >= 0; i--) {
+    store<u8>(buf + <usize>(o + i), <u8>(48 + frac % 10));
+    frac /= 10;
+  }
+  return o + decimals;
+}

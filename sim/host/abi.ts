@@ -1,0 +1,49 @@
+/** ABI v1 as seen from TypeScript (docs/ABI.md is the reference). */
+export const ABI_VERSION = 1;
+
+export interface FirmwareExports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  config_ptr(): number;
+  config_cap(): number;
+  init(len: number): number;
+  error_ptr(): number;
+  error_len(): number;
+  tick(nowMs: number): number;
+  shutdown(nowMs: number): void;
+  level_permille(): number;
+  distance_mm(): number;
+  temperature_decic(): number;
+  volume_ml(): number;
+  reading_quality(): number;
+  relay_state(): number;
+  conn_state(): number;
+  pump_last_refusal(): number;
+  counter(id: number): number;
+  last_disconnect(): number;
+}
+
+export const INIT_STATUS_NAMES = ["OK", "CONFIG_TOO_LONG", "CONFIG_JSON", "CONFIG_INVALID", "ALREADY_CALLED", "HAL_FAILED"] as const;
+
+export const ConnState = { IDLE: 0, SOCKET_CONNECTING: 1, AWAITING_CONNACK: 2, SUBSCRIBING: 3, CONNECTED: 4, BACKING_OFF: 5, STOPPED: 6 } as const;
+export const CONN_STATE_NAMES = ["IDLE", "SOCKET_CONNECTING", "AWAITING_CONNACK", "SUBSCRIBING", "CONNECTED", "BACKING_OFF", "STOPPED"] as const;
+
+export const DISCONNECT_NAMES = [
+  "NONE", "SOCKET_FAILED", "SOCKET_CLOSED", "CONNECT_TIMEOUT", "CONNACK_PROTOCOL", "CONNACK_IDENTIFIER", "CONNACK_UNAVAILABLE",
+  "CONNACK_BAD_CREDENTIALS", "CONNACK_NOT_AUTHORISED", "PROTOCOL_VIOLATION", "KEEPALIVE_TIMEOUT", "SUBSCRIBE_REFUSED",
+  "SEND_FAILED", "HOST_VIOLATION", "SHUTDOWN",
+] as const;
+
+export const QUALITY_NAMES = ["NONE", "OK", "NO_ECHO", "OUT_OF_RANGE", "BLIND_ZONE", "BAD_FRAME", "ADC_RAIL", "STALE", "SPIKE"] as const;
+
+export const REFUSAL_NAMES = ["NONE", "MIN_OFF_TIME", "MIN_ON_TIME", "LOCKOUT", "HIGH_LEVEL", "LOW_LEVEL", "LEVEL_UNKNOWN", "DISABLED"] as const;
+
+/** Counter ids of docs/ABI.md. */
+export const Counter = {
+  MQTT_CONNECTS: 0, MQTT_CONNECT_ATTEMPTS: 1, MQTT_PACKETS_IN: 2, MQTT_PACKETS_OUT: 3, MQTT_PROTOCOL_ERRORS: 4,
+  MQTT_OVERSIZE_SKIPS: 5, MQTT_KEEPALIVE_TIMEOUTS: 6, MQTT_PUBLISH_DROPPED: 7, MQTT_RETRANSMISSIONS: 8, SOCKET_ERRORS: 9,
+  DISCONNECT_BASE: 16,
+  DOWNLINK_ACCEPTED: 32, DOWNLINK_OTHER_UID: 33, DOWNLINK_HAS_KEY: 34, DOWNLINK_MALFORMED: 35, DOWNLINK_OVERSIZE: 36,
+  DOWNLINK_BAD_VALUE: 37, DOWNLINK_NO_UID: 38, DOWNLINK_STALE_ECHO: 39, UPLINK_SENT: 40, UPLINK_REFUSED: 41,
+  QUALITY_BASE: 48, PUMP_REFUSAL_BASE: 64, PUMP_SWITCHES: 80, HAL_ERRORS: 81,
+} as const;

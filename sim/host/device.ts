@@ -1,0 +1,307 @@
+/**
+ * One simulated tank device: the unchanged `firmware.wasm` instantiated with
+ * plain `WebAssembly.instantiate`, a `hal` over simulated hardware and real
+ * non-blocking sockets, and a tick loop. Typed embedding API for Node users:
+ *
+ *   const dev = await Device.create({ config, hardware });
+ *   dev.on("relay", (on) => ...); dev.run(); ... await dev.stop();
+ */
+import { EventEmitter } from "node:events";
+import { readFile } from "node:fs/promises";
+import mqttPacket from "mqtt-packet";
+import type { Clock, Hardware, Random } from "../hal/types.js";
+import { RealClock, firmwareMillis } from "../clock.js";
+import { SeededRandom } from "../random.js";
+import { SocketTable } from "./sockets.js";
+import { packagePath } from "../paths.js";
+import { createHal, type KvStore, type LogLevel } from "./hal.js";
+import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
+
+/** The firmware's JSON config (docs/CONFIG.md); member names as in assembly/config.ts. */
+export type DeviceConfig = Record<string, string | number | boolean>;
+
+export interface DeviceOptions {
+  config: DeviceConfig;
+  /** The simulated hardware behind gpio/pulse/adc/uart. */
+  hardware: Hardware;
+  /** The compiled firmware; compile it once and share it across a fleet. Default: build/firmware.wasm. */
+  module?: WebAssembly.Module;
+  clock?: Clock;
+  random?: Random;
+  /** What `hw_id` returns (e.g. a MAC). Default: 6 bytes derived from the uid. */
+  hwId?: Uint8Array;
+  /** The device's persistent key-value storage (survives restarts when you pass the same map). */
+  kv?: KvStore;
+  /** Re-instantiate and re-init after a trap (relay is forced off first). Default true. */
+  restartOnTrap?: boolean;
+  /** Route socket connects elsewhere (tests use it for fault-injecting proxies). */
+  connectOverride?: (host: string, port: number) => { host: string; port: number };
+}
+
+export interface PublishSeen {
+  topic: string;
+  payload: string;
+  qos: number;
+  dup: boolean;
+  retain: boolean;
+}
+
+export interface DeviceEvents {
+  log: [level: LogLevel, text: string];
+  /** A PUBLISH the firmware sent (decoded from its socket bytes). */
+  publish: [msg: PublishSeen];
+  /** The relay changed during tick number `tick`. */
+  relay: [on: boolean, tick: number];
+  /** The firmware trapped (a bug: it is built never to); the relay was forced off. */
+  trap: [error: Error];
+  /** Connection state changed (conn_state of docs/ABI.md). */
+  conn: [state: number, name: string];
+}
+
+export const DEFAULT_FIRMWARE_PATH = packagePath("build", "firmware.wasm");
+
+let defaultModule: Promise<WebAssembly.Module> | null = null;
+
+/** Compiles build/firmware.wasm once per process. */
+export function loadFirmware(path = DEFAULT_FIRMWARE_PATH): Promise<WebAssembly.Module> {
+  if (path !== DEFAULT_FIRMWARE_PATH) return readFile(path).then((b) => WebAssembly.compile(b));
+  defaultModule ??= readFile(path).then((b) => WebAssembly.compile(b));
+  return defaultModule;
+}
+
+export class InitError extends Error {
+  constructor(readonly code: number, readonly text: string) {
+    super(`init failed (${code} ${INIT_STATUS_NAMES[-code] ?? "?"}): ${text}`);
+  }
+}
+
+export class Device extends EventEmitter<DeviceEvents> {
+  readonly config: DeviceConfig;
+  readonly hardware: Hardware;
+  readonly clock: Clock;
+  readonly kv: KvStore;
+  readonly sockets: SocketTable;
+  /** Ticks run so far. */
+  ticks = 0;
+  /** The tick in which sock_recv last returned bytes. */
+  lastRecvTick = -1;
+  traps = 0;
+  initStatus = 1;
+  initError = "";
+
+  private exports!: FirmwareExports;
+  private readonly module: WebAssembly.Module;
+  private readonly random: Random;
+  private readonly hwId: Uint8Array;
+  private readonly restartOnTrap: boolean;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private running = false;
+  private stopped = false;
+  private relay = false;
+  private conn = 0;
+  private readonly parsers = new Map<number, ReturnType<typeof mqttPacket.parser>>();
+
+  private constructor(o: DeviceOptions, module: WebAssembly.Module) {
+    super();
+    this.config = o.config;
+    this.hardware = o.hardware;
+    this.module = module;
+    this.clock = o.clock ?? new RealClock();
+    this.random = o.random ?? new SeededRandom(String(o.config.uid ?? "device"));
+    this.kv = o.kv ?? new Map();
+    this.restartOnTrap = o.restartOnTrap ?? true;
+    this.hwId = o.hwId ?? defaultHwId(String(o.config.uid ?? ""));
+    this.sockets = new SocketTable({
+      onData: () => this.wake(),
+      onState: () => this.wake(),
+      onSend: (h, bytes) => this.sniff(h, bytes),
+    });
+    if (o.connectOverride) this.sockets.connectOverride = o.connectOverride;
+  }
+
+  /** Instantiates the firmware and runs `init` with the config. Throws InitError when init refuses the config. */
+  static async create(o: DeviceOptions): Promise<Device> {
+    const dev = await Device.createUnchecked(o);
+    if (dev.initStatus !== 0) throw new InitError(dev.initStatus, dev.initError);
+    return dev;
+  }
+
+  /** Like create, but returns the device even when init fails (initStatus/initError tell why). */
+  static async createUnchecked(o: DeviceOptions): Promise<Device> {
+    const module = o.module ?? (await loadFirmware());
+    const dev = new Device(o, module);
+    await dev.boot(JSON.stringify(o.config));
+    return dev;
+  }
+
+  /** Instantiates a fresh instance and inits it with `configText` (raw, so tests can pass malformed JSON). */
+  async boot(configText: string | Uint8Array): Promise<void> {
+    let memory: WebAssembly.Memory | null = null;
+    const hal = createHal({
+      memory: () => memory!,
+      hardware: this.hardware,
+      clock: this.clock,
+      random: this.random,
+      sockets: this.sockets,
+      kv: this.kv,
+      hwId: this.hwId,
+      log: (level, text) => this.emit("log", level, text),
+      panic: (text, line, col) => this.emit("log", "error", `panic: ${text} (${line}:${col})`),
+      onRecv: (n) => { if (n > 0) this.lastRecvTick = this.ticks; },
+    });
+    const instance = await WebAssembly.instantiate(this.module, { hal });
+    this.exports = instance.exports as unknown as FirmwareExports;
+    memory = this.exports.memory;
+    if (this.exports.abi_version() !== ABI_VERSION) throw new Error(`firmware ABI ${this.exports.abi_version()}, host speaks ${ABI_VERSION}`);
+    const bytes = typeof configText === "string" ? new TextEncoder().encode(configText) : configText;
+    const cap = this.exports.config_cap();
+    const len = Math.min(bytes.length, cap);
+    new Uint8Array(memory.buffer, this.exports.config_ptr(), len).set(bytes.subarray(0, len));
+    this.initStatus = this.guard(() => this.exports.init(bytes.length > cap ? cap + 1 : bytes.length), -99);
+    const ep = this.exports.error_ptr();
+    const el = this.exports.error_len();
+    this.initError = el > 0 ? new TextDecoder().decode(new Uint8Array(memory.buffer, ep, el)) : "";
+  }
+
+  /** Runs one firmware tick at the clock's time; returns the ms it asks to sleep. */
+  tick(): number {
+    if (this.stopped) return 1000;
+    this.ticks++;
+    const wait = this.guard(() => this.exports.tick(firmwareMillis(this.clock.now())) >>> 0, 1000);
+    this.observe();
+    return wait;
+  }
+
+  /** Ticks on the clock's pace: sleeps what the firmware asks (scaled by a ScaledClock's speed), wakes early when socket data arrives. */
+  run(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Clean stop: MQTT DISCONNECT, relay off, sockets closed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    if (!this.stopped) {
+      this.guard(() => { this.exports.shutdown(firmwareMillis(this.clock.now())); return 0; }, 0);
+      this.observe();
+      this.stopped = true;
+    }
+    await new Promise((r) => setTimeout(r, 20)); // let the DISCONNECT leave
+    this.sockets.closeAll();
+  }
+
+  // ---------------------------------------------------------------- getters
+
+  get memory(): WebAssembly.Memory { return this.exports.memory; }
+  /** Level in % of span (0.1 % steps), null when unknown. */
+  get levelPct(): number | null { const v = this.exports.level_permille(); return v < 0 ? null : v / 10; }
+  get distanceMm(): number | null { const v = this.exports.distance_mm(); return v < 0 ? null : v; }
+  get temperatureC(): number | null { const v = this.exports.temperature_decic(); return v === -32768 ? null : v / 10; }
+  get volumeL(): number | null { const v = this.exports.volume_ml(); return v < 0 ? null : v / 1000; }
+  get readingQuality(): number { return this.exports.reading_quality(); }
+  get relayOn(): boolean { return this.exports.relay_state() === 1; }
+  get connState(): number { return this.exports.conn_state(); }
+  get connStateName(): string { return CONN_STATE_NAMES[this.connState] ?? String(this.connState); }
+  get lastDisconnect(): number { return this.exports.last_disconnect(); }
+  get pumpLastRefusal(): number { return this.exports.pump_last_refusal(); }
+  counter(id: number): number { return this.exports.counter(id) >>> 0; }
+  /** Raw exports, for tests and tools that need the ABI directly. */
+  get raw(): FirmwareExports { return this.exports; }
+
+  // ---------------------------------------------------------------- internals
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    const paced = this.clock as Clock & { realMsFor?: (virtualMs: number) => number };
+    const realMs = paced.realMsFor ? paced.realMsFor(ms) : ms;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const wait = this.tick();
+      this.schedule(wait);
+    }, realMs);
+  }
+
+  /** Socket activity: tick as soon as the event loop allows (same tick as the bytes). */
+  private wake(): void {
+    if (!this.running || this.immediate) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      if (!this.running) return;
+      const wait = this.tick();
+      this.schedule(wait);
+    });
+  }
+
+  private observe(): void {
+    if (this.stopped) return;
+    const relay = this.exports.relay_state() === 1;
+    if (relay !== this.relay) {
+      this.relay = relay;
+      this.emit("relay", relay, this.ticks);
+    }
+    const conn = this.exports.conn_state();
+    if (conn !== this.conn) {
+      this.conn = conn;
+      this.emit("conn", conn, CONN_STATE_NAMES[conn] ?? String(conn));
+    }
+  }
+
+  private guard(fn: () => number, fallback: number): number {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      this.onTrap(e);
+      return fallback;
+    }
+  }
+
+  private onTrap(e: Error): void {
+    this.traps++;
+    const pin = Number(this.config.relay_pin ?? -1);
+    const activeHigh = this.config.relay_active_high !== false;
+    if (pin >= 0) this.hardware.gpioWrite(pin, activeHigh ? 0 : 1);
+    this.sockets.closeAll();
+    this.emit("trap", e);
+    if (this.relay) { this.relay = false; this.emit("relay", false, this.ticks); }
+    if (this.restartOnTrap && !this.stopped) {
+      void this.boot(JSON.stringify(this.config));
+    } else {
+      this.stopped = true;
+    }
+  }
+
+  private sniff(handle: number, bytes: Uint8Array): void {
+    if (this.listenerCount("publish") === 0) return;
+    let p = this.parsers.get(handle);
+    if (!p) {
+      p = mqttPacket.parser({ protocolVersion: 4 });
+      p.on("packet", (pkt) => {
+        if (pkt.cmd !== "publish") return;
+        const payload = typeof pkt.payload === "string" ? pkt.payload : Buffer.from(pkt.payload).toString("utf8");
+        this.emit("publish", { topic: pkt.topic, payload, qos: pkt.qos, dup: pkt.dup, retain: pkt.retain });
+      });
+      p.on("error", () => this.parsers.delete(handle));
+      this.parsers.set(handle, p);
+    }
+    p.parse(Buffer.from(bytes));
+  }
+}
+
+/** 6 bytes (a MAC-like id) derived from a string, FNV-1a. */
+export function defaultHwId(seed: string): Uint8Array {
+  let h = 0x811c9dc5;
+  const out = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) {
+    for (const ch of `${seed}#${i}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out[i] = h & 0xff;
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+/**
+ * The `hal` import object of ABI v1 (docs/ABI.md) for Node. Every pointer
+ * the firmware passes is checked against its memory before use; a bad
+ * pointer gets -1, never a host exception.
+ */
+import type { Clock, Hardware, Random } from "../hal/types.js";
+import { firmwareMillis } from "../clock.js";
+import type { SocketTable } from "./sockets.js";
+
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Key-value storage behind kv_get/kv_set (the device's NVS). */
+export type KvStore = Map<string, Uint8Array>;
+
+export const KV_KEY_MAX = 15;
+export const KV_VALUE_MAX = 64;
+
+export interface HalOptions {
+  memory: () => WebAssembly.Memory;
+  hardware: Hardware;
+  clock: Clock;
+  random: Random;
+  sockets: SocketTable;
+  kv: KvStore;
+  hwId: Uint8Array;
+  log: (level: LogLevel, text: string) => void;
+  panic: (text: string, line: number, column: number) => void;
+  /** Called after each sock_recv with the number of bytes it returned. */
+  onRecv?: (n: number) => void;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
+export type HalImports = Record<string, (...args: number[]) => number | void>;
+
+export function createHal(o: HalOptions): HalImports {
+  const bytes = (ptr: number, len: number): Uint8Array | null => {
+    const mem = new Uint8Array(o.memory().buffer);
+    if (!Number.isInteger(ptr) || !Number.isInteger(len) || ptr < 0 || len < 0 || ptr + len > mem.length) return null;
+    return mem.subarray(ptr, ptr + len);
+  };
+  const text = (ptr: number, len: number): string | null => {
+    const b = bytes(ptr, len);
+    return b ? utf8.decode(b) : null;
+  };
+  return {
+    millis: () => firmwareMillis(o.clock.now()) | 0,
+    gpio_mode: (pin, mode) => o.hardware.gpioMode(pin!, mode!),
+    gpio_write: (pin, level) => o.hardware.gpioWrite(pin!, level!),
+    gpio_read: (pin) => o.hardware.gpioRead(pin!),
+    pulse_in: (pin, level, timeoutUs) => o.hardware.pulseIn(pin!, level!, timeoutUs! >>> 0),
+    delay_us: (us) => { o.hardware.delayUs(us! >>> 0); },
+    adc_read: (ch) => o.hardware.adcRead(ch!),
+    uart_open: (port, baud) => o.hardware.uartOpen(port!, baud!),
+    uart_read: (port, ptr, cap) => {
+      const dst = bytes(ptr!, cap!);
+      if (!dst) return -1;
+      const got = o.hardware.uartRead(port!, cap!);
+      if (!got) return -1;
+      dst.set(got.subarray(0, cap!));
+      return Math.min(got.length, cap!);
+    },
+    uart_write: (port, ptr, len) => {
+      const src = bytes(ptr!, len!);
+      return src ? o.hardware.uartWrite(port!, src.slice()) : -1;
+    },
+    sock_connect: (hostPtr, hostLen, port) => {
+      const host = text(hostPtr!, hostLen!);
+      return host === null ? -1 : o.sockets.connect(host, port!);
+    },
+    sock_status: (h) => o.sockets.status(h!),
+    sock_send: (h, ptr, len) => {
+      const src = bytes(ptr!, len!);
+      return src ? o.sockets.send(h!, src) : -1;
+    },
+    sock_recv: (h, ptr, cap) => {
+      const dst = bytes(ptr!, cap!);
+      if (!dst) return -1;
+      const n = o.sockets.recv(h!, dst, cap!);
+      o.onRecv?.(n);
+      return n;
+    },
+    sock_close: (h) => { o.sockets.close(h!); },
+    kv_get: (kp, kl, bp, cap) => {
+      const key = text(kp!, kl!);
+      const dst = bytes(bp!, cap!);
+      if (key === null || !dst) return -2;
+      const v = o.kv.get(key);
+      if (!v) return -1;
+      const n = Math.min(v.length, cap!);
+      dst.set(v.subarray(0, n));
+      return n;
+    },
+    kv_set: (kp, kl, vp, vl) => {
+      const key = text(kp!, kl!);
+      const val = bytes(vp!, vl!);
+      if (key === null || !val || key.length === 0 || key.length > KV_KEY_MAX || val.length > KV_VALUE_MAX) return -2;
+      o.kv.set(key, val.slice());
+      return 0;
+    },
+    log: (level, ptr, len) => {
+      o.log(LOG_LEVELS[level!] ?? "debug", text(ptr!, len!) ?? "<bad log pointer>");
+    },
+    panic: (ptr, len, line, col) => {
+      o.panic(text(ptr!, len!) ?? "<bad panic pointer>", line!, col!);
+    },
+    random_u32: () => o.random.u32() | 0,
+    hw_id: (ptr, cap) => {
+      const dst = bytes(ptr!, cap!);
+      if (!dst) return -1;
+      const n = Math.min(o.hwId.length, cap!);
+      dst.set(o.hwId.subarray(0, n));
+      return n;
+    },
+  };
+}

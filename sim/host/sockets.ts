@@ -1,0 +1,125 @@
+/**
+ * Non-blocking sockets for the firmware's `sock_*` imports (docs/ABI.md),
+ * over real `net.Socket`s. Bytes received are queued; `recv` copies what is
+ * queued (0 when nothing, negative once the peer closed or an error occurred
+ * and the queue is drained). `send` accepts everything while the socket is
+ * writable and lets Node buffer it.
+ */
+import { Socket } from "node:net";
+
+export const SOCK_CONNECTING = 0;
+export const SOCK_CONNECTED = 1;
+export const SOCK_ERR = -1;
+export const SOCK_CLOSED = -2;
+
+interface Entry {
+  socket: Socket;
+  state: number;
+  queue: Buffer[];
+  queued: number;
+}
+
+export interface SocketEvents {
+  /** Bytes arrived on a handle (the host should tick soon). */
+  onData?: (handle: number) => void;
+  /** Bytes the firmware sent (for sniffing publishes). */
+  onSend?: (handle: number, bytes: Uint8Array) => void;
+  /** The connection was established, closed or failed. */
+  onState?: (handle: number, state: number) => void;
+}
+
+export class SocketTable {
+  private readonly entries = new Map<number, Entry>();
+  private nextHandle = 1;
+  /** Optional redirection of every connect (tests route the firmware through a proxy). */
+  connectOverride: ((host: string, port: number) => { host: string; port: number }) | null = null;
+
+  constructor(private readonly events: SocketEvents = {}) {}
+
+  connect(host: string, port: number): number {
+    if (!host || port < 1 || port > 65535) return SOCK_ERR;
+    const target = this.connectOverride ? this.connectOverride(host, port) : { host, port };
+    const handle = this.nextHandle++;
+    const socket = new Socket();
+    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0 };
+    this.entries.set(handle, entry);
+    socket.setNoDelay(true);
+    socket.on("connect", () => {
+      if (entry.state === SOCK_CONNECTING) entry.state = SOCK_CONNECTED;
+      this.events.onState?.(handle, entry.state);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      entry.queue.push(chunk);
+      entry.queued += chunk.length;
+      this.events.onData?.(handle);
+    });
+    socket.on("error", () => {
+      entry.state = SOCK_ERR;
+      this.events.onState?.(handle, entry.state);
+    });
+    socket.on("close", () => {
+      if (entry.state >= 0) entry.state = SOCK_CLOSED;
+      this.events.onState?.(handle, entry.state);
+      this.events.onData?.(handle);
+    });
+    socket.connect(target.port, target.host);
+    return handle;
+  }
+
+  status(handle: number): number {
+    const e = this.entries.get(handle);
+    if (!e) return SOCK_ERR;
+    return e.state;
+  }
+
+  send(handle: number, bytes: Uint8Array): number {
+    const e = this.entries.get(handle);
+    if (!e) return SOCK_ERR;
+    if (e.state !== SOCK_CONNECTED) return e.state < 0 ? e.state : 0;
+    const copy = Buffer.from(bytes);
+    this.events.onSend?.(handle, copy);
+    e.socket.write(copy);
+    return bytes.length;
+  }
+
+  /** Copies up to `cap` queued bytes into `out`; count, 0 when nothing, <0 when closed and drained. */
+  recv(handle: number, out: Uint8Array, cap: number): number {
+    const e = this.entries.get(handle);
+    if (!e) return SOCK_ERR;
+    if (e.queued === 0) return e.state < 0 ? e.state : 0;
+    let n = 0;
+    while (n < cap && e.queue.length > 0) {
+      const head = e.queue[0]!;
+      const take = Math.min(head.length, cap - n);
+      out.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) e.queue.shift();
+      else e.queue[0] = head.subarray(take);
+    }
+    e.queued -= n;
+    return n;
+  }
+
+  /** Bytes waiting to be read on `handle`. */
+  pending(handle: number): number {
+    return this.entries.get(handle)?.queued ?? 0;
+  }
+
+  close(handle: number): void {
+    const e = this.entries.get(handle);
+    if (!e) return;
+    this.entries.delete(handle);
+    e.socket.removeAllListeners();
+    e.socket.on("error", () => {});
+    e.socket.end();
+    e.socket.destroySoon();
+  }
+
+  closeAll(): void {
+    for (const h of [...this.entries.keys()]) this.close(h);
+  }
+
+  get openCount(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Properties of the release module itself: MVP-only, one page that cannot
+ * grow, no allocator, imports only from `hal`, the exports of ABI v1, and
+ * the size goal.
+ */
+import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FIRMWARE_PATH } from "../../sim/host/device.js";
+
+const wasm = readFileSync(DEFAULT_FIRMWARE_PATH);
+const module = new WebAssembly.Module(wasm);
+
+const ABI_EXPORTS = [
+  "memory", "abi_version", "config_ptr", "config_cap", "init", "error_ptr", "error_len", "tick", "shutdown",
+  "level_permille", "distance_mm", "temperature_decic", "volume_ml", "reading_quality", "relay_state", "conn_state",
+  "pump_last_refusal", "counter", "last_disconnect",
+];
+
+function disassemble(path: string): string {
+  const r = spawnSync("wasm-objdump", ["-d", path], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`wasm-objdump failed: ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+describe("firmware.wasm", () => {
+  it("exports exactly the ABI v1 functions and memory", () => {
+    const names = WebAssembly.Module.exports(module).map((e) => e.name).sort();
+    expect(names).toEqual([...ABI_EXPORTS].sort());
+  });
+
+  it("imports only from module hal", () => {
+    const mods = new Set(WebAssembly.Module.imports(module).map((i) => i.module));
+    expect([...mods]).toEqual(["hal"]);
+  });
+
+  it("has one page of memory with a maximum of one page", () => {
+    const r = spawnSync("wasm-objdump", ["-x", "-j", "Memory", DEFAULT_FIRMWARE_PATH], { encoding: "utf8" });
+    expect(r.stdout).toMatch(/pages: initial=1 max=1/);
+  });
+
+  it("contains no memory.grow and no allocator: it cannot allocate", () => {
+    const text = disassemble(DEFAULT_FIRMWARE_PATH);
+    expect(text).not.toMatch(/memory\.grow/);
+    const debug = disassemble(DEFAULT_FIRMWARE_PATH.replace("firmware.wasm", "firmware.debug.wasm"));
+    expect(debug).not.toMatch(/memory\.grow/);
+    expect(debug).not.toMatch(/__alloc|__new|__realloc/);
+  });
+
+  it("is at most 16 KiB", () => {
+    expect(wasm.length).toBeLessThanOrEqual(16 * 1024);
+  });
+});

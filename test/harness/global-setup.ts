@@ -1,0 +1,25 @@
+/**
+ * vitest global setup: one shared mosquitto for the whole run, provided to
+ * tests as `inject("broker")`. Tests that kill or restart a broker start
+ * their own with `Mosquitto.start()`.
+ */
+import type { TestProject } from "vitest/node";
+import { Mosquitto, type BrokerInfo } from "./mosquitto.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    broker: BrokerInfo;
+  }
+}
+
+let broker: Mosquitto | null = null;
+
+export async function setup(project: TestProject): Promise<void> {
+  broker = await Mosquitto.start();
+  project.provide("broker", broker.info);
+}
+
+export async function teardown(): Promise<void> {
+  await broker?.stop();
+  broker = null;
+}
