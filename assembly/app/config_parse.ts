@@ -10,7 +10,7 @@ import {
   jsonOpen, jsonNext, jsonKeyIs, jsonKeyPtr, jsonKeyLen, jsonType, JsonType,
   jsonStrPtr, jsonStrLen, jsonStrTruncated, jsonNum,
 } from "../json/scan";
-import { putAscii, putBytes, putInt, copyBytes, bytesEqAscii } from "../util/bytes";
+import { putAscii, putBytes, putInt, copyBytes, wordIndex } from "../util/bytes";
 
 export const INIT_OK: i32 = 0;
 export const INIT_CONFIG_TOO_LONG: i32 = -1;
@@ -136,149 +136,143 @@ function takeStr(buf: usize, cap: i32, minLen: i32, topic: bool): i32 {
   return n;
 }
 
-/** Current member is a string equal to the ASCII literal. */
-function strIs(s: string): bool {
-  return jsonType() == JsonType.STRING && bytesEqAscii(jsonStrPtr(), jsonStrLen(), s);
+// ----------------------------------------------------------- vocabularies
+// Each list is one literal (one static header); indexes follow word order.
+
+const SENSORS = "hc-sr04 jsn-sr04t aj-sr04m a02yyuw jsn-sr04t-uart maxbotix";
+const TEMP_SOURCES = "none fixed ntc";      // = TempSource
+const SHAPES = "vertical_cylinder horizontal_cylinder rectangular"; // = TankShape
+const PUMP_MODES = "none fill drain";       // = PumpMode
+const POWER_ON = "off follow last";         // = PowerOn
+
+/** Index of the current STRING value in `list`, or -1 after recording "must be one of <list>". */
+function takeWord(list: string): i32 {
+  const i = jsonType() == JsonType.STRING ? wordIndex(list, jsonStrPtr(), jsonStrLen()) : -1;
+  if (i < 0) {
+    bad("must be one of: ");
+    const o = putAscii(errBuf, ERR_CAP, errLen, list);
+    if (o >= 0) errLen = o;
+  }
+  return i;
 }
 
-// ----------------------------------------------------------- sensor profiles
-
+/** Sensor profiles: kind, blind zone mm, range mm, ping gap ms, trigger us (docs/SENSING.md). */
 function applyProfile(): void {
-  if (strIs("hc-sr04")) profile(cfg.SensorKind.PULSE, 20, 4000, 60, 10, 9600);
-  else if (strIs("jsn-sr04t")) profile(cfg.SensorKind.PULSE, 250, 4500, 100, 20, 9600);
-  else if (strIs("aj-sr04m")) profile(cfg.SensorKind.PULSE, 200, 4500, 100, 20, 9600);
-  else if (strIs("a02yyuw")) profile(cfg.SensorKind.UART, 30, 4500, 100, 10, 9600);
-  else if (strIs("jsn-sr04t-uart")) profile(cfg.SensorKind.UART, 250, 6000, 100, 10, 9600);
-  else if (strIs("maxbotix")) profile(cfg.SensorKind.ANALOG, 300, 5000, 50, 10, 9600);
-  else bad("must be one of hc-sr04, jsn-sr04t, aj-sr04m, a02yyuw, jsn-sr04t-uart, maxbotix");
+  const p = takeWord(SENSORS);
+  if (p == 0) profile(cfg.SensorKind.PULSE, 20, 4000, 60, 10);        // hc-sr04
+  else if (p == 1) profile(cfg.SensorKind.PULSE, 250, 4500, 100, 20); // jsn-sr04t
+  else if (p == 2) profile(cfg.SensorKind.PULSE, 200, 4500, 100, 20); // aj-sr04m
+  else if (p == 3) profile(cfg.SensorKind.UART, 30, 4500, 100, 10);   // a02yyuw
+  else if (p == 4) profile(cfg.SensorKind.UART, 250, 6000, 100, 10);  // jsn-sr04t-uart
+  else if (p == 5) profile(cfg.SensorKind.ANALOG, 300, 5000, 50, 10); // maxbotix
 }
 
-function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i32, baud: i32): void {
+function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i32): void {
   cfg.sensorKind = kind;
   cfg.blindMm = blind;
   cfg.maxRangeMm = range;
   cfg.pingGapMs = gap;
   cfg.triggerUs = trig;
-  cfg.uartBaud = baud;
 }
 
 // ----------------------------------------------------------- members
+// MEMBERS and the cases of member() are in the same order: word i of MEMBERS
+// is case i (the comments at each case name the member). test/config/config.test.ts checks every member against the
+// ranges documented in docs/CONFIG.md, which catches a shifted list.
+// One literal (string concatenation would run, and allocate, at start).
+const MEMBERS = "uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms";                                    // 80..82
 
 let seenUid = false, seenKey = false, seenHost = false, seenUp = false, seenDown = false;
 let seenEmpty = false, seenFull = false;
 
 /** One member of the second pass. Returns false when the name is unknown. */
 function member(): bool {
-  // identity and platform
-  if (jsonKeyIs("uid")) { cfg.uidLen = takeStr(cfg.uidBuf, cfg.UID_CAP, 1, false); seenUid = true; }
-  else if (jsonKeyIs("key")) { cfg.keyLen = takeStr(cfg.keyBuf, cfg.KEY_CAP, 1, false); seenKey = true; }
-  else if (jsonKeyIs("client_id")) { cfg.clientIdLen = takeStr(cfg.clientIdBuf, cfg.CLIENT_ID_CAP, 1, false); checkClientId(); }
-  else if (jsonKeyIs("uplink_topic")) { cfg.uplinkLen = takeStr(cfg.uplinkBuf, cfg.TOPIC_CAP, 1, true); seenUp = true; }
-  else if (jsonKeyIs("downlink_topic")) { cfg.downlinkLen = takeStr(cfg.downlinkBuf, cfg.TOPIC_CAP, 1, true); seenDown = true; }
-  // broker
-  else if (jsonKeyIs("broker_host")) { cfg.hostLen = takeStr(cfg.hostBuf, cfg.HOST_CAP, 1, false); seenHost = true; }
-  else if (jsonKeyIs("broker_port")) cfg.brokerPort = takeInt(1, 65535);
-  else if (jsonKeyIs("broker_user")) cfg.userLen = takeStr(cfg.userBuf, cfg.USER_CAP, 1, false);
-  else if (jsonKeyIs("broker_password")) { cfg.passLen = takeStr(cfg.passBuf, cfg.PASS_CAP, 0, false); cfg.passSet = true; }
-  else if (jsonKeyIs("mqtt_keepalive_s")) cfg.keepAliveS = takeInt(0, 3600);
-  else if (jsonKeyIs("mqtt_clean_session")) cfg.cleanSession = takeBool();
-  else if (jsonKeyIs("mqtt_qos")) cfg.uplinkQos = takeInt(0, 1);
-  else if (jsonKeyIs("mqtt_inflight")) cfg.inflightMax = takeInt(1, cfg.INFLIGHT_SLOTS);
-  else if (jsonKeyIs("mqtt_backoff_base_ms")) cfg.backoffBaseMs = <u32>takeInt(100, 60000);
-  else if (jsonKeyIs("mqtt_backoff_cap_ms")) cfg.backoffCapMs = <u32>takeInt(100, 3600000);
-  else if (jsonKeyIs("mqtt_stable_ms")) cfg.backoffResetMs = <u32>takeInt(1000, 3600000);
-  else if (jsonKeyIs("mqtt_connect_timeout_ms")) cfg.connectTimeoutMs = <u32>takeInt(1000, 120000);
-  else if (jsonKeyIs("mqtt_ping_timeout_ms")) cfg.pingTimeoutMs = <u32>takeInt(500, 60000);
-  else if (jsonKeyIs("will_topic")) cfg.willTopicLen = takeStr(cfg.willTopicBuf, cfg.WILL_CAP, 1, true);
-  else if (jsonKeyIs("will_payload")) cfg.willPayloadLen = takeStr(cfg.willPayloadBuf, cfg.WILL_CAP, 0, false);
-  else if (jsonKeyIs("will_qos")) cfg.willQos = takeInt(0, 1);
-  else if (jsonKeyIs("will_retain")) cfg.willRetain = takeBool();
-  // reporting
-  else if (jsonKeyIs("json_numbers")) cfg.numbersAsStrings = !takeBool();
-  else if (jsonKeyIs("level_decimals")) cfg.levelDecimals = takeInt(0, 3);
-  else if (jsonKeyIs("temperature_decimals")) cfg.temperatureDecimals = takeInt(0, 3);
-  else if (jsonKeyIs("deadband_pct")) cfg.deadbandPermille = takeScaled(0, 100, 10);
-  else if (jsonKeyIs("heartbeat_s")) cfg.heartbeatMs = takeSecondsMs(10, 86400);
-  else if (jsonKeyIs("min_interval_s")) cfg.minIntervalMs = takeSecondsMs(0, 3600);
-  else if (jsonKeyIs("ping_interval_s")) cfg.pingIntervalMs = takeSecondsMs(10, 86400);
-  else if (jsonKeyIs("send_temperature")) cfg.sendTemperature = takeBool();
-  // sensor
-  else if (jsonKeyIs("sensor")) { /* applied in the first pass */ }
-  else if (jsonKeyIs("trig_pin")) cfg.trigPin = takePin(63);
-  else if (jsonKeyIs("echo_pin")) cfg.echoPin = takePin(63);
-  else if (jsonKeyIs("trigger_us")) cfg.triggerUs = takeInt(5, 1000);
-  else if (jsonKeyIs("blind_mm")) cfg.blindMm = takeInt(0, 2000);
-  else if (jsonKeyIs("max_range_mm")) cfg.maxRangeMm = takeInt(100, 20000);
-  else if (jsonKeyIs("ping_gap_ms")) cfg.pingGapMs = <u32>takeInt(10, 5000);
-  else if (jsonKeyIs("uart_port")) cfg.uartPort = takePin(7);
-  else if (jsonKeyIs("uart_baud")) cfg.uartBaud = takeInt(1200, 921600);
-  else if (jsonKeyIs("adc_channel")) cfg.adcChannel = takePin(31);
-  else if (jsonKeyIs("adc_bits")) cfg.adcBits = takeInt(8, 16);
-  else if (jsonKeyIs("adc_ref_mv")) cfg.adcRefMv = takeInt(500, 5000);
-  else if (jsonKeyIs("analog_mm_per_v")) cfg.analogUmPerMv = takeInt(1, 100000);
-  else if (jsonKeyIs("analog_samples")) cfg.analogSamples = takeInt(1, 64);
-  else if (jsonKeyIs("pings_per_reading")) cfg.pingsPerReading = takeInt(1, 15);
-  else if (jsonKeyIs("reading_interval_ms")) cfg.readingIntervalMs = <u32>takeInt(100, 3600000);
-  else if (jsonKeyIs("spike_limit_mm")) cfg.spikeLimitMm = takeInt(0, 20000);
-  else if (jsonKeyIs("spike_confirm")) cfg.spikeConfirm = takeInt(1, 10);
-  else if (jsonKeyIs("smoothing_pct")) cfg.smoothingPct = takeInt(0, 95);
-  else if (jsonKeyIs("stale_ms")) cfg.staleMs = <u32>takeInt(1000, 3600000);
-  else if (jsonKeyIs("temperature")) {
-    if (strIs("none")) cfg.tempSource = cfg.TempSource.NONE;
-    else if (strIs("fixed")) cfg.tempSource = cfg.TempSource.FIXED;
-    else if (strIs("ntc")) cfg.tempSource = cfg.TempSource.NTC;
-    else bad("must be one of none, fixed, ntc");
+  switch (wordIndex(MEMBERS, jsonKeyPtr(), jsonKeyLen())) {
+    case 0: /* uid */ cfg.uidLen = takeStr(cfg.uidBuf, cfg.UID_CAP, 1, false); seenUid = true; break;
+    case 1: /* key */ cfg.keyLen = takeStr(cfg.keyBuf, cfg.KEY_CAP, 1, false); seenKey = true; break;
+    case 2: /* client_id */ cfg.clientIdLen = takeStr(cfg.clientIdBuf, cfg.CLIENT_ID_CAP, 1, false); checkClientId(); break;
+    case 3: /* uplink_topic */ cfg.uplinkLen = takeStr(cfg.uplinkBuf, cfg.TOPIC_CAP, 1, true); seenUp = true; break;
+    case 4: /* downlink_topic */ cfg.downlinkLen = takeStr(cfg.downlinkBuf, cfg.TOPIC_CAP, 1, true); seenDown = true; break;
+    case 5: /* broker_host */ cfg.hostLen = takeStr(cfg.hostBuf, cfg.HOST_CAP, 1, false); seenHost = true; break;
+    case 6: /* broker_port */ cfg.brokerPort = takeInt(1, 65535); break;
+    case 7: /* broker_user */ cfg.userLen = takeStr(cfg.userBuf, cfg.USER_CAP, 1, false); break;
+    case 8: /* broker_password */ cfg.passLen = takeStr(cfg.passBuf, cfg.PASS_CAP, 0, false); cfg.passSet = true; break;
+    case 9: /* mqtt_keepalive_s */ cfg.keepAliveS = takeInt(0, 3600); break;
+    case 10: /* mqtt_clean_session */ cfg.cleanSession = takeBool(); break;
+    case 11: /* mqtt_qos */ cfg.uplinkQos = takeInt(0, 1); break;
+    case 12: /* mqtt_inflight */ cfg.inflightMax = takeInt(1, cfg.INFLIGHT_SLOTS); break;
+    case 13: /* mqtt_backoff_base_ms */ cfg.backoffBaseMs = <u32>takeInt(100, 60000); break;
+    case 14: /* mqtt_backoff_cap_ms */ cfg.backoffCapMs = <u32>takeInt(100, 3600000); break;
+    case 15: /* mqtt_stable_ms */ cfg.backoffResetMs = <u32>takeInt(1000, 3600000); break;
+    case 16: /* mqtt_connect_timeout_ms */ cfg.connectTimeoutMs = <u32>takeInt(1000, 120000); break;
+    case 17: /* mqtt_ping_timeout_ms */ cfg.pingTimeoutMs = <u32>takeInt(500, 60000); break;
+    case 18: /* will_topic */ cfg.willTopicLen = takeStr(cfg.willTopicBuf, cfg.WILL_CAP, 1, true); break;
+    case 19: /* will_payload */ cfg.willPayloadLen = takeStr(cfg.willPayloadBuf, cfg.WILL_CAP, 0, false); break;
+    case 20: /* will_qos */ cfg.willQos = takeInt(0, 1); break;
+    case 21: /* will_retain */ cfg.willRetain = takeBool(); break;
+    case 22: /* json_numbers */ cfg.numbersAsStrings = !takeBool(); break;
+    case 23: /* level_decimals */ cfg.levelDecimals = takeInt(0, 3); break;
+    case 24: /* temperature_decimals */ cfg.temperatureDecimals = takeInt(0, 3); break;
+    case 25: /* deadband_pct */ cfg.deadbandPermille = takeScaled(0, 100, 10); break;
+    case 26: /* heartbeat_s */ cfg.heartbeatMs = takeSecondsMs(10, 86400); break;
+    case 27: /* min_interval_s */ cfg.minIntervalMs = takeSecondsMs(0, 3600); break;
+    case 28: /* ping_interval_s */ cfg.pingIntervalMs = takeSecondsMs(10, 86400); break;
+    case 29: /* send_temperature */ cfg.sendTemperature = takeBool(); break;
+    case 30: /* sensor */ break; // sensor: applied in the first pass
+    case 31: /* trig_pin */ cfg.trigPin = takePin(63); break;
+    case 32: /* echo_pin */ cfg.echoPin = takePin(63); break;
+    case 33: /* trigger_us */ cfg.triggerUs = takeInt(5, 1000); break;
+    case 34: /* blind_mm */ cfg.blindMm = takeInt(0, 2000); break;
+    case 35: /* max_range_mm */ cfg.maxRangeMm = takeInt(100, 20000); break;
+    case 36: /* ping_gap_ms */ cfg.pingGapMs = <u32>takeInt(10, 5000); break;
+    case 37: /* uart_port */ cfg.uartPort = takePin(7); break;
+    case 38: /* uart_baud */ cfg.uartBaud = takeInt(1200, 921600); break;
+    case 39: /* adc_channel */ cfg.adcChannel = takePin(31); break;
+    case 40: /* adc_bits */ cfg.adcBits = takeInt(8, 16); break;
+    case 41: /* adc_ref_mv */ cfg.adcRefMv = takeInt(500, 5000); break;
+    case 42: /* analog_mm_per_v */ cfg.analogUmPerMv = takeInt(1, 100000); break;
+    case 43: /* analog_samples */ cfg.analogSamples = takeInt(1, 64); break;
+    case 44: /* pings_per_reading */ cfg.pingsPerReading = takeInt(1, 15); break;
+    case 45: /* reading_interval_ms */ cfg.readingIntervalMs = <u32>takeInt(100, 3600000); break;
+    case 46: /* spike_limit_mm */ cfg.spikeLimitMm = takeInt(0, 20000); break;
+    case 47: /* spike_confirm */ cfg.spikeConfirm = takeInt(1, 10); break;
+    case 48: /* smoothing_pct */ cfg.smoothingPct = takeInt(0, 95); break;
+    case 49: /* stale_ms */ cfg.staleMs = <u32>takeInt(1000, 3600000); break;
+    case 50: /* temperature */ { const t = takeWord(TEMP_SOURCES); if (t >= 0) cfg.tempSource = <cfg.TempSource>t; break; }
+    case 51: /* temperature_c */ cfg.tempFixedDeciC = takeScaled(-40, 85, 10); break;
+    case 52: /* ntc_channel */ cfg.ntcChannel = takePin(31); break;
+    case 53: /* ntc_r0_ohm */ cfg.ntcR0 = takeInt(100, 1000000); break;
+    case 54: /* ntc_t0_c */ cfg.ntcT0DeciC = takeScaled(-40, 85, 10); break;
+    case 55: /* ntc_beta */ cfg.ntcBeta = takeInt(1000, 10000); break;
+    case 56: /* ntc_series_ohm */ cfg.ntcSeriesOhm = takeInt(100, 1000000); break;
+    case 57: /* ntc_bits */ cfg.ntcBits = takeInt(8, 16); break;
+    case 58: /* empty_distance_mm */ cfg.emptyDistanceMm = takeInt(1, 20000); seenEmpty = true; break;
+    case 59: /* full_distance_mm */ cfg.fullDistanceMm = takeInt(0, 20000); seenFull = true; break;
+    case 60: /* distance_offset_mm */ cfg.distanceOffsetMm = takeInt(-1000, 1000); break;
+    case 61: /* tank_shape */ { const t = takeWord(SHAPES); if (t >= 0) cfg.tankShape = <cfg.TankShape>t; break; }
+    case 62: /* tank_diameter_mm */ cfg.tankDiameterMm = takeInt(10, 20000); break;
+    case 63: /* tank_length_mm */ cfg.tankLengthMm = takeInt(10, 50000); break;
+    case 64: /* tank_width_mm */ cfg.tankWidthMm = takeInt(10, 50000); break;
+    case 65: /* relay_pin */ cfg.relayPin = takePin(63); break;
+    case 66: /* relay_active_high */ cfg.relayActiveHigh = takeBool(); break;
+    case 67: /* pump_mode */ { const t = takeWord(PUMP_MODES); if (t >= 0) cfg.pumpMode = <cfg.PumpMode>t; break; }
+    case 68: /* power_on */ { const t = takeWord(POWER_ON); if (t >= 0) cfg.powerOn = <cfg.PowerOn>t; break; }
+    case 69: /* min_on_s */ cfg.minOnMs = takeSecondsMs(0, 3600); break;
+    case 70: /* min_off_s */ cfg.minOffMs = takeSecondsMs(0, 3600); break;
+    case 71: /* max_run_s */ cfg.maxRunMs = takeSecondsMs(10, 86400); break;
+    case 72: /* lockout_s */ cfg.lockoutMs = takeSecondsMs(0, 86400); break;
+    case 73: /* high_cutoff_pct */ cfg.highCutoffPermille = takeScaled(1, 100, 10); break;
+    case 74: /* low_cutoff_pct */ cfg.lowCutoffPermille = takeScaled(0, 99, 10); break;
+    case 75: /* cutoff_hysteresis_pct */ cfg.hysteresisPermille = takeScaled(0, 50, 10); break;
+    case 76: /* unknown_level_off_s */ cfg.unknownOffMs = takeSecondsMs(1, 3600); break;
+    case 77: /* auto */ cfg.autoMode = takeBool(); break;
+    case 78: /* auto_start_pct */ cfg.autoStartPermille = takeScaled(0, 100, 10); break;
+    case 79: /* auto_stop_pct */ cfg.autoStopPermille = takeScaled(0, 100, 10); break;
+    case 80: /* button_pin */ cfg.buttonPin = takePin(63); break;
+    case 81: /* button_active_low */ cfg.buttonActiveLow = takeBool(); break;
+    case 82: /* button_debounce_ms */ cfg.buttonDebounceMs = <u32>takeInt(10, 1000); break;
+    default: return false;
   }
-  else if (jsonKeyIs("temperature_c")) cfg.tempFixedDeciC = takeScaled(-40, 85, 10);
-  else if (jsonKeyIs("ntc_channel")) cfg.ntcChannel = takePin(31);
-  else if (jsonKeyIs("ntc_r0_ohm")) cfg.ntcR0 = takeInt(100, 1000000);
-  else if (jsonKeyIs("ntc_t0_c")) cfg.ntcT0DeciC = takeScaled(-40, 85, 10);
-  else if (jsonKeyIs("ntc_beta")) cfg.ntcBeta = takeInt(1000, 10000);
-  else if (jsonKeyIs("ntc_series_ohm")) cfg.ntcSeriesOhm = takeInt(100, 1000000);
-  else if (jsonKeyIs("ntc_bits")) cfg.ntcBits = takeInt(8, 16);
-  // tank
-  else if (jsonKeyIs("empty_distance_mm")) { cfg.emptyDistanceMm = takeInt(1, 20000); seenEmpty = true; }
-  else if (jsonKeyIs("full_distance_mm")) { cfg.fullDistanceMm = takeInt(0, 20000); seenFull = true; }
-  else if (jsonKeyIs("distance_offset_mm")) cfg.distanceOffsetMm = takeInt(-1000, 1000);
-  else if (jsonKeyIs("tank_shape")) {
-    if (strIs("vertical_cylinder")) cfg.tankShape = cfg.TankShape.VERTICAL_CYLINDER;
-    else if (strIs("horizontal_cylinder")) cfg.tankShape = cfg.TankShape.HORIZONTAL_CYLINDER;
-    else if (strIs("rectangular")) cfg.tankShape = cfg.TankShape.RECTANGULAR;
-    else bad("must be one of vertical_cylinder, horizontal_cylinder, rectangular");
-  }
-  else if (jsonKeyIs("tank_diameter_mm")) cfg.tankDiameterMm = takeInt(10, 20000);
-  else if (jsonKeyIs("tank_length_mm")) cfg.tankLengthMm = takeInt(10, 50000);
-  else if (jsonKeyIs("tank_width_mm")) cfg.tankWidthMm = takeInt(10, 50000);
-  // pump
-  else if (jsonKeyIs("relay_pin")) cfg.relayPin = takePin(63);
-  else if (jsonKeyIs("relay_active_high")) cfg.relayActiveHigh = takeBool();
-  else if (jsonKeyIs("pump_mode")) {
-    if (strIs("none")) cfg.pumpMode = cfg.PumpMode.NONE;
-    else if (strIs("fill")) cfg.pumpMode = cfg.PumpMode.FILL;
-    else if (strIs("drain")) cfg.pumpMode = cfg.PumpMode.DRAIN;
-    else bad("must be one of none, fill, drain");
-  }
-  else if (jsonKeyIs("power_on")) {
-    if (strIs("off")) cfg.powerOn = cfg.PowerOn.OFF;
-    else if (strIs("follow")) cfg.powerOn = cfg.PowerOn.FOLLOW;
-    else if (strIs("last")) cfg.powerOn = cfg.PowerOn.LAST;
-    else bad("must be one of off, follow, last");
-  }
-  else if (jsonKeyIs("min_on_s")) cfg.minOnMs = takeSecondsMs(0, 3600);
-  else if (jsonKeyIs("min_off_s")) cfg.minOffMs = takeSecondsMs(0, 3600);
-  else if (jsonKeyIs("max_run_s")) cfg.maxRunMs = takeSecondsMs(10, 86400);
-  else if (jsonKeyIs("lockout_s")) cfg.lockoutMs = takeSecondsMs(0, 86400);
-  else if (jsonKeyIs("high_cutoff_pct")) cfg.highCutoffPermille = takeScaled(1, 100, 10);
-  else if (jsonKeyIs("low_cutoff_pct")) cfg.lowCutoffPermille = takeScaled(0, 99, 10);
-  else if (jsonKeyIs("cutoff_hysteresis_pct")) cfg.hysteresisPermille = takeScaled(0, 50, 10);
-  else if (jsonKeyIs("unknown_level_off_s")) cfg.unknownOffMs = takeSecondsMs(1, 3600);
-  else if (jsonKeyIs("auto")) cfg.autoMode = takeBool();
-  else if (jsonKeyIs("auto_start_pct")) cfg.autoStartPermille = takeScaled(0, 100, 10);
-  else if (jsonKeyIs("auto_stop_pct")) cfg.autoStopPermille = takeScaled(0, 100, 10);
-  else if (jsonKeyIs("button_pin")) cfg.buttonPin = takePin(63);
-  else if (jsonKeyIs("button_active_low")) cfg.buttonActiveLow = takeBool();
-  else if (jsonKeyIs("button_debounce_ms")) cfg.buttonDebounceMs = <u32>takeInt(10, 1000);
-  else return false;
   return true;
 }
 
@@ -354,6 +348,7 @@ export function parseConfig(ptr: usize, len: i32): i32 {
   while (jsonNext() == 1) {
     if (jsonKeyIs("sensor")) applyProfile();
   }
+  if (failed) return INIT_CONFIG_INVALID;
   jsonOpen(ptr, len);
   while (jsonNext() == 1 && !failed) {
     if (!member()) bad("is not a known member (see docs/CONFIG.md)");

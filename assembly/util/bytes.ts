@@ -101,3 +101,47 @@ export function putFixed(buf: usize, cap: i32, off: i32, scaled: i32, decimals: 
   }
   return o + decimals;
 }
+
+/**
+ * Index of the `len` bytes at `ptr` among the space-separated ASCII words of
+ * `list` ("a bc d": "bc" is 1), or -1. One literal holds a whole vocabulary,
+ * which keeps the static data small.
+ */
+export function wordIndex(list: string, ptr: usize, len: i32): i32 {
+  const n = list.length;
+  let index = 0;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i == n || list.charCodeAt(i) == 32) {
+      if (i - start == len) {
+        let same = true;
+        for (let k = 0; k < len; k++) {
+          if (<i32>load<u8>(ptr + <usize>k) != list.charCodeAt(start + k)) { same = false; break; }
+        }
+        if (same) return index;
+      }
+      index++;
+      start = i + 1;
+    }
+  }
+  return -1;
+}
+
+/** Writes word `index` of the space-separated `list` at `buf + off`; new offset or -1. */
+export function putWord(buf: usize, cap: i32, off: i32, list: string, index: i32): i32 {
+  const n = list.length;
+  let w = 0;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i == n || list.charCodeAt(i) == 32) {
+      if (w == index) {
+        if (off < 0 || i - start > cap - off) return -1;
+        for (let k = start; k < i; k++) store<u8>(buf + <usize>(off + k - start), <u8>list.charCodeAt(k));
+        return off + i - start;
+      }
+      w++;
+      start = i + 1;
+    }
+  }
+  return -1;
+}

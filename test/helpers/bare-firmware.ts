@@ -1,0 +1,53 @@
+/**
+ * The release firmware with a recording, inert `hal`: no network, no world.
+ * For tests of init/config and of single exports, where a full Device is
+ * more than needed. Every import is recorded by name.
+ */
+import { readFileSync } from "node:fs";
+import { DEFAULT_FIRMWARE_PATH } from "../../sim/host/device.js";
+import type { FirmwareExports } from "../../sim/host/abi.js";
+
+let compiled: WebAssembly.Module | null = null;
+export function firmwareModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(DEFAULT_FIRMWARE_PATH));
+  return compiled;
+}
+
+export interface BareFirmware {
+  exports: FirmwareExports;
+  /** Every hal call, in order: name and arguments. */
+  calls: Array<{ name: string; args: number[] }>;
+  logs: string[];
+  /** Result of init. */
+  status: number;
+  error: string;
+}
+
+/** Instantiates the firmware, writes `config` (object or raw text) and calls init. */
+export function bootBare(config: unknown, nowMs = 1000): BareFirmware {
+  const calls: BareFirmware["calls"] = [];
+  const logs: string[] = [];
+  let memory: WebAssembly.Memory | null = null;
+  const text = (p: number, l: number): string => new TextDecoder().decode(new Uint8Array(memory!.buffer, p, l));
+  const names = WebAssembly.Module.imports(firmwareModule()).map((i) => i.name);
+  const hal: Record<string, (...a: number[]) => number> = {};
+  for (const name of names) {
+    hal[name] = (...args: number[]) => {
+      calls.push({ name, args });
+      if (name === "millis") return nowMs;
+      if (name === "log") { logs.push(text(args[1]!, args[2]!)); return 0; }
+      if (name === "kv_get" || name === "sock_connect") return -1;
+      if (name === "hw_id") return 0;
+      return 0;
+    };
+  }
+  const instance = new WebAssembly.Instance(firmwareModule(), { hal });
+  const exports = instance.exports as unknown as FirmwareExports;
+  memory = exports.memory;
+  const bytes = typeof config === "string" ? new TextEncoder().encode(config) : new TextEncoder().encode(JSON.stringify(config));
+  const cap = exports.config_cap();
+  new Uint8Array(memory.buffer, exports.config_ptr(), Math.min(cap, bytes.length)).set(bytes.subarray(0, cap));
+  const status = exports.init(bytes.length);
+  const error = text(exports.error_ptr(), exports.error_len());
+  return { exports, calls, logs, status, error };
+}
