@@ -1,0 +1,391 @@
+// Pump relay control and its safety rules (docs/SENSING.md, "Pump").
+//
+// Every on/off request, whatever its source, goes through `pumpRequest`,
+// which enforces: minimum on and off time (off also counted from boot),
+// maximum run time followed by a lock-out, the high-level cut-off (fill) or
+// low-level cut-off (drain) with hysteresis, and "level unknown -> no on".
+// `pumpTick` switches off on its own (max run, cut-off, level unknown longer
+// than unknown_level_off_s), runs automatic mode and the button.
+//
+// Precedence (documented in docs/SENSING.md): safety rules > the latest
+// manual command (platform or button) > automatic control. A manual command
+// overrides automatic control until the level next enters the start or the
+// stop zone; entering a zone hands control back to automatic mode.
+import * as cfg from "../config";
+import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
+  GPIO_OUTPUT, GPIO_INPUT_PULLUP, GPIO_INPUT_PULLDOWN, LOG_WARN, LOG_INFO } from "../hal";
+import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
+import { logBegin, logStr, logInt, logEnd } from "../app/log";
+import { levelPermille } from "../sensor/sensor";
+import { elapsed, minU } from "../util/time";
+
+export const enum PumpSource { PLATFORM = 0, BUTTON = 1, AUTO = 2, SAFETY = 3, BOOT = 4 }
+
+// Refusal reasons of docs/ABI.md (`pump_last_refusal`).
+export const R_NONE: i32 = 0;
+export const R_MIN_OFF_TIME: i32 = 1;
+export const R_MIN_ON_TIME: i32 = 2;
+export const R_LOCKOUT: i32 = 3;
+export const R_HIGH_LEVEL: i32 = 4;
+export const R_LOW_LEVEL: i32 = 5;
+export const R_LEVEL_UNKNOWN: i32 = 6;
+export const R_DISABLED: i32 = 7;
+/** pumpRequest result when the relay GPIO write failed (state unchanged). */
+export const PUMP_HAL_FAILED: i32 = -1;
+
+/** Automatic-mode zones of the level. */
+const enum Zone { NONE = 0, START = 1, MIDDLE = 2, STOP = 3 }
+
+const KV_KEY: usize = memory.data<u8>([0x70, 0x75, 0x6D, 0x70]); // "pump"
+const KV_KEY_LEN: i32 = 4;
+const kvBuf: usize = memory.data(8);
+const LEVEL_NO_OVERRIDE: i32 = i32.MIN_VALUE;
+
+let started: bool = false;
+let relayOn: bool = false;
+let lastChangeAt: u32 = 0;    // last relay change (or init)
+let minOnDone: bool = false;  // on for at least min_on since lastChangeAt
+let minOffDone: bool = false; // off for at least min_off since lastChangeAt
+let lockout: bool = false;
+let lockoutAt: u32 = 0;
+let cutLatched: bool = false; // fill: level reached high cut-off; drain: low cut-off
+let unknownActive: bool = false;
+let unknownSince: u32 = 0;
+let unknownLong: bool = false; // level unknown for at least unknown_level_off_s
+let lastRefusal: i32 = R_NONE;
+let refusalSeq: u32 = 0;
+let changeSeq: u32 = 0;
+let lastSource: PumpSource = PumpSource.BOOT;
+// Power-on "follow"/"last": an on that waits until the rules allow it.
+let pendingOn: bool = false;
+let pendingSource: PumpSource = PumpSource.BOOT;
+let followFirst: bool = false;
+// Automatic mode.
+let zone: Zone = Zone.NONE;
+let autoActive: bool = false;
+let autoWant: bool = false;
+let autoRefusedOnce: bool = false;
+// Button.
+let btnRaw: i32 = 0;
+let btnStable: i32 = 0;
+let btnSince: u32 = 0;
+// Tests only: a level that replaces the sensor's.
+let levelOverride: i32 = LEVEL_NO_OVERRIDE;
+
+function pumpPresent(): bool {
+  return cfg.relayPin >= 0 && cfg.pumpMode != cfg.PumpMode.NONE;
+}
+
+function level(): i32 {
+  return levelOverride != LEVEL_NO_OVERRIDE ? levelOverride : levelPermille();
+}
+
+function reasonName(r: i32): string {
+  switch (r) {
+    case R_MIN_OFF_TIME: return "MIN_OFF_TIME";
+    case R_MIN_ON_TIME: return "MIN_ON_TIME";
+    case R_LOCKOUT: return "LOCKOUT";
+    case R_HIGH_LEVEL: return "HIGH_LEVEL";
+    case R_LOW_LEVEL: return "LOW_LEVEL";
+    case R_LEVEL_UNKNOWN: return "LEVEL_UNKNOWN";
+    case R_DISABLED: return "DISABLED";
+    default: return "NONE";
+  }
+}
+
+function sourceName(s: PumpSource): string {
+  switch (s) {
+    case PumpSource.PLATFORM: return "platform";
+    case PumpSource.BUTTON: return "button";
+    case PumpSource.AUTO: return "auto";
+    case PumpSource.SAFETY: return "safety";
+    default: return "boot";
+  }
+}
+
+/** Saturating timers: once a limit has passed it stays passed (immune to the u32 wrap). */
+function refresh(now: u32): void {
+  const since = elapsed(now, lastChangeAt);
+  if (relayOn) { if (!minOnDone && since >= cfg.minOnMs) minOnDone = true; }
+  else if (!minOffDone && since >= cfg.minOffMs) minOffDone = true;
+  if (lockout && elapsed(now, lockoutAt) >= cfg.lockoutMs) lockout = false;
+  const l = level();
+  if (l < 0) {
+    if (!unknownActive) { unknownActive = true; unknownSince = now; unknownLong = false; }
+    if (!unknownLong && elapsed(now, unknownSince) >= cfg.unknownOffMs) unknownLong = true;
+  } else {
+    unknownActive = false;
+    unknownLong = false;
+    updateCutoff(l);
+  }
+}
+
+/** Cut-off latch with hysteresis; `l` is a known level in 0.1 %. */
+function updateCutoff(l: i32): void {
+  if (cfg.pumpMode == cfg.PumpMode.FILL) {
+    if (l >= cfg.highCutoffPermille) cutLatched = true;
+    else if (l <= cfg.highCutoffPermille - cfg.hysteresisPermille) cutLatched = false;
+  } else if (cfg.pumpMode == cfg.PumpMode.DRAIN) {
+    if (l <= cfg.lowCutoffPermille) cutLatched = true;
+    else if (l >= cfg.lowCutoffPermille + cfg.hysteresisPermille) cutLatched = false;
+  } else {
+    cutLatched = false;
+  }
+}
+
+/** Why switching on would break a rule now (R_NONE when allowed). Call refresh() first. */
+function checkOn(): i32 {
+  if (!pumpPresent()) return R_DISABLED;
+  if (lockout) return R_LOCKOUT;
+  if (level() < 0) return R_LEVEL_UNKNOWN;
+  if (cutLatched) return cfg.pumpMode == cfg.PumpMode.DRAIN ? R_LOW_LEVEL : R_HIGH_LEVEL;
+  if (!minOffDone) return R_MIN_OFF_TIME;
+  return R_NONE;
+}
+
+/** Why switching off would break a rule now; safety stops are never refused. */
+function checkOff(source: PumpSource): i32 {
+  if (source == PumpSource.SAFETY) return R_NONE;
+  if (!minOnDone) return R_MIN_ON_TIME;
+  return R_NONE;
+}
+
+function refuse(reason: i32, on: bool, source: PumpSource): i32 {
+  lastRefusal = reason;
+  refusalSeq++;
+  count(C_PUMP_REFUSAL_BASE + reason);
+  logBegin();
+  logStr("pump: refused ");
+  logStr(on ? "on" : "off");
+  logStr(" from ");
+  logStr(sourceName(source));
+  logStr(": ");
+  logStr(reasonName(reason));
+  logEnd(LOG_WARN);
+  return reason;
+}
+
+function relayLevel(on: bool): i32 {
+  return on == cfg.relayActiveHigh ? 1 : 0;
+}
+
+function storeLast(on: bool): void {
+  if (cfg.powerOn != cfg.PowerOn.LAST) return;
+  store<u8>(kvBuf, on ? 0x31 : 0x30);
+  if (halKvSet(KV_KEY, KV_KEY_LEN, kvBuf, 1) < 0) count(C_HAL_ERRORS);
+}
+
+/** Drives the relay; 0 ok, PUMP_HAL_FAILED when the GPIO write failed (state unchanged). */
+function setRelay(on: bool, source: PumpSource, now: u32): i32 {
+  if (halGpioWrite(cfg.relayPin, relayLevel(on)) < 0) {
+    count(C_HAL_ERRORS);
+    if (on) halGpioWrite(cfg.relayPin, relayLevel(false));
+    return PUMP_HAL_FAILED;
+  }
+  relayOn = on;
+  lastChangeAt = now;
+  minOnDone = cfg.minOnMs == 0;
+  minOffDone = cfg.minOffMs == 0;
+  changeSeq++;
+  lastSource = source;
+  count(C_PUMP_SWITCHES);
+  storeLast(on);
+  logBegin();
+  logStr("pump: ");
+  logStr(on ? "on" : "off");
+  logStr(" by ");
+  logStr(sourceName(source));
+  logEnd(LOG_INFO);
+  return 0;
+}
+
+function isTransient(reason: i32): bool {
+  return reason == R_MIN_OFF_TIME || reason == R_LEVEL_UNKNOWN;
+}
+
+// ------------------------------------------------------------------ exports
+
+/** Drives the relay to off (or the configured power-on state, within the rules); 0 ok, <0 hal failure. */
+export function pumpInit(nowMs: u32): i32 {
+  started = true;
+  relayOn = false;
+  lastChangeAt = nowMs;
+  minOnDone = false;
+  minOffDone = cfg.minOffMs == 0;
+  lockout = false;
+  cutLatched = false;
+  unknownActive = false;
+  unknownLong = false;
+  lastRefusal = R_NONE;
+  pendingOn = false;
+  followFirst = cfg.powerOn == cfg.PowerOn.FOLLOW;
+  zone = Zone.NONE;
+  autoActive = false;
+  if (cfg.relayPin >= 0) {
+    if (halGpioMode(cfg.relayPin, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
+    if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
+  }
+  if (cfg.buttonPin >= 0) {
+    if (halGpioMode(cfg.buttonPin, cfg.buttonActiveLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
+      count(C_HAL_ERRORS);
+      return -1;
+    }
+    const v = halGpioRead(cfg.buttonPin);
+    btnRaw = v < 0 ? (cfg.buttonActiveLow ? 1 : 0) : (v != 0 ? 1 : 0);
+    btnStable = btnRaw; // a button held at boot does not toggle
+    btnSince = nowMs;
+  }
+  if (cfg.powerOn == cfg.PowerOn.LAST && pumpPresent()) {
+    const n = halKvGet(KV_KEY, KV_KEY_LEN, kvBuf, 8);
+    if (n < -1) count(C_HAL_ERRORS);
+    if (n >= 1 && load<u8>(kvBuf) == 0x31) {
+      pendingOn = true;
+      pendingSource = PumpSource.BOOT;
+    }
+  }
+  refresh(nowMs);
+  return 0;
+}
+
+/** Every on/off request goes through here. 0 = done (or already so); > 0 = refusal reason (docs/ABI.md); -1 relay write failed. */
+export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
+  if (!started) return on ? refuse(R_DISABLED, on, source) : 0;
+  refresh(nowMs);
+  if (source == PumpSource.PLATFORM || source == PumpSource.BUTTON) {
+    autoActive = false; // manual override until the next zone entry
+    pendingOn = false;
+  }
+  let firstFollow = false;
+  if (source == PumpSource.PLATFORM && followFirst) { followFirst = false; firstFollow = true; }
+  if (on == relayOn) return 0;
+  const reason = on ? checkOn() : checkOff(source);
+  if (reason != R_NONE) {
+    if (firstFollow && on && isTransient(reason)) {
+      pendingOn = true;
+      pendingSource = PumpSource.PLATFORM;
+    }
+    return refuse(reason, on, source);
+  }
+  return setRelay(on, source, nowMs);
+}
+
+/** Automatic-mode zone of a known level `l` (0.1 %) for the pump mode. */
+function zoneOf(l: i32): Zone {
+  if (cfg.pumpMode == cfg.PumpMode.FILL) {
+    if (l <= cfg.autoStartPermille) return Zone.START;
+    if (l >= cfg.autoStopPermille) return Zone.STOP;
+  } else {
+    if (l >= cfg.autoStartPermille) return Zone.START;
+    if (l <= cfg.autoStopPermille) return Zone.STOP;
+  }
+  return Zone.MIDDLE;
+}
+
+function pollButton(now: u32): void {
+  const v = halGpioRead(cfg.buttonPin);
+  if (v < 0) { count(C_HAL_ERRORS); return; }
+  const raw = v != 0 ? 1 : 0;
+  if (raw != btnRaw) { btnRaw = raw; btnSince = now; return; }
+  if (raw != btnStable && elapsed(now, btnSince) >= cfg.buttonDebounceMs) {
+    btnStable = raw;
+    const pressed = cfg.buttonActiveLow ? raw == 0 : raw == 1;
+    if (pressed) pumpRequest(!relayOn, PumpSource.BUTTON, now);
+  }
+}
+
+/** Rules that act on their own (max run, cut-offs, unknown level, auto, button); ms until next needed tick. */
+export function pumpTick(nowMs: u32): u32 {
+  if (!started) return 1000;
+  const now = nowMs;
+  refresh(now);
+  if (!pumpPresent()) {
+    if (relayOn) setRelay(false, PumpSource.SAFETY, now);
+    return 1000;
+  }
+  // Safety stops. A tick that stopped the pump changes nothing else (one
+  // relay change per tick: a stop is never followed by a restart in the same instant).
+  if (relayOn) {
+    if (elapsed(now, lastChangeAt) >= cfg.maxRunMs) {
+      if (setRelay(false, PumpSource.SAFETY, now) == 0) {
+        lockout = cfg.lockoutMs > 0;
+        lockoutAt = now;
+        logBegin(); logStr("pump: max run, lock-out s="); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
+      }
+      return 1;
+    } else if (cutLatched || unknownLong) {
+      setRelay(false, PumpSource.SAFETY, now);
+      return 1;
+    }
+  }
+  if (cfg.buttonPin >= 0) pollButton(now);
+  // Power-on "follow"/"last" waiting for the rules.
+  if (pendingOn) {
+    if (relayOn) pendingOn = false;
+    else {
+      const r = checkOn();
+      if (r == R_NONE) { pendingOn = false; setRelay(true, pendingSource, now); }
+      else if (!isTransient(r) || unknownLong) { pendingOn = false; refuse(r, true, pendingSource); }
+    }
+  }
+  // Automatic mode.
+  if (cfg.autoMode) {
+    const l = level();
+    if (l >= 0) {
+      const z = zoneOf(l);
+      if (z != zone && (z == Zone.START || z == Zone.STOP)) {
+        autoActive = true;
+        autoWant = z == Zone.START;
+        autoRefusedOnce = false;
+        pendingOn = false;
+      }
+      zone = z;
+    }
+    if (autoActive && relayOn != autoWant) {
+      const r = autoWant ? checkOn() : checkOff(PumpSource.AUTO);
+      if (r == R_NONE) setRelay(autoWant, PumpSource.AUTO, now);
+      else if (!autoRefusedOnce) { autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
+    }
+  }
+  // Next deadline.
+  let wait: u32 = 1000;
+  const since = elapsed(now, lastChangeAt);
+  if (relayOn) {
+    wait = minU(wait, cfg.maxRunMs > since ? cfg.maxRunMs - since : 0);
+    if (!minOnDone) wait = minU(wait, cfg.minOnMs > since ? cfg.minOnMs - since : 0);
+  } else if (!minOffDone) {
+    wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
+  }
+  if (cfg.buttonPin >= 0) {
+    const d = cfg.buttonDebounceMs / 2;
+    wait = minU(wait, d < 5 ? 5 : d);
+  }
+  return wait == 0 ? 1 : wait; // never 0: a failing relay write must not become a busy loop
+}
+
+export function relayIsOn(): bool { return relayOn; }
+export function pumpLastRefusal(): i32 { return lastRefusal; }
+/** Increments on every refusal (so a repeated reason can be told apart). */
+export function pumpRefusalSeq(): u32 { return refusalSeq; }
+/** Increments on every relay change. */
+export function pumpChangeSeq(): u32 { return changeSeq; }
+/** Source of the last relay change. */
+export function pumpLastChangeSource(): PumpSource { return lastSource; }
+/** True while automatic mode is in control (not overridden by a manual command). */
+export function pumpAutoInControl(): bool { return cfg.autoMode && autoActive; }
+
+/** Relay off immediately (shutdown, failed init). No rule can refuse it. */
+export function pumpForceOff(): void {
+  pendingOn = false;
+  autoActive = false;
+  if (cfg.relayPin < 0) { relayOn = false; return; }
+  if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) count(C_HAL_ERRORS);
+  if (relayOn) {
+    relayOn = false;
+    changeSeq++;
+    lastSource = PumpSource.SAFETY;
+    count(C_PUMP_SWITCHES);
+  }
+}
+
+/** Tests only: replaces the sensor's level (0..1000, -1 unknown); i32.MIN_VALUE restores it. */
+export function pumpTestSetLevel(l: i32): void { levelOverride = l; }

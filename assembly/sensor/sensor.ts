@@ -1,0 +1,637 @@
+// Distance sensing, temperature compensation and the reading pipeline
+// (docs/SENSING.md). No allocation: every buffer is static. Nothing here traps
+// on any sensor or hal value.
+//
+// A reading is `pingsPerReading` pings, one per `sensorTick` call at most,
+// spaced by `pingGapMs`; readings start every `readingIntervalMs`. Faulted
+// pings are discarded, the good ones give a median, then the calibration
+// offset, spike rejection and smoothing are applied before the value is
+// accepted as the level.
+import * as cfg from "../config";
+import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartOpen, halUartRead,
+  GPIO_OUTPUT, GPIO_INPUT, LOG_WARN, LOG_INFO } from "../hal";
+import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
+import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
+import { f2iRound, f2iClamp, clampI } from "../util/num";
+import { elapsed, reached, until, minU } from "../util/time";
+
+// ----------------------------------------------------------------- qualities
+// Reading quality codes of docs/ABI.md (`reading_quality`).
+export const Q_NONE: i32 = 0;
+export const Q_OK: i32 = 1;
+export const Q_NO_ECHO: i32 = 2;
+export const Q_OUT_OF_RANGE: i32 = 3;
+export const Q_BLIND_ZONE: i32 = 4;
+export const Q_BAD_FRAME: i32 = 5;
+export const Q_ADC_RAIL: i32 = 6;
+export const Q_STALE: i32 = 7;
+export const Q_SPIKE: i32 = 8;
+
+export const TEMP_UNKNOWN: i32 = -32768;
+
+/** Phases of the reading cycle. */
+const enum Phase {
+  /** Waiting for `nextReadingAt`. */
+  IDLE = 0,
+  /** Collecting pings; the next one is due at `nextPingAt`. */
+  PINGING = 1,
+}
+
+/** States of the UART frame parser: which byte of `0xFF, hi, lo, sum` comes next. */
+const enum FrameState { HEADER = 0, HIGH = 1, LOW = 2, SUM = 3 }
+
+const MAX_PINGS: i32 = 16;                       // >= the config maximum of 15
+const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
+const UART_CHUNK: i32 = 32;
+const uartBuf: usize = memory.data(UART_CHUNK);
+/** At most this many uart_read calls per tick (bounded work per tick). */
+const UART_READS_PER_TICK: i32 = 8;
+/** Margin on the echo timeout over the slowest round trip at max range. */
+const ECHO_TIMEOUT_FACTOR: f64 = 1.15;
+/** Added to the echo timeout for the burst before the echo line rises, µs. */
+const ECHO_TIMEOUT_EXTRA_US: f64 = 1000;
+const ECHO_TIMEOUT_MAX_US: i32 = 200000;
+/** Temperatures outside this range are treated as a faulty NTC (0.1 °C). */
+const NTC_MIN_DECIC: i32 = -550;
+const NTC_MAX_DECIC: i32 = 1250;
+const NTC_SAMPLES: i32 = 4;
+const KELVIN: f64 = 273.15;
+
+let started: bool = false;
+let phase: Phase = Phase.IDLE;
+let nextReadingAt: u32 = 0;
+let readingStartAt: u32 = 0;
+let nextPingAt: u32 = 0;
+let pingsDone: i32 = 0;
+let goodCount: i32 = 0;
+/** Fault counts of the pings of the current reading, by quality code. */
+let nNoEcho: i32 = 0;
+let nRange: i32 = 0;
+let nBlind: i32 = 0;
+let nBadFrame: i32 = 0;
+let nRail: i32 = 0;
+
+// Accepted state.
+let hasLevel: bool = false;
+let accDistMm: f64 = 0;        // accepted distance after offset, smoothing; valid when hasLevel
+let lastGoodAt: u32 = 0;       // time of the last accepted reading (or of init)
+let quality: i32 = Q_NONE;     // quality of the last completed reading
+let stale: bool = false;
+let seq: u32 = 0;
+
+// Spike rejection: a candidate jump being confirmed.
+let spikeCount: i32 = 0;
+let spikeLastMm: f64 = 0;
+
+// Temperature.
+let tempDeciC: i32 = TEMP_UNKNOWN;   // measured (NTC) air temperature, 0.1 °C
+let soundTempDeciC: i32 = 200;       // temperature used for compensation, 0.1 °C
+
+// UART parser.
+let fState: FrameState = FrameState.HEADER;
+let fHigh: i32 = 0;
+let fLow: i32 = 0;
+let frameSeq: u32 = 0;         // increments per valid frame
+let frameUsedSeq: u32 = 0;     // frameSeq consumed by the last ping
+let frameMm: i32 = 0;          // distance of the latest valid frame, mm
+let frameAt: u32 = 0;          // when it was drained
+let badFrames: u32 = 0;        // increments per bad checksum / malformed frame
+let badUsed: u32 = 0;
+let uartOk: bool = false;
+
+// ------------------------------------------------------------------ helpers
+// Small replacements for Math.log / Math.acos (the library versions cost
+// ~0.8 KB of code in a module with a size budget).
+
+/** Natural logarithm for finite x > 0 (relative error < 1e-11); NaN otherwise. */
+export function lnPos(x: f64): f64 {
+  if (!(x > 0) || x == Infinity) return NaN;
+  let e: i32 = 0;
+  let m = x;
+  if (m < 1e-290) return -667.7; // far below any resistance ratio (no subnormal handling needed)
+  const bits = reinterpret<u64>(m);
+  e = <i32>((bits >> 52) & 0x7FF) - 1023;
+  m = reinterpret<f64>((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000); // [1, 2)
+  if (m > 1.4142135623730951) { m *= 0.5; e++; }
+  const z = (m - 1.0) / (m + 1.0); // |z| <= 0.1716
+  const z2 = z * z;
+  const series = z * (2.0 + z2 * (2.0 / 3.0 + z2 * (2.0 / 5.0 + z2 * (2.0 / 7.0 + z2 * (2.0 / 9.0 + z2 * (2.0 / 11.0 + z2 * (2.0 / 13.0)))))));
+  return <f64>e * 0.6931471805599453 + series;
+}
+
+/** acos(x) for x in [-1, 1] (clamped), absolute error < 3e-8 rad (Abramowitz & Stegun 4.4.46). */
+export function acosApprox(x: f64): f64 {
+  let a = x;
+  if (!(a == a)) return NaN;
+  if (a > 1) a = 1;
+  if (a < -1) a = -1;
+  const neg = a < 0;
+  if (neg) a = -a;
+  const p = 1.5707963050 + a * (-0.2145988016 + a * (0.0889789874 + a * (-0.0501743046 +
+    a * (0.0308918810 + a * (-0.0170881256 + a * (0.0066700901 + a * -0.0012624911))))));
+  const r = Math.sqrt(1.0 - a) * p;
+  return neg ? Math.PI - r : r;
+}
+
+/** Speed of sound in m/s at `deciC` (0.1 °C): 331.3 + 0.606·T. */
+export function soundSpeedMs(deciC: i32): f64 {
+  return 331.3 + 0.606 * (<f64>deciC / 10.0);
+}
+
+/** Round-trip echo time `echoUs` (µs) to a one-way distance in mm at `deciC`. */
+export function echoToMm(echoUs: f64, deciC: i32): f64 {
+  return echoUs * soundSpeedMs(deciC) / 2000.0;
+}
+
+/** pulse_in timeout in µs: the round trip at max range, at the current temperature, plus margin. */
+export function echoTimeoutUs(): u32 {
+  const c = soundSpeedMs(soundTempDeciC); // >= 307 m/s over -40..85 °C
+  const us = 2000.0 * <f64>cfg.maxRangeMm / c * ECHO_TIMEOUT_FACTOR + ECHO_TIMEOUT_EXTRA_US;
+  return <u32>f2iClamp(us, 1000, ECHO_TIMEOUT_MAX_US);
+}
+
+/**
+ * Temperature in 0.1 °C from NTC counts (B-parameter model; series resistor
+ * from Vref to the node, NTC from the node to ground), TEMP_UNKNOWN at a rail
+ * or outside -55..125 °C.
+ */
+export function ntcCountsToDeciC(counts: i32): i32 {
+  const bits = clampI(cfg.ntcBits, 1, 30);
+  const full = (1 << bits) - 1;
+  if (counts <= 0 || counts >= full) return TEMP_UNKNOWN;
+  const ratio = <f64>counts / <f64>full;
+  const r = <f64>cfg.ntcSeriesOhm * ratio / (1.0 - ratio);
+  if (!(r > 0) || cfg.ntcR0 <= 0 || cfg.ntcBeta <= 0) return TEMP_UNKNOWN;
+  const t0 = <f64>cfg.ntcT0DeciC / 10.0 + KELVIN;
+  const inv = 1.0 / t0 + lnPos(r / <f64>cfg.ntcR0) / <f64>cfg.ntcBeta;
+  if (!(inv > 0)) return TEMP_UNKNOWN;
+  const t = 1.0 / inv - KELVIN;
+  if (!(t == t) || t < <f64>NTC_MIN_DECIC / 10.0 || t > <f64>NTC_MAX_DECIC / 10.0) return TEMP_UNKNOWN;
+  return f2iRound(t * 10.0, NTC_MIN_DECIC, NTC_MAX_DECIC);
+}
+
+function halError(): void {
+  count(C_HAL_ERRORS);
+}
+
+/** Reads the temperature source; sets tempDeciC and soundTempDeciC. */
+function updateTemperature(): void {
+  if (cfg.tempSource == cfg.TempSource.NTC) {
+    let sum: i32 = 0;
+    let ok = true;
+    for (let i = 0; i < NTC_SAMPLES; i++) {
+      const v = halAdcRead(cfg.ntcChannel);
+      if (v < 0) { halError(); ok = false; break; }
+      sum += v > 0xFFFF ? 0xFFFF : v;
+    }
+    const t = ok ? ntcCountsToDeciC((sum + NTC_SAMPLES / 2) / NTC_SAMPLES) : TEMP_UNKNOWN;
+    tempDeciC = t;
+  } else {
+    tempDeciC = TEMP_UNKNOWN;
+  }
+  soundTempDeciC = tempDeciC != TEMP_UNKNOWN ? tempDeciC : clampI(cfg.tempFixedDeciC, -400, 850);
+}
+
+// -------------------------------------------------------------------- pings
+// Each ping returns a distance in mm (>= 0, before the calibration offset)
+// or a negative quality code (-Q_*).
+
+/** Classifies a measured distance against the blind zone and the range. */
+function classify(mm: f64): f64 {
+  if (!(mm == mm)) return <f64>-Q_NO_ECHO;
+  if (mm < <f64>cfg.blindMm) return <f64>-Q_BLIND_ZONE;
+  if (mm > <f64>cfg.maxRangeMm) return <f64>-Q_OUT_OF_RANGE;
+  return mm;
+}
+
+function pingPulse(): f64 {
+  if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
+  halDelayUs(<u32>clampI(cfg.triggerUs, 1, 1000));
+  if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
+  const w = halPulseIn(cfg.echoPin, 1, echoTimeoutUs());
+  if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
+  if (w == 0) return <f64>-Q_NO_ECHO;
+  return classify(echoToMm(<f64>w, soundTempDeciC));
+}
+
+function pingAnalog(): f64 {
+  const bits = clampI(cfg.adcBits, 1, 16);
+  const full = (1 << bits) - 1;
+  const n = clampI(cfg.analogSamples, 1, 64);
+  let sum: i32 = 0; // <= 64 * 65535: fits
+  for (let i = 0; i < n; i++) {
+    const v = halAdcRead(cfg.adcChannel);
+    if (v < 0) { halError(); return <f64>-Q_NO_ECHO; }
+    if (v <= 0 || v >= full) return <f64>-Q_ADC_RAIL; // includes counts beyond full scale
+    sum += v;
+  }
+  const counts = <f64>sum / <f64>n;
+  const mv = counts * <f64>cfg.adcRefMv / <f64>full;
+  const mm = mv * <f64>cfg.analogUmPerMv / 1000.0;
+  return classify(mm);
+}
+
+/** Feeds one received byte to the frame parser. */
+function uartByte(b: i32): void {
+  switch (fState) {
+    case FrameState.HEADER: {
+      if (b == 0xFF) fState = FrameState.HIGH;
+      break;
+    }
+    case FrameState.HIGH: {
+      fHigh = b;
+      fState = FrameState.LOW;
+      break;
+    }
+    case FrameState.LOW: {
+      fLow = b;
+      fState = FrameState.SUM;
+      break;
+    }
+    default: {
+      if (((0xFF + fHigh + fLow) & 0xFF) == b) {
+        frameMm = (fHigh << 8) | fLow;
+        frameSeq++;
+        fState = FrameState.HEADER;
+      } else {
+        badFrames++;
+        resync(b);
+      }
+      break;
+    }
+  }
+}
+
+/**
+ * After a bad checksum over `FF hi lo b`: the real header may be any of hi,
+ * lo, b. Re-feeds the three bytes after the rejected header.
+ */
+function resync(b: i32): void {
+  const h = fHigh;
+  const l = fLow;
+  fState = FrameState.HEADER;
+  if (h == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(l); uartByteNoResync(b); return; }
+  if (l == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(b); return; }
+  if (b == 0xFF) fState = FrameState.HIGH;
+}
+
+/** Re-feeds a byte during resync: at most the HIGH and LOW bytes, so no frame completes (and no recursion). */
+function uartByteNoResync(b: i32): void {
+  if (fState == FrameState.HIGH) { fHigh = b; fState = FrameState.LOW; }
+  else if (fState == FrameState.LOW) { fLow = b; fState = FrameState.SUM; }
+  else if (fState == FrameState.HEADER) { if (b == 0xFF) fState = FrameState.HIGH; }
+}
+
+/** Drains what the UART has received (bounded per tick) through the parser. */
+function uartDrain(now: u32): void {
+  if (!uartOk) return;
+  const before = frameSeq;
+  for (let k = 0; k < UART_READS_PER_TICK; k++) {
+    const n = halUartRead(cfg.uartPort, uartBuf, UART_CHUNK);
+    if (n < 0) { halError(); break; }
+    if (n == 0) break;
+    const m = n > UART_CHUNK ? UART_CHUNK : n; // a host returning more than asked: use what fits
+    for (let i = 0; i < m; i++) uartByte(<i32>load<u8>(uartBuf + <usize>i));
+    if (n < UART_CHUNK) break;
+  }
+  if (frameSeq != before) frameAt = now;
+}
+
+/** pingUart result meaning "no frame yet, ask again next tick" (never a distance: those are <= 65535). */
+const UART_WAIT: f64 = 1e9;
+
+/**
+ * The UART ping due at `nextPingAt`: the latest valid frame drained since
+ * the previous ping, if it arrived within one gap (+50 ms). Without one it
+ * waits up to two gaps (at most 2 s) past the due time, then reports
+ * BAD_FRAME when only bad frames arrived, else NO_ECHO. A frame of 0 mm is
+ * the modules' "nothing measured".
+ */
+function pingUart(now: u32): f64 {
+  if (frameSeq != frameUsedSeq && elapsed(now, frameAt) <= cfg.pingGapMs + 50) {
+    frameUsedSeq = frameSeq;
+    badUsed = badFrames;
+    if (frameMm == 0) return <f64>-Q_NO_ECHO; // modules send 0 when nothing came back
+    return classify(<f64>frameMm);
+  }
+  // Nothing fresh yet: wait up to two gaps past the due time for the next frame.
+  if (elapsed(now, nextPingAt) < uartPatienceMs()) return UART_WAIT;
+  frameUsedSeq = frameSeq;
+  if (badFrames != badUsed) { badUsed = badFrames; return <f64>-Q_BAD_FRAME; }
+  return <f64>-Q_NO_ECHO;
+}
+
+function uartPatienceMs(): u32 {
+  const g = cfg.pingGapMs;
+  return g > 1000 ? 2000 : 2 * g;
+}
+
+// ----------------------------------------------------------------- pipeline
+
+@inline function pingAt(i: i32): f64 {
+  return load<f64>(pingBuf + <usize>(i << 3));
+}
+
+/** Median of the sorted values at indices a..b (inclusive, a <= b). */
+function medianOf(a: i32, b: i32): f64 {
+  const n = b - a + 1;
+  const h = a + (n >> 1);
+  if (n & 1) return pingAt(h);
+  return (pingAt(h - 1) + pingAt(h)) / 2.0;
+}
+
+/** Two pings agree when they are within this many mm of each other: 15 mm + 1 % of the distance. */
+function agreeTolMm(mm: f64): f64 {
+  return 15.0 + mm * 0.01;
+}
+
+/**
+ * The reading's distance from its good pings: the median of the largest
+ * group of pings that agree with each other (within agreeTolMm), when that
+ * group is a strict majority. Without outliers the group is every ping, so
+ * this is the plain median; a spurious early echo among an even number of
+ * pings does not drag it half-way. Equal groups: the one nearest the
+ * accepted distance, else the farthest (spurious echoes come early). No
+ * majority (e.g. 2 spurious + 1 real echo after 2 missing): the group
+ * nearest the accepted distance, or the plain median when there is none.
+ */
+function median(): f64 {
+  const n = goodCount;
+  // insertion sort of n <= 16 values
+  for (let i = 1; i < n; i++) {
+    const v = pingAt(i);
+    let j = i - 1;
+    while (j >= 0 && pingAt(j) > v) {
+      store<f64>(pingBuf + <usize>((j + 1) << 3), pingAt(j));
+      j--;
+    }
+    store<f64>(pingBuf + <usize>((j + 1) << 3), v);
+  }
+  if (n <= 1) return pingAt(0);
+  const ref = accDistMm - <f64>cfg.distanceOffsetMm; // the accepted distance in raw ping terms
+  let bestSize = 0;
+  let bestMid: f64 = 0;
+  let nearMid: f64 = 0;
+  let nearDist: f64 = Infinity;
+  let b = 0;
+  for (let a = 0; a < n; a++) {
+    if (b < a) b = a;
+    while (b + 1 < n && pingAt(b + 1) - pingAt(a) <= agreeTolMm(pingAt(a))) b++;
+    const size = b - a + 1;
+    const mid = medianOf(a, b);
+    let better = size > bestSize;
+    if (!better && size == bestSize) {
+      if (hasLevel) better = Math.abs(mid - ref) < Math.abs(bestMid - ref);
+      else better = mid > bestMid;
+    }
+    if (better) { bestSize = size; bestMid = mid; }
+    if (hasLevel && Math.abs(mid - ref) < nearDist) { nearDist = Math.abs(mid - ref); nearMid = mid; }
+  }
+  if (bestSize * 2 > n) return bestMid;
+  if (hasLevel) return nearMid;
+  return medianOf(0, n - 1);
+}
+
+/** The most frequent fault of the reading (ties: the first in ABI order). */
+function dominantFault(): i32 {
+  let q = Q_NO_ECHO;
+  let n = nNoEcho;
+  if (nRange > n) { q = Q_OUT_OF_RANGE; n = nRange; }
+  if (nBlind > n) { q = Q_BLIND_ZONE; n = nBlind; }
+  if (nBadFrame > n) { q = Q_BAD_FRAME; n = nBadFrame; }
+  if (nRail > n) { q = Q_ADC_RAIL; n = nRail; }
+  return q;
+}
+
+function accept(d: f64, now: u32, jump: bool): void {
+  const w = clampI(cfg.smoothingPct, 0, 95);
+  if (hasLevel && !jump && w > 0) accDistMm = (accDistMm * <f64>w + d * <f64>(100 - w)) / 100.0;
+  else accDistMm = d;
+  hasLevel = true;
+  stale = false;
+  lastGoodAt = now;
+}
+
+function finishReading(now: u32): void {
+  let q: i32;
+  if (goodCount == 0) {
+    q = dominantFault();
+  } else {
+    const d = median() + <f64>cfg.distanceOffsetMm;
+    const limit = cfg.spikeLimitMm;
+    const confirm = clampI(cfg.spikeConfirm, 1, 10);
+    if (!hasLevel || limit <= 0 || Math.abs(d - accDistMm) <= <f64>limit) {
+      spikeCount = 0;
+      accept(d, now, false);
+      q = Q_OK;
+    } else {
+      // A jump: believed once `confirm` consecutive readings (this one
+      // included) agree with each other within the limit.
+      if (spikeCount > 0 && Math.abs(d - spikeLastMm) <= <f64>limit) spikeCount++;
+      else spikeCount = 1;
+      spikeLastMm = d;
+      if (spikeCount >= confirm) {
+        spikeCount = 0;
+        accept(d, now, true);
+        q = Q_OK;
+      } else {
+        q = Q_SPIKE;
+      }
+    }
+  }
+  // One log line per change of quality (a dead sensor does not flood the log; the counters count every reading).
+  if (q != quality && q != Q_OK) {
+    logBegin();
+    logStr("sensor: quality ");
+    logInt(q);
+    logEnd(LOG_WARN);
+  }
+  quality = q;
+  count(C_QUALITY_BASE + q);
+  seq++;
+}
+
+function checkStale(now: u32): void {
+  if (stale) return;
+  if (elapsed(now, lastGoodAt) >= cfg.staleMs) {
+    stale = true;
+    hasLevel = false;
+    spikeCount = 0;
+    count(C_QUALITY_BASE + Q_STALE);
+    seq++;
+    logLine(LOG_WARN, "sensor: stale, level unknown");
+  }
+}
+
+function startReading(now: u32): void {
+  phase = Phase.PINGING;
+  readingStartAt = now;
+  nextPingAt = now;
+  pingsDone = 0;
+  goodCount = 0;
+  nNoEcho = 0; nRange = 0; nBlind = 0; nBadFrame = 0; nRail = 0;
+  updateTemperature();
+}
+
+/** Runs the ping due now. Returns false when a UART ping is still waiting for a frame. */
+function doPing(now: u32): bool {
+  let r: f64;
+  if (cfg.sensorKind == cfg.SensorKind.UART) {
+    r = pingUart(now);
+    if (r == UART_WAIT) return false;
+  } else if (cfg.sensorKind == cfg.SensorKind.ANALOG) {
+    r = pingAnalog();
+  } else {
+    r = pingPulse();
+  }
+  if (r >= 0) {
+    if (goodCount < MAX_PINGS) {
+      store<f64>(pingBuf + <usize>(goodCount << 3), r);
+      goodCount++;
+    }
+  } else {
+    const q = f2iClamp(-r, 0, 15);
+    if (q == Q_OUT_OF_RANGE) nRange++;
+    else if (q == Q_BLIND_ZONE) nBlind++;
+    else if (q == Q_BAD_FRAME) nBadFrame++;
+    else if (q == Q_ADC_RAIL) nRail++;
+    else nNoEcho++;
+  }
+  pingsDone++;
+  return true;
+}
+
+// ------------------------------------------------------------------ exports
+
+/** Sets up pins/UART for the configured sensor kind; 0 ok, <0 a hal call failed. */
+export function sensorInit(nowMs: u32): i32 {
+  started = true;
+  phase = Phase.IDLE;
+  nextReadingAt = nowMs;
+  lastGoodAt = nowMs;
+  hasLevel = false;
+  stale = false;
+  quality = Q_NONE;
+  spikeCount = 0;
+  seq = 0;
+  fState = FrameState.HEADER;
+  frameSeq = 0; frameUsedSeq = 0; badFrames = 0; badUsed = 0;
+  uartOk = false;
+  updateTemperature();
+  if (cfg.sensorKind == cfg.SensorKind.PULSE) {
+    if (halGpioMode(cfg.trigPin, GPIO_OUTPUT) < 0) { halError(); return -1; }
+    if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return -1; }
+    if (halGpioMode(cfg.echoPin, GPIO_INPUT) < 0) { halError(); return -1; }
+  } else if (cfg.sensorKind == cfg.SensorKind.UART) {
+    if (halUartOpen(cfg.uartPort, cfg.uartBaud) < 0) { halError(); return -1; }
+    uartOk = true;
+  }
+  logBegin();
+  logStr("sensor: kind=");
+  logInt(<i32>cfg.sensorKind);
+  logStr(" echo_timeout_us=");
+  logInt(<i32>echoTimeoutUs());
+  logEnd(LOG_INFO);
+  return 0;
+}
+
+/** At most one ping per call; returns ms until it next needs a tick. */
+export function sensorTick(nowMs: u32): u32 {
+  if (!started) return 1000;
+  const now = nowMs;
+  if (cfg.sensorKind == cfg.SensorKind.UART) uartDrain(now);
+  if (phase == Phase.IDLE && reached(now, nextReadingAt)) startReading(now);
+  if (phase == Phase.PINGING && reached(now, nextPingAt)) {
+    if (doPing(now)) {
+      nextPingAt = now + cfg.pingGapMs;
+      if (pingsDone >= clampI(cfg.pingsPerReading, 1, 15)) {
+        finishReading(now);
+        phase = Phase.IDLE;
+        nextReadingAt = readingStartAt + cfg.readingIntervalMs;
+        // never start the next reading before one gap has passed (echoes die out)
+        if (<i32>(nextReadingAt - nextPingAt) < 0) nextReadingAt = nextPingAt;
+      }
+    }
+  }
+  checkStale(now);
+  let wait: u32;
+  if (phase == Phase.PINGING) {
+    wait = until(now, nextPingAt);
+    if (wait == 0) wait = 10; // a UART ping waiting for its frame
+  } else {
+    wait = until(now, nextReadingAt);
+  }
+  if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
+  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, 50); // keep the UART drained
+  return minU(wait, 1000);
+}
+
+/** Last accepted level in 0.1 % of span (0..1000), -1 when unknown (no reading yet, or stale). */
+export function levelPermille(): i32 {
+  if (!hasLevel) return -1;
+  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
+  if (!(span > 0)) return -1;
+  const l = (<f64>cfg.emptyDistanceMm - accDistMm) * 1000.0 / span;
+  return f2iRound(l, 0, 1000);
+}
+
+/** Last accepted distance sensor → surface in mm (after the offset), -1 when unknown. */
+export function distanceMm(): i32 {
+  if (!hasLevel) return -1;
+  return f2iRound(accDistMm, 0, i32.MAX_VALUE);
+}
+
+/** Air temperature in 0.1 °C measured by the NTC, -32768 when unknown (also for "fixed" and "none"). */
+export function temperatureDeciC(): i32 { return tempDeciC; }
+
+/** Temperature used for the speed of sound in 0.1 °C (the NTC's, else temperature_c). */
+export function compensationDeciC(): i32 { return soundTempDeciC; }
+
+/** Water volume in ml from the tank geometry, -1 when unknown. */
+export function volumeMl(): i32 {
+  if (!hasLevel) return -1;
+  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
+  if (!(span > 0)) return -1;
+  let h = <f64>cfg.emptyDistanceMm - accDistMm; // water depth, mm
+  if (h < 0) h = 0;
+  if (h > span) h = span;
+  return f2iRound(volumeForDepthMm(h) / 1000.0, 0, i32.MAX_VALUE);
+}
+
+/** Volume in mm³ of water `h` mm deep for the configured shape. */
+export function volumeForDepthMm(h: f64): f64 {
+  if (!(h > 0)) return 0;
+  const shape = cfg.tankShape;
+  if (shape == cfg.TankShape.RECTANGULAR) {
+    return h * <f64>cfg.tankWidthMm * <f64>cfg.tankLengthMm;
+  }
+  const r = <f64>cfg.tankDiameterMm / 2.0;
+  if (shape == cfg.TankShape.HORIZONTAL_CYLINDER) {
+    if (!(r > 0)) return 0;
+    const hh = h > 2.0 * r ? 2.0 * r : h;
+    // circular segment of depth hh: r²·acos((r-hh)/r) - (r-hh)·sqrt(2r·hh - hh²)
+    let c = (r - hh) / r;
+    if (c > 1) c = 1;
+    if (c < -1) c = -1;
+    let s = 2.0 * r * hh - hh * hh;
+    if (s < 0) s = 0;
+    const area = r * r * acosApprox(c) - (r - hh) * Math.sqrt(s);
+    return area * <f64>cfg.tankLengthMm;
+  }
+  return Math.PI * r * r * h;
+}
+
+/** Quality of the last reading (docs/ABI.md); STALE while the level is unknown after having been stale. */
+export function readingQuality(): i32 {
+  if (stale) return Q_STALE;
+  return quality;
+}
+
+/** The last completed reading's own quality (never STALE). */
+export function lastReadingQuality(): i32 { return quality; }
+
+/** Increments with every completed reading (good or faulted) and when the level goes stale. */
+export function readingSeq(): u32 { return seq; }
+
+/** pulse_in timeout in use, µs (for tests and logs). */
+export function sensorEchoTimeoutUs(): u32 { return echoTimeoutUs(); }
