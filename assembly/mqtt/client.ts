@@ -1,0 +1,798 @@
+// MQTT 3.1.1 client state machine (docs/MQTT.md). Driven only by
+// mqttTick(nowMs) and the host's non-blocking socket imports; never blocks,
+// never allocates, never traps on any byte the network or the host sends.
+//
+// Buffers (all static, owned by this module):
+//   rx     RX_CAP bytes: stream reassembly. Bytes [0, rxLen) are received and
+//          not yet consumed; a complete packet is consumed from the front.
+//   txq    TX_CAP bytes: outgoing byte queue. Bytes [0, txLen) are whole
+//          serialized packets not yet accepted by sock_send; a partial send
+//          drops only the accepted prefix, so the stream is never corrupted.
+//   slots  INFLIGHT_SLOTS x SLOT_CAP bytes: serialized QoS 1 PUBLISH packets
+//          kept until their PUBACK (see "QoS 1 policy" below).
+import {
+  halSockConnect, halSockStatus, halSockSend, halSockRecv, halSockClose, halRandomU32,
+  LOG_INFO, LOG_WARN,
+} from "../hal";
+import {
+  RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP,
+  hostBuf, hostLen, brokerPort, keepAliveS, cleanSession, inflightMax,
+  backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs,
+  clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
+  willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain,
+  downlinkBuf, downlinkLen,
+} from "../config";
+import {
+  count, C_MQTT_CONNECTS, C_MQTT_CONNECT_ATTEMPTS, C_MQTT_PACKETS_IN, C_MQTT_PACKETS_OUT,
+  C_MQTT_PROTOCOL_ERRORS, C_MQTT_OVERSIZE_SKIPS, C_MQTT_KEEPALIVE_TIMEOUTS,
+  C_MQTT_PUBLISH_DROPPED, C_MQTT_RETRANSMISSIONS, C_SOCKET_ERRORS, C_DISCONNECT_BASE,
+} from "../app/counters";
+import { logBegin, logStr, logInt, logEnd } from "../app/log";
+import { onMqttMessage, onMqttOversize } from "../app/inbox";
+import { copyBytes } from "../util/bytes";
+import { elapsed, reached, until, minU } from "../util/time";
+import { clampI } from "../util/num";
+import {
+  T_CONNACK, T_PUBLISH, T_PUBACK, T_SUBACK, T_UNSUBACK, T_PINGRESP,
+  D_NEED_MORE, decodeRemLen, rlBytes, checkHeader, parsePublish, readU16, validTopicName,
+  encConnect, encPublish, encSubscribe, encUnsubscribe, encPuback, encPingreq, encDisconnect, publishSize,
+  pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
+} from "./codec";
+
+/** Connection states; values are ABI.md's `conn_state` table. */
+export const enum MqttState { IDLE = 0, SOCKET_CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, BACKING_OFF = 5, STOPPED = 6 }
+
+/** Disconnect reasons; values are ABI.md's `last_disconnect` table. */
+export const enum Reason {
+  NONE = 0, SOCKET_FAILED = 1, SOCKET_CLOSED = 2, CONNECT_TIMEOUT = 3,
+  CONNACK_PROTOCOL = 4, CONNACK_IDENTIFIER = 5, CONNACK_UNAVAILABLE = 6,
+  CONNACK_BAD_CREDENTIALS = 7, CONNACK_NOT_AUTHORISED = 8,
+  PROTOCOL_VIOLATION = 9, KEEPALIVE_TIMEOUT = 10, SUBSCRIBE_REFUSED = 11,
+  SEND_FAILED = 12, HOST_VIOLATION = 13, SHUTDOWN = 14,
+}
+
+/** mqttPublish results. */
+export const MQTT_PUB_OK: i32 = 0;
+export const MQTT_PUB_NOT_CONNECTED: i32 = -1; // QoS 0 while no session, or client idle/stopped
+export const MQTT_PUB_TOO_BIG: i32 = -2;       // packet larger than TX_CAP (QoS 0) or SLOT_CAP (QoS 1)
+export const MQTT_PUB_WINDOW_FULL: i32 = -3;   // QoS 1: inflightMax messages already await PUBACK (counted)
+export const MQTT_PUB_BAD_ARG: i32 = -4;       // qos not 0/1, or topic not a valid topic name
+export const MQTT_PUB_BUSY: i32 = -5;          // QoS 0: transmit queue full right now; retry later
+
+/** mqttSubscribe/mqttUnsubscribe results. */
+export const MQTT_REQ_PENDING: i32 = -1;  // sent or queued, no answer yet
+export const MQTT_REQ_BUSY: i32 = -2;     // another request is pending, or no session
+export const MQTT_REQ_BAD_ARG: i32 = -3;
+
+// ------------------------------------------------------------------ state
+let state: MqttState = MqttState.IDLE;
+let sock: i32 = -1;
+let lastReason: i32 = 0;
+let sessionId: u32 = 0;
+let failures: i32 = 0;         // consecutive failed attempts: backoff exponent
+let retryAt: u32 = 0;          // BACKING_OFF: next attempt (ms)
+let attemptStart: u32 = 0;     // sock_connect time: connect timeout base (ms)
+let upSince: u32 = 0;          // session up time (ms)
+let stable: bool = false;      // the backoff was reset for this session
+let lastSent: u32 = 0;         // last time sock_send accepted bytes (ms)
+let lastRecv: u32 = 0;         // last time a complete packet arrived (ms)
+let pingOut: bool = false;     // PINGREQ due or queued, no PINGRESP yet
+let pingAt: u32 = 0;           // when it fell due (ms): the ping timeout runs from here
+let needPing: bool = false;    // PINGREQ due but not yet in txq (queue full)
+let needSub: bool = false;     // downlink SUBSCRIBE still to queue
+let subId: i32 = 0;            // packet id of the downlink SUBSCRIBE awaiting SUBACK, 0 none
+let nextId: i32 = 0;           // last packet id handed out (1..65535)
+
+// One application subscribe/unsubscribe request at a time.
+const REQ_NONE: i32 = 0;
+const REQ_SUB: i32 = 1;
+const REQ_UNSUB: i32 = 2;
+let reqKind: i32 = REQ_NONE;
+let reqId: i32 = 0;
+let reqResult: i32 = 0;
+let reqQueued: bool = false;   // the request packet is in txq
+const REQ_CAP: i32 = 96;
+const reqTopic: usize = memory.data(REQ_CAP);
+let reqTopicLen: i32 = 0;
+let reqQos: i32 = 0;
+
+// Receive side.
+const rx: usize = memory.data(RX_CAP);
+let rxLen: i32 = 0;
+let skipping: bool = false;    // inside an oversize PUBLISH, counting its bytes away
+let skipLeft: u32 = 0;         // body bytes of it still to discard
+let skipPos: u32 = 0;          // body bytes of it discarded so far
+let skipQos: i32 = 0;
+let skipTopicLen: u32 = 0;     // its topic length, known once skipPos >= 2
+let skipId: i32 = 0;           // its packet id, known once skipPos >= 4 + topic length
+let lastRetain: bool = false;
+
+// Transmit side.
+const txq: usize = memory.data(TX_CAP);
+let txLen: i32 = 0;
+
+// QoS 1 store. Slot i: bytes at slots + i*SLOT_CAP, meta at meta + i*META.
+//
+// QoS 1 policy on reconnect: a message is serialized once into a slot with
+// its packet id and kept until the PUBACK with that id. When a connection
+// ends, every slot already written to it (SLOT_SENT) gets DUP=1 in its
+// stored first byte and becomes SLOT_RESEND; after the next CONNACK 0 the
+// slots go out again oldest first (by seq), same packet id, behind the
+// downlink SUBSCRIBE [MQTT-4.4.0-1, MQTT-3.3.1-1, MQTT-4.6.0-1]. Slots
+// filled while no session existed (SLOT_QUEUED) follow with DUP=0. Nothing
+// is dropped on reconnect; only mqttStop discards the store. With clean
+// session the broker sees a resend as a new message: at-least-once.
+const SLOT_FREE: u8 = 0;
+const SLOT_QUEUED: u8 = 1;     // to be written to txq (first transmission)
+const SLOT_RESEND: u8 = 2;     // to be written to txq again with DUP=1 (counted retransmission)
+const SLOT_SENT: u8 = 3;       // in txq or sent, awaiting PUBACK
+const META: i32 = 12;          // u8 state @0, u16 len @2, u16 id @4, u32 seq @8
+const slots: usize = memory.data(INFLIGHT_SLOTS * SLOT_CAP);
+const meta: usize = memory.data(INFLIGHT_SLOTS * 12);
+let seqNext: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function slotState(i: i32): u8 { return load<u8>(meta + <usize>(i * META)); }
+// @ts-ignore: decorator
+@inline function setSlotState(i: i32, s: u8): void { store<u8>(meta + <usize>(i * META), s); }
+// @ts-ignore: decorator
+@inline function slotLen(i: i32): i32 { return <i32>load<u16>(meta + <usize>(i * META + 2)); }
+// @ts-ignore: decorator
+@inline function slotId(i: i32): i32 { return <i32>load<u16>(meta + <usize>(i * META + 4)); }
+// @ts-ignore: decorator
+@inline function slotSeq(i: i32): u32 { return load<u32>(meta + <usize>(i * META + 8)); }
+// @ts-ignore: decorator
+@inline function slotPtr(i: i32): usize { return slots + <usize>(i * SLOT_CAP); }
+
+function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
+
+function slotsUsed(): i32 {
+  let n = 0;
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) if (slotState(i) != SLOT_FREE) n++;
+  return n;
+}
+
+/** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
+function idInUse(id: i32): bool {
+  if (id == subId || (reqKind != REQ_NONE && id == reqId)) return true;
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    if (slotState(i) != SLOT_FREE && slotId(i) == id) return true;
+  }
+  return false;
+}
+
+/** Next non-zero packet id not in use [MQTT-2.3.1-1, MQTT-2.3.1-2]; at most 11 ids are ever in use. */
+function allocId(): i32 {
+  for (let k = 0; k < 65536; k++) {
+    nextId = nextId >= 65535 ? 1 : nextId + 1;
+    if (!idInUse(nextId)) return nextId;
+  }
+  return 1; // unreachable: fewer than 12 ids are ever held
+}
+
+// ------------------------------------------------------------------ public API
+
+/** Starts connecting with the settings of config.ts (broker, client id, credentials, will, downlink topic). */
+export function mqttStart(nowMs: u32): void {
+  if (state != MqttState.IDLE && state != MqttState.STOPPED) return;
+  failures = 0;
+  startAttempt(nowMs);
+}
+
+/** Drives the client; returns ms until it next needs a tick (0..1000). Calls app/inbox onMqttMessage for every inbound PUBLISH. */
+export function mqttTick(nowMs: u32): u32 {
+  if (state == MqttState.IDLE || state == MqttState.STOPPED) return 1000;
+  if (state == MqttState.BACKING_OFF) {
+    if (!reached(nowMs, retryAt)) return minU(1000, until(nowMs, retryAt));
+    startAttempt(nowMs);
+    if (state != MqttState.SOCKET_CONNECTING) return nextWait(nowMs);
+  }
+  if (state == MqttState.SOCKET_CONNECTING) {
+    const st = halSockStatus(sock);
+    if (st < 0) {
+      count(C_SOCKET_ERRORS);
+      fail(Reason.SOCKET_FAILED, nowMs);
+      return nextWait(nowMs);
+    }
+    if (st == 0) {
+      if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) fail(Reason.CONNECT_TIMEOUT, nowMs);
+      return nextWait(nowMs);
+    }
+    // Connected: the transmit queue is empty here and CONNECT (<= 3+10+25+196+66+98 = 398 bytes with the config capacities) fits TX_CAP.
+    const n = encConnect(txq, TX_CAP, clientIdBuf, clientIdLen, keepAliveS, cleanSession,
+      userBuf, userLen, passSet, passBuf, passLen,
+      willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain);
+    if (n < 0) { fail(Reason.PROTOCOL_VIOLATION, nowMs); return nextWait(nowMs); }
+    txLen = n;
+    count(C_MQTT_PACKETS_OUT);
+    lastSent = nowMs;
+    lastRecv = nowMs;
+    state = MqttState.AWAITING_CONNACK;
+  }
+  linkTick(nowMs);
+  return nextWait(nowMs);
+}
+
+/**
+ * Publishes `payload` on `topic` (bytes are copied; the caller keeps
+ * ownership). QoS 0 is written to the transmit queue at once and needs a
+ * session (CONNACK accepted). QoS 1 is stored in an in-flight slot, also
+ * while the link is down, and is sent when a session is up; it stays until
+ * its PUBACK. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
+ */
+export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32): i32 {
+  if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0) return MQTT_PUB_BAD_ARG;
+  if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen) || !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
+  if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
+  const size = publishSize(topicLen, payloadLen, qos);
+  if (qos == 0) {
+    if (size < 0 || size > TX_CAP) return MQTT_PUB_TOO_BIG;
+    if (!linkUp()) return MQTT_PUB_NOT_CONNECTED;
+    const n = encPublish(txq + <usize>txLen, TX_CAP - txLen, topic, topicLen, payload, payloadLen, 0, retain, false, 0);
+    if (n < 0) return MQTT_PUB_BUSY;
+    txLen += n;
+    count(C_MQTT_PACKETS_OUT);
+    flush(nowMs);
+    return MQTT_PUB_OK;
+  }
+  if (size < 0 || size > SLOT_CAP) return MQTT_PUB_TOO_BIG;
+  if (slotsUsed() >= windowSize()) {
+    count(C_MQTT_PUBLISH_DROPPED);
+    return MQTT_PUB_WINDOW_FULL;
+  }
+  let slot = -1;
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    if (slotState(i) == SLOT_FREE) { slot = i; break; }
+  }
+  if (slot < 0) { count(C_MQTT_PUBLISH_DROPPED); return MQTT_PUB_WINDOW_FULL; }
+  const id = allocId();
+  const n = encPublish(slotPtr(slot), SLOT_CAP, topic, topicLen, payload, payloadLen, 1, retain, false, id);
+  if (n < 0) return MQTT_PUB_TOO_BIG;
+  const m = meta + <usize>(slot * META);
+  store<u16>(m + 2, <u16>n);
+  store<u16>(m + 4, <u16>id);
+  store<u32>(m + 8, seqNext);
+  seqNext++;
+  setSlotState(slot, SLOT_QUEUED);
+  if (linkUp()) {
+    pumpSlots();
+    flush(nowMs);
+  }
+  return MQTT_PUB_OK;
+}
+
+/**
+ * Subscribes to one topic filter (copied; 1..96 bytes) at qos 0..1 within the
+ * current session. One request at a time; mqttRequestResult() gives the
+ * SUBACK return code. Not renewed after a reconnect (only the downlink topic is).
+ */
+export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
+  if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  return startRequest(REQ_SUB, filter, filterLen, qos, nowMs);
+}
+
+/** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
+export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
+  if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
+}
+
+/** Result of the last subscribe/unsubscribe: MQTT_REQ_PENDING, the SUBACK code (0, 1, 0x80), 0 for UNSUBACK (and before any request), or MQTT_REQ_BUSY when the session ended first. */
+export function mqttRequestResult(): i32 { return reqResult; }
+
+export function mqttState(): MqttState { return state; }
+/** Increments each time a session is fully up (CONNACK accepted and subscribed). */
+export function mqttSessionId(): u32 { return sessionId; }
+export function mqttLastDisconnect(): i32 { return lastReason; }
+/** Retain flag of the PUBLISH being delivered to (or last delivered to) onMqttMessage. */
+export function mqttLastRetained(): bool { return lastRetain; }
+/** QoS 1 messages stored and not yet acknowledged. */
+export function mqttInflight(): i32 { return slotsUsed(); }
+
+/** Clean DISCONNECT, socket closed, state STOPPED. Queued QoS 1 messages are discarded. */
+export function mqttStop(nowMs: u32): void {
+  if (state == MqttState.IDLE || state == MqttState.STOPPED) {
+    state = MqttState.STOPPED;
+    return;
+  }
+  if (sock >= 0 && state != MqttState.SOCKET_CONNECTING && state != MqttState.BACKING_OFF) {
+    // Whole packets only: a partially sent packet is completed first when the
+    // queue has room for DISCONNECT behind it; otherwise DISCONNECT is skipped
+    // rather than corrupting the stream.
+    const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
+    if (n > 0) {
+      txLen += n;
+      count(C_MQTT_PACKETS_OUT);
+    }
+    const sent = halSockSend(sock, txq, txLen);
+    if (sent < 0) count(C_SOCKET_ERRORS);
+  }
+  if (sock >= 0) halSockClose(sock);
+  sock = -1;
+  lastReason = Reason.SHUTDOWN;
+  count(C_DISCONNECT_BASE + Reason.SHUTDOWN);
+  resetLink();
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, SLOT_FREE);
+  state = MqttState.STOPPED;
+}
+
+// ------------------------------------------------------------------ internals
+
+/** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
+function inMemory(ptr: usize, len: i32): bool {
+  if (len < 0) return false;
+  const end: u64 = <u64>ptr + <u64>len;
+  return end <= (<u64>memory.size() << 16);
+}
+
+/** A session exists: CONNACK accepted, socket open. */
+function linkUp(): bool {
+  return state == MqttState.SUBSCRIBING || state == MqttState.CONNECTED;
+}
+
+function startRequest(kind: i32, filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
+  if (!linkUp() || reqResult == MQTT_REQ_PENDING) return MQTT_REQ_BUSY;
+  copyBytes(reqTopic, filter, filterLen);
+  reqTopicLen = filterLen;
+  reqQos = qos;
+  reqKind = kind;
+  reqId = allocId();
+  reqResult = MQTT_REQ_PENDING;
+  reqQueued = false;
+  pumpControl(nowMs);
+  flush(nowMs);
+  return MQTT_REQ_PENDING;
+}
+
+function startAttempt(nowMs: u32): void {
+  resetLink();
+  count(C_MQTT_CONNECT_ATTEMPTS);
+  attemptStart = nowMs;
+  const h = halSockConnect(hostBuf, hostLen, brokerPort);
+  if (h < 0) {
+    count(C_SOCKET_ERRORS);
+    fail(Reason.SOCKET_FAILED, nowMs);
+    return;
+  }
+  sock = h;
+  state = MqttState.SOCKET_CONNECTING;
+}
+
+/** Forgets everything tied to one connection. QoS 1 slots written to the old socket become SLOT_RESEND. */
+function resetLink(): void {
+  rxLen = 0;
+  txLen = 0;
+  skipping = false;
+  skipLeft = 0;
+  pingOut = false;
+  needPing = false;
+  needSub = false;
+  subId = 0;
+  if (reqKind != REQ_NONE) {
+    reqKind = REQ_NONE;
+    if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
+  }
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    if (slotState(i) == SLOT_SENT) {
+      const p = slotPtr(i);
+      store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
+      setSlotState(i, SLOT_RESEND);
+    }
+  }
+}
+
+/** Closes the connection for `reason` and schedules the next attempt. */
+function fail(reason: i32, nowMs: u32): void {
+  if (sock >= 0) halSockClose(sock);
+  sock = -1;
+  lastReason = reason;
+  count(C_DISCONNECT_BASE + reason);
+  if (reason == Reason.PROTOCOL_VIOLATION) count(C_MQTT_PROTOCOL_ERRORS);
+  resetLink();
+  const delay = backoffDelay(failures);
+  if (failures < 30) failures++;
+  retryAt = nowMs + delay;
+  state = MqttState.BACKING_OFF;
+  logBegin();
+  logStr("mqtt: disconnected, reason ");
+  logInt(reason);
+  logStr(", retry in ");
+  logInt(<i32>delay);
+  logStr(" ms");
+  logEnd(LOG_WARN);
+}
+
+/**
+ * Backoff before attempt number `n + 1` after `n` consecutive failures:
+ * uniform in [base, min(cap, base * 2^(n+1))] ("full jitter" above the
+ * base, so a fleet never reconnects in lock-step and never spins faster than
+ * base). Uses hal random_u32.
+ */
+export function backoffDelay(n: i32): u32 {
+  const base: u64 = <u64>backoffBaseMs;
+  let cap: u64 = <u64>backoffCapMs;
+  if (cap < base) cap = base;
+  let ceil: u64 = base;
+  for (let i = 0; i <= n && ceil < cap; i++) ceil = ceil << 1;
+  if (ceil > cap) ceil = cap;
+  const span: u64 = ceil - base;
+  if (span == 0) return <u32>base;
+  return <u32>(base + (<u64>halRandomU32()) % (span + 1));
+}
+
+function sessionUp(nowMs: u32): void {
+  state = MqttState.CONNECTED;
+  sessionId++;
+  upSince = nowMs;
+  stable = false;
+  logBegin();
+  logStr("mqtt: session ");
+  logInt(<i32>sessionId);
+  logStr(" up");
+  logEnd(LOG_INFO);
+}
+
+/** One tick of a connection whose socket is up (AWAITING_CONNACK, SUBSCRIBING, CONNECTED). */
+function linkTick(nowMs: u32): void {
+  if (!flush(nowMs)) return;
+  // At most 8 receive calls per tick keeps a tick bounded under a flood.
+  for (let k = 0; k < 8; k++) {
+    const cap = RX_CAP - rxLen;
+    if (cap <= 0) break; // a complete packet waits for transmit room (back-pressure)
+    const n = halSockRecv(sock, rx + <usize>rxLen, cap);
+    if (n < 0) {
+      count(C_SOCKET_ERRORS);
+      fail(Reason.SOCKET_CLOSED, nowMs);
+      return;
+    }
+    if (n > cap) {
+      fail(Reason.HOST_VIOLATION, nowMs);
+      return;
+    }
+    if (n == 0) break;
+    rxLen += n;
+    if (!processRx(nowMs)) return;
+    pumpControl(nowMs);
+    if (!flush(nowMs)) return;
+  }
+  if (!processRx(nowMs)) return; // packets held back by a full transmit queue
+  pumpControl(nowMs);
+  if (!flush(nowMs)) return;
+  timers(nowMs);
+  if (linkUp() || state == MqttState.AWAITING_CONNACK) flush(nowMs);
+}
+
+/** Connect timeout, keep-alive and backoff reset. */
+function timers(nowMs: u32): void {
+  if (state == MqttState.AWAITING_CONNACK || state == MqttState.SUBSCRIBING) {
+    if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) fail(Reason.CONNECT_TIMEOUT, nowMs);
+    return;
+  }
+  if (state != MqttState.CONNECTED) return;
+  if (!stable && elapsed(nowMs, upSince) >= backoffResetMs) {
+    stable = true;
+    failures = 0;
+  }
+  if (keepAliveS <= 0) return;
+  if (pingOut) {
+    if (elapsed(nowMs, pingAt) >= pingTimeoutMs) {
+      count(C_MQTT_KEEPALIVE_TIMEOUTS);
+      fail(Reason.KEEPALIVE_TIMEOUT, nowMs);
+    }
+    return;
+  }
+  const ka: u32 = <u32>keepAliveS * 1000;
+  // PINGREQ when nothing was sent for the keep-alive period [MQTT-3.1.2-23],
+  // and also when nothing was received for it (detects a dead link while
+  // QoS 0 traffic keeps lastSent fresh).
+  // The ping timeout is armed even when the PINGREQ cannot be queued yet
+  // (socket not taking bytes): a link stalled that long is closed too.
+  if (elapsed(nowMs, lastSent) >= ka || elapsed(nowMs, lastRecv) >= ka) {
+    pingOut = true;
+    pingAt = nowMs;
+    needPing = true;
+    queuePing();
+  }
+}
+
+function queuePing(): void {
+  if (!needPing) return;
+  const n = encPingreq(txq + <usize>txLen, TX_CAP - txLen);
+  if (n < 0) return; // retried by pumpControl when the queue drains
+  txLen += n;
+  count(C_MQTT_PACKETS_OUT);
+  needPing = false;
+}
+
+/** Milliseconds until the client next needs a tick, 0..1000. */
+function nextWait(nowMs: u32): u32 {
+  let w: u32 = 1000;
+  switch (state) {
+    case MqttState.BACKING_OFF: return minU(w, until(nowMs, retryAt));
+    case MqttState.SOCKET_CONNECTING: return minU(20, until(nowMs, attemptStart + connectTimeoutMs));
+    case MqttState.AWAITING_CONNACK:
+    case MqttState.SUBSCRIBING:
+      w = minU(w, until(nowMs, attemptStart + connectTimeoutMs));
+      break;
+    case MqttState.CONNECTED:
+      if (keepAliveS > 0) {
+        if (pingOut) w = minU(w, until(nowMs, pingAt + pingTimeoutMs));
+        else {
+          const ka: u32 = <u32>keepAliveS * 1000;
+          w = minU(w, until(nowMs, lastSent + ka));
+          w = minU(w, until(nowMs, lastRecv + ka));
+        }
+      }
+      if (!stable) w = minU(w, until(nowMs, upSince + backoffResetMs));
+      break;
+    default: return 1000;
+  }
+  if (txLen > 0) w = minU(w, 10);
+  return w;
+}
+
+/** Offers the transmit queue to the socket. False when the connection failed. */
+function flush(nowMs: u32): bool {
+  if (sock < 0) return false;
+  if (txLen == 0) return true;
+  const n = halSockSend(sock, txq, txLen);
+  if (n < 0) {
+    count(C_SOCKET_ERRORS);
+    fail(Reason.SEND_FAILED, nowMs);
+    return false;
+  }
+  if (n > txLen) {
+    fail(Reason.HOST_VIOLATION, nowMs);
+    return false;
+  }
+  if (n > 0) {
+    // Partial send policy: drop only the accepted prefix; the rest of the
+    // current packet (and those behind it) goes out on a later call.
+    copyBytes(txq, txq + <usize>n, txLen - n);
+    txLen -= n;
+    lastSent = nowMs;
+  }
+  return true;
+}
+
+/** Queues pending control packets and QoS 1 messages while the transmit queue has room. */
+function pumpControl(nowMs: u32): void {
+  if (!linkUp()) return;
+  queuePing();
+  if (needSub) {
+    const id = allocId();
+    const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, id, downlinkBuf, downlinkLen, 1);
+    if (n > 0) {
+      txLen += n;
+      count(C_MQTT_PACKETS_OUT);
+      needSub = false;
+      subId = id;
+    }
+  }
+  if (reqKind != REQ_NONE && !reqQueued) {
+    const n = reqKind == REQ_SUB
+      ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
+      : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
+    if (n > 0) {
+      txLen += n;
+      count(C_MQTT_PACKETS_OUT);
+      reqQueued = true;
+    }
+  }
+  pumpSlots();
+}
+
+/** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
+function pumpSlots(): void {
+  for (;;) {
+    let best = -1;
+    let bestSeq: u32 = 0;
+    for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+      const s = slotState(i);
+      if (s != SLOT_QUEUED && s != SLOT_RESEND) continue;
+      const q = slotSeq(i);
+      if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
+    }
+    if (best < 0) return;
+    const len = slotLen(best);
+    if (len > TX_CAP - txLen) return; // keeps order: nothing newer overtakes it
+    copyBytes(txq + <usize>txLen, slotPtr(best), len);
+    txLen += len;
+    count(C_MQTT_PACKETS_OUT);
+    if (slotState(best) == SLOT_RESEND) count(C_MQTT_RETRANSMISSIONS);
+    setSlotState(best, SLOT_SENT);
+  }
+}
+
+/** Closes for a protocol violation; always returns false (for `return violation(now)`). */
+function violation(nowMs: u32): bool {
+  fail(Reason.PROTOCOL_VIOLATION, nowMs);
+  return false;
+}
+
+/**
+ * Consumes complete packets (and oversize-skip bytes) from the front of rx.
+ * Stops when a packet is incomplete or needs transmit room that is not
+ * there. False when the connection was closed.
+ */
+function processRx(nowMs: u32): bool {
+  for (;;) {
+    if (sock < 0) return false; // closed by a failure or by the app (mqttStop) in a handler
+    if (skipping) {
+      if (!skipStep(nowMs)) return sock >= 0;
+      continue;
+    }
+    if (rxLen < 2) return true;
+    const rem = decodeRemLen(rx + 1, rxLen - 1);
+    if (rem == D_NEED_MORE) return true;
+    if (rem < 0) return violation(nowMs); // 5th length byte [MQTT-2.2.3]
+    const b0 = <i32>load<u8>(rx);
+    if (checkHeader(b0, rem) != 0) return violation(nowMs);
+    const hdr = 1 + rlBytes;
+    const type = b0 >>> 4;
+    if (state == MqttState.AWAITING_CONNACK && type != T_CONNACK) return violation(nowMs); // [MQTT-3.2.0-1]
+    if (rem > RX_CAP - hdr) {
+      // Only PUBLISH passes checkHeader with this length: skip it byte by byte.
+      count(C_MQTT_PACKETS_IN);
+      count(C_MQTT_OVERSIZE_SKIPS);
+      lastRecv = nowMs;
+      skipping = true;
+      skipLeft = <u32>rem;
+      skipPos = 0;
+      skipQos = (b0 >>> 1) & 3;
+      skipTopicLen = 0;
+      skipId = 0;
+      consume(hdr);
+      continue;
+    }
+    const total = hdr + rem;
+    if (rxLen < total) return true;
+    if (type == T_PUBLISH && ((b0 >>> 1) & 3) == 1 && TX_CAP - txLen < 4) return true; // PUBACK room first
+    count(C_MQTT_PACKETS_IN);
+    lastRecv = nowMs;
+    if (!handlePacket(type, hdr, total, nowMs)) return false;
+    if (sock < 0) return false;
+    consume(total);
+  }
+  return true;
+}
+
+/** Drops `n` bytes from the front of rx. */
+function consume(n: i32): void {
+  if (n >= rxLen) { rxLen = 0; return; }
+  copyBytes(rx, rx + <usize>n, rxLen - n);
+  rxLen -= n;
+}
+
+/**
+ * Discards received bytes of an oversize PUBLISH, noting its topic length
+ * and packet id on the way. When the last byte is gone, a QoS 1 one is
+ * acknowledged (in arrival order) and the app told. False when waiting for
+ * bytes or transmit room, or when the connection was closed.
+ */
+function skipStep(nowMs: u32): bool {
+  if (skipLeft > 0) {
+    if (rxLen == 0) return false;
+    const n = <u32>rxLen < skipLeft ? rxLen : <i32>skipLeft;
+    for (let i = 0; i < n; i++) {
+      const pos = skipPos + <u32>i;
+      const b = <u32>load<u8>(rx + <usize>i);
+      if (pos == 0) skipTopicLen = b << 8;
+      else if (pos == 1) skipTopicLen |= b;
+      else if (skipQos > 0 && pos == skipTopicLen + 2) skipId = <i32>(b << 8);
+      else if (skipQos > 0 && pos == skipTopicLen + 3) skipId |= <i32>b;
+      else if (pos > skipTopicLen + 3) break; // nothing more to learn from this chunk
+    }
+    skipPos += <u32>n;
+    skipLeft -= <u32>n;
+    consume(n);
+    if (skipLeft > 0) return false;
+  }
+  // Whole packet discarded.
+  if (skipQos > 0) {
+    if (skipTopicLen + 4 > skipPos || skipId == 0) { violation(nowMs); return false; } // [MQTT-2.3.1-1]
+    const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, skipId);
+    if (n < 0) return false; // wait for transmit room
+    txLen += n;
+    count(C_MQTT_PACKETS_OUT);
+  }
+  else if (skipTopicLen + 2 > skipPos) { violation(nowMs); return false; } // topic overruns the packet
+  skipping = false;
+  onMqttOversize(nowMs);
+  return true;
+}
+
+/** Handles one complete packet of `total` bytes at rx. False when the connection was closed. */
+function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
+  if (type == T_CONNACK) {
+    if (state != MqttState.AWAITING_CONNACK) return violation(nowMs); // one CONNACK per connection
+    const flags = <i32>load<u8>(rx + 2);
+    const rc = <i32>load<u8>(rx + 3);
+    if ((flags & 0xFE) != 0) return violation(nowMs);            // reserved bits 7-1 of the acknowledge flags
+    if (rc > 5) return violation(nowMs);                         // [MQTT-3.2.2-6]
+    if (rc != 0) {
+      if ((flags & 1) != 0) return violation(nowMs);             // [MQTT-3.2.2-4]
+      fail(Reason.CONNACK_PROTOCOL + rc - 1, nowMs);             // named refusal, backs off
+      return false;
+    }
+    if (cleanSession && (flags & 1) != 0) return violation(nowMs); // [MQTT-3.2.2-1]
+    count(C_MQTT_CONNECTS);
+    // QoS 1 policy: messages sent on an earlier connection and not
+    // acknowledged are sent again with DUP=1, same packet id, oldest first,
+    // right after CONNACK [MQTT-4.4.0-1]; messages queued while down follow.
+    if (downlinkLen > 0) {
+      state = MqttState.SUBSCRIBING;
+      needSub = true;
+    } else {
+      sessionUp(nowMs);
+    }
+    pumpControl(nowMs);
+    return true;
+  }
+  if (type == T_PUBLISH) {
+    if (parsePublish(rx, hdr, total) != 0) return violation(nowMs);
+    const qos = pubQos;
+    if (qos == 1) {
+      // PUBACK queued before delivery keeps acknowledgements in arrival order
+      // [MQTT-4.6.0-2] whatever the app publishes from its handler. Room was
+      // checked by processRx.
+      const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, pubId);
+      if (n < 0) return true;
+      txLen += n;
+      count(C_MQTT_PACKETS_OUT);
+    }
+    lastRetain = pubRetain;
+    const st = state;
+    onMqttMessage(rx + <usize>pubTopicOff, pubTopicLen, rx + <usize>pubPayloadOff, pubPayloadLen, nowMs);
+    return state == st && sock >= 0;
+  }
+  if (type == T_PUBACK) {
+    const id = readU16(rx + <usize>hdr);
+    if (id == 0) return violation(nowMs); // [MQTT-2.3.1-1]
+    for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+      if (slotState(i) == SLOT_SENT && slotId(i) == id) {
+        setSlotState(i, SLOT_FREE);
+        break;
+      }
+    }
+    // A PUBACK for an id not in flight (e.g. a late duplicate) is ignored.
+    return true;
+  }
+  if (type == T_SUBACK) {
+    const id = readU16(rx + <usize>hdr);
+    const rc = <i32>load<u8>(rx + <usize>(hdr + 2));
+    if (id == 0) return violation(nowMs);
+    const okCode = rc == 0 || rc == 1 || rc == 0x80; // [MQTT-3.9.3-2]; QoS 1 requested, never 2
+    if (!okCode) return violation(nowMs);
+    if (subId != 0 && id == subId) {
+      subId = 0;
+      if (rc == 0x80) {
+        fail(Reason.SUBSCRIBE_REFUSED, nowMs);
+        return false;
+      }
+      if (state == MqttState.SUBSCRIBING) sessionUp(nowMs);
+      return true;
+    }
+    if (reqKind == REQ_SUB && reqQueued && id == reqId) {
+      if (rc > reqQos && rc != 0x80) return violation(nowMs);
+      reqKind = REQ_NONE;
+      reqResult = rc;
+      return true;
+    }
+    return violation(nowMs); // SUBACK for nothing we asked
+  }
+  if (type == T_UNSUBACK) {
+    const id = readU16(rx + <usize>hdr);
+    if (reqKind == REQ_UNSUB && reqQueued && id == reqId && id != 0) {
+      reqKind = REQ_NONE;
+      reqResult = 0;
+      return true;
+    }
+    return violation(nowMs);
+  }
+  if (type == T_PINGRESP) {
+    pingOut = false;
+    return true;
+  }
+  return violation(nowMs);
+}
