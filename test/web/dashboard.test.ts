@@ -1,0 +1,155 @@
+/**
+ * The simulator's web dashboard in headless Chromium (Debian's chromium driven
+ * by playwright-core): a Simulation of three tanks against the test mosquitto
+ * (virtual time), the dashboard server on it, and the built page.
+ *
+ * - the page shows every simulated device with its level;
+ * - "On" acts as the iotBind mobile app: the platform emulator publishes the
+ *   state over MQTT, the firmware switches its relay (asserted on the Device),
+ *   and the page reflects it; the message log shows the downlink;
+ * - "On" on a full tank is refused by the pump rules (HIGH_LEVEL): the relay
+ *   stays off and the refusal is visible on the page;
+ * - the chart grows as virtual time runs;
+ * - a screenshot is written to test-artifacts/dashboard.png.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { Simulation } from "../../sim/simulation.js";
+import { startDashboard, DEFAULT_STATIC_DIR, type Dashboard } from "../../sim/web/server.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+// Unique uids: the test mosquitto is shared with other test files running in parallel.
+const tag = `w${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const A = `${tag}-a`; // auto off: only the app switches it
+const B = `${tag}-b`; // full tank, nothing drawn: "on" is refused (HIGH_LEVEL)
+const C = `${tag}-c`; // the demo tank (auto mode)
+
+let sim: Simulation;
+let dash: Dashboard;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const pageErrors: string[] = [];
+
+const card = (uid: string) => page.locator(`[data-uid="${uid}"]`);
+const chartPoints = async (uid: string): Promise<number> => Number(await card(uid).locator(".chart").getAttribute("data-points"));
+
+beforeAll(async () => {
+  if (!existsSync(join(DEFAULT_STATIC_DIR, "index.html"))) {
+    execFileSync(process.execPath, [join(ROOT, "web", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  }
+  const broker = inject("broker");
+  sim = await Simulation.start({
+    broker: { url: `mqtt://${broker.host}:${broker.port}`, user: broker.user, password: broker.password },
+    devices: [
+      { uid: A, name: "App tank", config: { auto: false }, tank: { initialLevelPct: 40, consumptionLph: 300 } },
+      { uid: B, name: "Full tank", tank: { initialLevelPct: 98, consumptionLph: 0 } },
+      { uid: C, name: "Demo tank" },
+    ],
+    speed: 60,
+    seed: "dashboard",
+  });
+  dash = await startDashboard(sim, { port: 0, sampleEveryMs: 5000 });
+  void sim.run();
+
+  profile = mkdtempSync(join(tmpdir(), "iotbind-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  await page.goto(dash.url);
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await dash?.close();
+  await sim?.stop();
+});
+
+describe("web dashboard", () => {
+  it("shows every simulated device with its level, reading and connection", async () => {
+    for (const uid of [A, B, C]) await expect.poll(() => card(uid).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator(".card").count()).toBe(3);
+    // first readings arrive and the devices connect (the page shows what the firmware measured)
+    for (const uid of [A, B, C]) {
+      await expect.poll(() => card(uid).getAttribute("data-online"), { timeout: 15_000 }).toBe("true");
+      await expect.poll(() => card(uid).locator(".tank").getAttribute("data-level"), { timeout: 15_000 }).not.toBe("");
+    }
+    const shown = Number(await card(B).locator(".tank").getAttribute("data-level"));
+    expect(shown).toBeGreaterThan(90);
+    expect(Math.abs(shown - (sim.device(B).device.levelPct ?? -100))).toBeLessThan(3);
+    expect(await card(A).locator('[data-field="temperature"]').textContent()).toMatch(/°C/);
+    await expect.poll(() => page.locator('[data-field="live"]').textContent()).toBe("live");
+    // the platform has seen the device (its view is on the page)
+    await expect.poll(() => card(A).locator('[data-field="platform-cmd"]').textContent(), { timeout: 10_000 }).toMatch(/OFF.*connected/);
+  });
+
+  it("'On' switches the relay in the firmware through the platform emulator, and the page reflects it", async () => {
+    expect(sim.device(A).device.relayOn).toBe(false);
+    expect(await card(A).getAttribute("data-relay")).toBe("off");
+    await card(A).locator('[data-action="on"]').click();
+    await expect.poll(() => sim.device(A).device.relayOn, { timeout: 10_000 }).toBe(true);
+    expect(sim.device(A).hardware.truth().relayOn).toBe(true);
+    await expect.poll(() => card(A).getAttribute("data-relay"), { timeout: 5_000 }).toBe("on");
+    expect(await card(A).locator('[data-field="relay"]').textContent()).toMatch(/ON/);
+    expect(sim.platform!.device(A)!.cmd).toBe("on");
+
+    // the message log: the platform's state (downlink) with cmd on, and the device's uplinks
+    await card(A).locator(".title").click();
+    const log = page.locator('[data-detail] [data-panel="log"]');
+    await expect.poll(() => log.locator(".log-downlink").filter({ hasText: '"cmd":"on"' }).count(), { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect.poll(() => log.locator(".log-uplink").count(), { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-detail] [data-field="authenticated"]').textContent()).toMatch(/yes/);
+
+    // and "Off" back, once the pump's minimum run time (30 s) has passed
+    const onAt = sim.now();
+    await expect.poll(() => sim.now(), { timeout: 10_000 }).toBeGreaterThan(onAt + 40_000);
+    const refusalsBefore = (await card(A).locator(".card-actions").textContent()) ?? "";
+    expect(refusalsBefore).not.toMatch(/refused/);
+    await card(A).locator('[data-action="off"]').click();
+    await expect.poll(() => sim.device(A).device.relayOn, { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => card(A).getAttribute("data-relay"), { timeout: 5_000 }).toBe("off");
+  });
+
+  it("a refusal by the pump rules is visible: 'On' on a full tank leaves the relay off", async () => {
+    await card(B).locator('[data-action="on"]').click();
+    await expect.poll(() => card(B).locator(".card-actions").textContent(), { timeout: 10_000 }).toMatch(/refused: HIGH_LEVEL/);
+    expect(sim.device(B).device.relayOn).toBe(false);
+    expect(await card(B).getAttribute("data-relay")).toBe("off");
+    // the device reported its real state: the platform converges to off
+    await expect.poll(() => sim.platform!.device(B)!.cmd, { timeout: 10_000 }).toBe("off");
+    const chip = page.locator('[data-status="refused"] .n');
+    await expect.poll(() => chip.textContent(), { timeout: 5_000 }).toBe("1");
+  });
+
+  it("the chart grows as virtual time runs; screenshot", async () => {
+    const t0 = sim.now();
+    const p0 = await chartPoints(C);
+    await expect.poll(() => sim.now(), { timeout: 10_000 }).toBeGreaterThan(t0 + 30_000);
+    await expect.poll(() => chartPoints(C), { timeout: 5_000 }).toBeGreaterThan(p0 + 3);
+    // the uPlot canvas is there and sized
+    const box = await card(C).locator(".chart canvas").boundingBox();
+    expect(box?.width ?? 0).toBeGreaterThan(200);
+
+    await card(B).locator(".title").click();
+    await expect.poll(() => page.locator('[data-detail] [data-field="refusals"]').textContent(), { timeout: 5_000 }).toMatch(/HIGH_LEVEL/);
+    mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
+    await page.screenshot({ path: join(ROOT, "test-artifacts", "dashboard.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
