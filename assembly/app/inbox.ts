@@ -1,5 +1,9 @@
 // Where the MQTT client delivers inbound application messages.
-import { handleDownlink } from "../iotbind/downlink";
+import { handleDownlink, downlinkOversize } from "../iotbind/downlink";
+import { downlinkBuf, downlinkLen } from "../config";
+import { bytesEq } from "../util/bytes";
+import { logLine } from "./log";
+import { LOG_INFO } from "../hal";
 
 /**
  * Called by the MQTT client for every complete inbound PUBLISH. `topic` and
@@ -7,8 +11,17 @@ import { handleDownlink } from "../iotbind/downlink";
  * the call.
  */
 export function onMqttMessage(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, nowMs: u32): void {
+  // Only the downlink topic carries platform states (the filter has no
+  // wildcards: config_parse refuses + and #). Anything else a broker delivers
+  // (e.g. a subscription left in a persistent session) is not a command.
+  if (!bytesEq(topic, topicLen, downlinkBuf, downlinkLen)) {
+    logLine(LOG_INFO, "mqtt: ignored a PUBLISH on another topic");
+    return;
+  }
   handleDownlink(topic, topicLen, payload, payloadLen, nowMs);
 }
 
 /** Called by the MQTT client when a PUBLISH was too large for the receive buffer and skipped. */
-export function onMqttOversize(nowMs: u32): void {}
+export function onMqttOversize(nowMs: u32): void {
+  downlinkOversize(nowMs);
+}

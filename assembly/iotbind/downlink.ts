@@ -1,0 +1,157 @@
+// Downlink (platform -> device) rules of PROTOCOL.md. Every message ends in
+// exactly one counter (ids 32..39, docs/ABI.md) and one log line:
+//   36 oversize (> DOWNLINK_MAX_LEN, or the MQTT client skipped it)
+//   35 malformed JSON (jsonOpen status and byte offset logged)
+//   38 no `uid` member
+//   37 wrong type: uid not a string/number; cmd not "on"/"off"; level or
+//      temperature not a string/number
+//   33 `uid` is not the device's own (compared as decoded UTF-8; a numeric
+//      uid by its literal text)
+//   34 has a `key` member: a request addressed to the platform, not a state
+//   39 stale echo: a `cmd` contradicting a device state not yet acknowledged
+//      (see sync.ts)
+//   32 accepted: cmd applied (or already so, or refused by a pump rule and the
+//      real state reported back), or a valid state without `cmd`
+// Members may come in any order; duplicates: the last one counts (as JSON.parse).
+// level/temperature in a downlink are only type-checked: the device measures them.
+import * as cfg from "../config";
+import {
+  jsonOpen, jsonNext, jsonKeyIs, jsonType, JsonType, jsonStrPtr, jsonStrLen, jsonStrTruncated,
+  jsonRawPtr, jsonRawLen, jsonErrorOffset,
+} from "../json/scan";
+import { bytesEq, bytesEqAscii } from "../util/bytes";
+import { pumpRequest, relayIsOn, PumpSource } from "../pump/pump";
+import {
+  count, C_DOWNLINK_ACCEPTED, C_DOWNLINK_OTHER_UID, C_DOWNLINK_HAS_KEY, C_DOWNLINK_MALFORMED,
+  C_DOWNLINK_OVERSIZE, C_DOWNLINK_BAD_VALUE, C_DOWNLINK_NO_UID, C_DOWNLINK_STALE_ECHO,
+} from "../app/counters";
+import { logBegin, logStr, logInt, logEnd } from "../app/log";
+import { LOG_INFO, LOG_WARN } from "../hal";
+import {
+  syncLocalChanges, syncGuarded, syncAcknowledged, syncDeviceState, syncPlatformApplied,
+} from "./sync";
+
+/** Largest downlink payload accepted, bytes (the doc's state message is ~150). */
+export const DOWNLINK_MAX_LEN: i32 = 768;
+
+const enum Cmd { NONE = 0, ON = 1, OFF = 2, BAD = 3 }
+
+// Pump refusal reasons (docs/ABI.md) after which pump.ts keeps the first
+// platform "on" pending when power_on is "follow".
+const R_MIN_OFF_TIME: i32 = 1;
+const R_LEVEL_UNKNOWN: i32 = 6;
+
+/** No platform on/off has reached the pump since init (power_on "follow" applies to that one). */
+let firstPlatformCmd: bool = true;
+
+/** Called by reportInit. */
+export function downlinkInit(): void {
+  firstPlatformCmd = true;
+}
+
+const enum Uid { ABSENT = 0, MINE = 1, OTHER = 2, BAD = 3 }
+
+function reject(counter: i32, why: string): void {
+  count(counter);
+  logBegin();
+  logStr("downlink ignored: ");
+  logStr(why);
+  logEnd(LOG_INFO);
+}
+
+/** The MQTT client skipped a PUBLISH too large for its receive buffer (app/inbox.ts onMqttOversize). */
+export function downlinkOversize(nowMs: u32): void {
+  reject(C_DOWNLINK_OVERSIZE, "oversize");
+}
+
+/** One inbound PUBLISH on the downlink topic; applies PROTOCOL.md's downlink rules. */
+export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, nowMs: u32): void {
+  syncLocalChanges(); // a local change made in this very tick must already guard against stale echoes
+  if (payloadLen > DOWNLINK_MAX_LEN) { reject(C_DOWNLINK_OVERSIZE, "oversize"); return; }
+  const rc = jsonOpen(payload, payloadLen);
+  if (rc != 0) {
+    count(C_DOWNLINK_MALFORMED);
+    logBegin();
+    logStr("downlink: bad JSON ");
+    logInt(rc);
+    logStr(" @");
+    logInt(jsonErrorOffset());
+    logEnd(LOG_WARN);
+    return;
+  }
+  let uid = Uid.ABSENT;
+  let cmd = Cmd.NONE;
+  let hasKey = false;
+  let badValue = false;
+  while (jsonNext() == 1) {
+    const t = jsonType();
+    if (jsonKeyIs("uid")) {
+      if (t == JsonType.STRING) {
+        uid = !jsonStrTruncated() && bytesEq(jsonStrPtr(), jsonStrLen(), cfg.uidBuf, cfg.uidLen) ? Uid.MINE : Uid.OTHER;
+      } else if (t == JsonType.NUMBER) {
+        uid = bytesEq(jsonRawPtr(), jsonRawLen(), cfg.uidBuf, cfg.uidLen) ? Uid.MINE : Uid.OTHER;
+      } else uid = Uid.BAD;
+    } else if (jsonKeyIs("key")) {
+      hasKey = true;
+    } else if (jsonKeyIs("cmd")) {
+      cmd = Cmd.BAD;
+      if (t == JsonType.STRING) {
+        if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), "on")) cmd = Cmd.ON;
+        else if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), "off")) cmd = Cmd.OFF;
+      }
+    } else if (jsonKeyIs("level") || jsonKeyIs("temperature")) {
+      if (t != JsonType.STRING && t != JsonType.NUMBER) badValue = true;
+    }
+  }
+  if (uid == Uid.ABSENT) { reject(C_DOWNLINK_NO_UID, "no uid"); return; }
+  if (uid == Uid.BAD) { reject(C_DOWNLINK_BAD_VALUE, "uid type"); return; }
+  if (uid == Uid.OTHER) { reject(C_DOWNLINK_OTHER_UID, "other uid"); return; }
+  if (hasKey) { reject(C_DOWNLINK_HAS_KEY, "has key"); return; }
+  if (cmd == Cmd.BAD) { reject(C_DOWNLINK_BAD_VALUE, "cmd"); return; }
+  if (badValue) { reject(C_DOWNLINK_BAD_VALUE, "value type"); return; }
+  if (cmd == Cmd.NONE) {
+    count(C_DOWNLINK_ACCEPTED);
+    return;
+  }
+  const want = cmd == Cmd.ON;
+  const isOn = relayIsOn();
+  if (syncGuarded(nowMs)) {
+    if (want != isOn) { reject(C_DOWNLINK_STALE_ECHO, "stale echo"); return; }
+    syncAcknowledged();
+    count(C_DOWNLINK_ACCEPTED);
+    logBegin();
+    logStr("downlink: state acked");
+    logEnd(LOG_INFO);
+    return;
+  }
+  count(C_DOWNLINK_ACCEPTED);
+  if (want == isOn) {
+    // No relay change, but the pump must still see the command: it cancels a pending
+    // power-on "follow"/"last" and takes control from auto mode (docs/SENSING.md).
+    firstPlatformCmd = false;
+    pumpRequest(want, PumpSource.PLATFORM, nowMs);
+    return;
+  }
+  const first = firstPlatformCmd;
+  firstPlatformCmd = false;
+  const r = pumpRequest(want, PumpSource.PLATFORM, nowMs);
+  syncPlatformApplied();
+  logBegin();
+  logStr(want ? "downlink: on" : "downlink: off");
+  if (r != 0) {
+    logStr(" refused ");
+    logInt(r);
+    if (first && want && cfg.powerOn == cfg.PowerOn.FOLLOW && (r == R_MIN_OFF_TIME || r == R_LEVEL_UNKNOWN)) {
+      // power_on "follow": the pump applies this first "on" as soon as its rules allow; the
+      // platform already holds "on", so nothing is reported.
+      logStr(" pending");
+      logEnd(LOG_INFO);
+      return;
+    }
+    // Refused by a pump rule: the relay keeps its state; report the truth back (kind 3).
+    syncDeviceState();
+    logEnd(LOG_WARN);
+    return;
+  }
+  logEnd(LOG_INFO);
+}

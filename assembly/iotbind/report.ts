@@ -1,0 +1,134 @@
+// Uplink publish policy (PROTOCOL.md, config.ts "reporting"):
+// - nothing is published unless the MQTT session is CONNECTED; nothing is
+//   queued while offline, so after a reconnect only the latest values go out;
+// - on every new session (mqttSessionId() changed): an open device state
+//   (sync.ts) is reported (kind 2 when a reading goes with it, else kind 3),
+//   otherwise a `get` (kind 4) so the relay follows the platform; then the
+//   latest reading at once;
+// - a reading (kind 1) when the level moved by >= deadband (deadband 0: every
+//   new reading) and min_interval has passed since the last reading, or when
+//   heartbeat has passed; only readings of quality OK with a level in 0..100 %;
+// - a state report (kind 3) after every device-side relay change and every
+//   refused platform command (sync.ts);
+// - a ping (kind 5) when nothing was published for ping_interval.
+// The boot state of the relay (power_on) is the pump module's business; the
+// first session sends `get` like every other one.
+// At most one publish per tick; a publish refused for now (window full, not
+// connected) is retried RETRY_MS later with fresh values; one that can never
+// be sent (too big for an MQTT packet) is dropped and counted (41).
+import * as cfg from "../config";
+import { mqttState, mqttSessionId, MqttState } from "../mqtt/client";
+import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
+import { relayIsOn } from "../pump/pump";
+import { elapsed, until, minU } from "../util/time";
+import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
+import { downlinkInit } from "./downlink";
+import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
+
+const QUALITY_OK: i32 = 1;
+const RETRY_MS: u32 = 1000;
+const IDLE_WAIT_MS: u32 = 1000;
+
+let lastSession: u32 = 0;
+let getDue: bool = false;
+let readingForced: bool = false;
+let lastPubLevel: i32 = -1;     // level (0.1 %) of the last published reading, -1 none
+let lastPubSeq: u32 = 0;
+let lastReadingAt: u32 = 0;     // when the last reading was published
+let lastSentAt: u32 = 0;        // when anything was last published
+let failedAt: u32 = 0;
+let failed: bool = false;
+
+/** Called once after a successful init. */
+export function reportInit(nowMs: u32): void {
+  syncInit();
+  downlinkInit();
+  lastSession = mqttSessionId();
+  getDue = false;
+  readingForced = false;
+  lastPubLevel = -1;
+  lastSentAt = nowMs;
+  lastReadingAt = nowMs;
+  failed = false;
+}
+
+function validLevel(): i32 {
+  if (readingQuality() != QUALITY_OK) return -1;
+  const l = levelPermille();
+  return l >= 0 && l <= 1000 ? l : -1;
+}
+
+function readingDue(nowMs: u32, level: i32): bool {
+  if (level < 0) return false;
+  if (readingForced || lastPubLevel < 0) return true;
+  const since = elapsed(nowMs, lastReadingAt);
+  if (since >= cfg.heartbeatMs) return true;
+  if (since < cfg.minIntervalMs) return false;
+  if (cfg.deadbandPermille <= 0) return readingSeq() != lastPubSeq;
+  const d = level - lastPubLevel;
+  return (d < 0 ? -d : d) >= cfg.deadbandPermille;
+}
+
+function published(nowMs: u32): void {
+  lastSentAt = nowMs;
+  failed = false;
+}
+
+function readingPublished(nowMs: u32, level: i32): void {
+  lastPubLevel = level;
+  lastPubSeq = readingSeq();
+  lastReadingAt = nowMs;
+  readingForced = false;
+}
+
+/** Publish policy (readings, pings, get after connect, state reports); returns ms until it next needs a tick. */
+export function reportTick(nowMs: u32): u32 {
+  syncLocalChanges();
+  if (mqttState() != MqttState.CONNECTED) return IDLE_WAIT_MS;
+  const sid = mqttSessionId();
+  if (sid != lastSession) {
+    lastSession = sid;
+    getDue = !syncOnSession(nowMs);
+    readingForced = true;
+    failed = false;
+  }
+  if (failed && elapsed(nowMs, failedAt) < RETRY_MS) return until(nowMs, failedAt + RETRY_MS);
+  const level = validLevel();
+  const temp = temperatureDeciC();
+  // rc: 1 nothing due; UPLINK_OK; UPLINK_RETRY; UPLINK_DROP (never sendable: handled like a
+  // success so that it is not retried every tick; the next occasion tries again).
+  let rc: i32 = 1;
+  if (syncReportDue()) {
+    const on = relayIsOn();
+    if (readingDue(nowMs, level)) {
+      rc = sendUplink(UplinkKind.READING_STATE, on, level, temp, nowMs);
+      if (rc == UPLINK_OK || rc == UPLINK_DROP) readingPublished(nowMs, level);
+    } else {
+      rc = sendUplink(UplinkKind.STATE, on, 0, 0, nowMs);
+    }
+    if (rc == UPLINK_OK || rc == UPLINK_DROP) syncReportSent(nowMs);
+  } else if (getDue) {
+    rc = sendUplink(UplinkKind.GET, false, 0, 0, nowMs);
+    if (rc == UPLINK_OK || rc == UPLINK_DROP) getDue = false;
+  } else if (readingDue(nowMs, level)) {
+    rc = sendUplink(UplinkKind.READING, false, level, temp, nowMs);
+    if (rc == UPLINK_OK || rc == UPLINK_DROP) readingPublished(nowMs, level);
+  } else if (elapsed(nowMs, lastSentAt) >= cfg.pingIntervalMs) {
+    rc = sendUplink(UplinkKind.PING, false, 0, 0, nowMs);
+  }
+  if (rc == UPLINK_OK || rc == UPLINK_DROP) {
+    published(nowMs);
+    // More may be due (e.g. the reading after a get): come back at once.
+    return getDue || syncReportDue() || readingForced ? 0 : IDLE_WAIT_MS;
+  }
+  if (rc < 0) {
+    failed = true;
+    failedAt = nowMs;
+    return RETRY_MS;
+  }
+  // Nothing due now. The heartbeat deadline only counts while a valid level exists: with a
+  // faulted sensor it may have passed long ago, and 0 here would spin the host's loop.
+  let wait = minU(IDLE_WAIT_MS, until(nowMs, lastSentAt + cfg.pingIntervalMs));
+  if (level >= 0 && lastPubLevel >= 0) wait = minU(wait, until(nowMs, lastReadingAt + cfg.heartbeatMs));
+  return wait > 0 ? wait : 1;
+}

@@ -1,0 +1,93 @@
+// The five uplink kinds of PROTOCOL.md, encoded into one static buffer and
+// published on the configured uplink topic. Members in the doc's order:
+// uid, key, cmd, level, temperature; compact (no whitespace).
+import * as cfg from "../config";
+import { jwBegin, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
+import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client";
+import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
+import { logBegin, logStr, logInt, logEnd } from "../app/log";
+import { LOG_DEBUG, LOG_WARN } from "../hal";
+
+export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 4, PING = 5 }
+
+/** Largest uplink payload, bytes (uid 64 + key 96 with escaping headroom). */
+export const UPLINK_CAP: i32 = 448;
+const msgBuf: usize = memory.data(UPLINK_CAP);
+let msgLen: i32 = 0;
+
+/** Temperature "unknown" marker of sensor.temperatureDeciC(). */
+export const TEMP_UNKNOWN: i32 = -32768;
+
+/** Level in 0.1 % (0..1000) scaled to `decimals` fraction digits of a percent (rounded half up). */
+export function levelScaled(permille: i32, decimals: i32): i32 {
+  if (permille < 0) permille = 0;
+  if (permille > 1000) permille = 1000;
+  if (decimals <= 0) return (permille + 5) / 10;
+  if (decimals == 1) return permille;
+  if (decimals == 2) return permille * 10;
+  return permille * 100;
+}
+
+/** Temperature in 0.1 °C (clamped to -100..200 °C) scaled to `decimals` fraction digits (half away from zero). */
+export function tempScaled(deciC: i32, decimals: i32): i32 {
+  if (deciC < -1000) deciC = -1000;
+  if (deciC > 2000) deciC = 2000;
+  if (decimals <= 0) return deciC >= 0 ? (deciC + 5) / 10 : -((5 - deciC) / 10);
+  if (decimals == 1) return deciC;
+  if (decimals == 2) return deciC * 10;
+  return deciC * 100;
+}
+
+/**
+ * Encodes one uplink. `on` is the switch state for kinds 2 and 3; `levelPm`/`tempDeciC` are used by
+ * kinds 1 and 2 (temperature omitted when TEMP_UNKNOWN or send_temperature is off).
+ * Returns the payload length, or < 0 when it does not fit.
+ */
+export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32): i32 {
+  jwBegin(msgBuf, UPLINK_CAP);
+  jwMemberStr("uid", cfg.uidBuf, cfg.uidLen);
+  jwMemberStr("key", cfg.keyBuf, cfg.keyLen);
+  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii("cmd", on ? "on" : "off");
+  else if (kind == UplinkKind.GET) jwMemberAscii("cmd", "get");
+  else if (kind == UplinkKind.PING) jwMemberAscii("cmd", "ping");
+  if (kind == UplinkKind.READING || kind == UplinkKind.READING_STATE) {
+    jwMemberFixed("level", levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
+    if (cfg.sendTemperature && tempDeciC != TEMP_UNKNOWN) {
+      jwMemberFixed("temperature", tempScaled(tempDeciC, cfg.temperatureDecimals), cfg.temperatureDecimals, cfg.numbersAsStrings);
+    }
+  }
+  msgLen = jwEnd();
+  return msgLen;
+}
+
+export function uplinkPtr(): usize { return msgBuf; }
+export function uplinkLen(): i32 { return msgLen < 0 ? 0 : msgLen; }
+
+/** sendUplink result: published. */
+export const UPLINK_OK: i32 = 0;
+/** sendUplink result: refused for now (not connected, QoS 1 window full, transmit queue busy): retry later. */
+export const UPLINK_RETRY: i32 = -1;
+/** sendUplink result: can never be sent as is (does not fit the uplink buffer or an MQTT packet): drop it. */
+export const UPLINK_DROP: i32 = -2;
+
+/** Encodes and publishes one uplink (uplink topic, configured QoS, never retained). UPLINK_OK / _RETRY / _DROP. */
+export function sendUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32, nowMs: u32): i32 {
+  const n = encodeUplink(kind, on, levelPm, tempDeciC);
+  let rc = -100;
+  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs);
+  logBegin();
+  if (rc == 0) {
+    count(C_UPLINK_SENT);
+    logStr("uplink "); // the payload carries the API key: never logged
+    logInt(<i32>kind);
+    logEnd(LOG_DEBUG);
+    return UPLINK_OK;
+  }
+  count(C_UPLINK_REFUSED);
+  logStr("uplink refused ");
+  logInt(<i32>kind);
+  logStr(" ");
+  logInt(n <= 0 ? n : rc);
+  logEnd(LOG_WARN);
+  return n <= 0 || rc == MQTT_PUB_TOO_BIG || rc == MQTT_PUB_BAD_ARG ? UPLINK_DROP : UPLINK_RETRY;
+}

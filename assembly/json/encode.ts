@@ -1,0 +1,149 @@
+// Zero-allocation JSON object writer into a caller-owned bounded buffer.
+//
+// Contract: jwBegin(buf, cap) starts "{"; each jwMember* appends one
+// `"name":value` member (comma handled); jwEnd() appends "}" and returns the
+// total length, or a negative JwStatus when anything did not fit. A member that
+// does not fit is never partly visible: the writer becomes sticky-failed and the
+// caller must not use the buffer contents. Member names are ASCII literals
+// (written as is; callers pass plain names); string values are UTF-8 bytes,
+// escaped per RFC 8259: `"` and `\` get a backslash, control characters
+// (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
+import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
+
+export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
+
+let wBuf: usize = 0;
+let wCap: i32 = 0;
+let wLen: i32 = 0;
+let wStatus: JwStatus = JwStatus.NOT_STARTED;
+let wCount: i32 = 0;
+
+function fail(s: JwStatus): void {
+  if (wStatus == JwStatus.OK) wStatus = s;
+}
+
+/** Starts an object at buf (cap bytes; the caller owns the buffer). */
+export function jwBegin(buf: usize, cap: i32): void {
+  wBuf = buf;
+  wCap = cap < 0 ? 0 : cap;
+  wLen = 0;
+  wCount = 0;
+  wStatus = JwStatus.OK;
+  const o = putByte(wBuf, wCap, 0, 0x7B);
+  if (o < 0) fail(JwStatus.NO_ROOM); else wLen = o;
+}
+
+/** Writes `,"name":` (the comma only after the first member). */
+function memberStart(name: string): bool {
+  if (wStatus != JwStatus.OK) return false;
+  let o = wLen;
+  if (wCount > 0) o = putByte(wBuf, wCap, o, 0x2C);
+  o = putByte(wBuf, wCap, o, 0x22);
+  o = putAscii(wBuf, wCap, o, name);
+  o = putByte(wBuf, wCap, o, 0x22);
+  o = putByte(wBuf, wCap, o, 0x3A);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return false; }
+  wLen = o;
+  wCount++;
+  return true;
+}
+
+const HEX: string = "0123456789abcdef";
+
+/** Appends the escaped form of ptr,len at offset o; new offset or -1. */
+function putEscaped(o: i32, ptr: usize, len: i32): i32 {
+  for (let i = 0; i < len && o >= 0; i++) {
+    const c = <i32>load<u8>(ptr + <usize>i);
+    if (c == 0x22 || c == 0x5C) {
+      o = putByte(wBuf, wCap, o, 0x5C);
+      o = putByte(wBuf, wCap, o, c);
+    } else if (c < 0x20) {
+      let e = 0;
+      if (c == 0x08) e = 0x62;
+      else if (c == 0x0C) e = 0x66;
+      else if (c == 0x0A) e = 0x6E;
+      else if (c == 0x0D) e = 0x72;
+      else if (c == 0x09) e = 0x74;
+      o = putByte(wBuf, wCap, o, 0x5C);
+      if (e != 0) o = putByte(wBuf, wCap, o, e);
+      else {
+        o = putAscii(wBuf, wCap, o, "u00");
+        o = putByte(wBuf, wCap, o, HEX.charCodeAt(c >> 4));
+        o = putByte(wBuf, wCap, o, HEX.charCodeAt(c & 15));
+      }
+    } else {
+      o = putByte(wBuf, wCap, o, c);
+    }
+  }
+  return o;
+}
+
+/** Member with a JSON string value from UTF-8 bytes ptr,len (escaped). */
+export function jwMemberStr(name: string, ptr: usize, len: i32): void {
+  if (len < 0) { fail(JwStatus.BAD_ARG); return; }
+  if (!memberStart(name)) return;
+  let o = putByte(wBuf, wCap, wLen, 0x22);
+  o = putEscaped(o, ptr, len);
+  o = putByte(wBuf, wCap, o, 0x22);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
+  wLen = o;
+}
+
+/** Member with a JSON string value given as an ASCII literal (escaped like any string). */
+export function jwMemberAscii(name: string, value: string): void {
+  if (!memberStart(name)) return;
+  let o = putByte(wBuf, wCap, wLen, 0x22);
+  const n = value.length;
+  for (let i = 0; i < n && o >= 0; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x22 || c == 0x5C) o = putByte(wBuf, wCap, o, 0x5C);
+    o = putByte(wBuf, wCap, o, c < 0x20 || c > 0x7E ? 0x3F : c);
+  }
+  o = putByte(wBuf, wCap, o, 0x22);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
+  wLen = o;
+}
+
+/**
+ * Member with the decimal value scaled / 10^decimals (decimals 0..3), written with exactly
+ * `decimals` fraction digits, as a JSON string ("67.5") when asString, else as a JSON number (67.5).
+ */
+export function jwMemberFixed(name: string, scaled: i32, decimals: i32, asString: bool): void {
+  if (decimals < 0 || decimals > 3) { fail(JwStatus.BAD_ARG); return; }
+  if (!memberStart(name)) return;
+  let o = wLen;
+  if (asString) o = putByte(wBuf, wCap, o, 0x22);
+  o = putFixed(wBuf, wCap, o, scaled, decimals);
+  if (asString) o = putByte(wBuf, wCap, o, 0x22);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
+  wLen = o;
+}
+
+/** Member with an integer JSON number. */
+export function jwMemberInt(name: string, v: i32): void {
+  if (!memberStart(name)) return;
+  const o = putInt(wBuf, wCap, wLen, v);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
+  wLen = o;
+}
+
+/** Member with true/false. */
+export function jwMemberBool(name: string, v: bool): void {
+  if (!memberStart(name)) return;
+  const o = putAscii(wBuf, wCap, wLen, v ? "true" : "false");
+  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
+  wLen = o;
+}
+
+/** Closes the object: its length in bytes (> 0), or a negative JwStatus. */
+export function jwEnd(): i32 {
+  if (wStatus != JwStatus.OK) return <i32>wStatus;
+  const o = putByte(wBuf, wCap, wLen, 0x7D);
+  if (o < 0) { fail(JwStatus.NO_ROOM); return <i32>wStatus; }
+  wLen = o;
+  wStatus = JwStatus.NOT_STARTED; // one jwEnd per jwBegin
+  return wLen;
+}
+
+/** Bytes written so far (for diagnostics). */
+export function jwLength(): i32 { return wLen; }

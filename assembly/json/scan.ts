@@ -1,0 +1,534 @@
+// Zero-allocation, non-trapping scanner for one flat JSON object (RFC 8259).
+//
+// Contract:
+// - jsonOpen(ptr, len) validates the WHOLE input first (one object, optional
+//   JSON whitespace around it, nothing else) and only then positions before
+//   the first member, so a malformed object is never half-acted on. It never
+//   reads outside ptr,len and rejects len > JSON_MAX_LEN without reading.
+// - jsonNext() then walks the top-level members in document order; the input
+//   stays owned by the caller and must not change until the walk is over. Keys and
+//   STRING values are decoded (escapes resolved, \uXXXX surrogate pairs joined)
+//   into static buffers owned by this module, valid until the next
+//   jsonNext/jsonOpen. NUMBER values are parsed to f64.
+// - Nested objects/arrays inside member values are validated and skipped;
+//   nesting deeper than JSON_MAX_DEPTH (the top-level object is depth 1) is
+//   rejected.
+// - Strings must be well-formed UTF-8 (no overlongs, no encoded surrogates,
+//   nothing above U+10FFFF); raw control characters (< 0x20) are rejected;
+//   \u escapes that leave a lone surrogate are rejected (MQTT forbids them).
+// - Duplicate member names are accepted and reported in order; a consumer that
+//   assigns per member therefore gets "last wins", the semantics of
+//   ECMAScript JSON.parse.
+// - Numbers follow the JSON grammar exactly (no leading '+', no leading zeros,
+//   no '.5', no '5.', no hex, no NaN/Infinity). Parsing is exact (correctly
+//   rounded) when the significand has at most 15 digits and the decimal
+//   exponent is in -22..22 (Clinger's fast path), which covers every value the
+//   protocol and the config use; otherwise it is within a few ulp. Overflow
+//   gives +/-Infinity, underflow 0, as JSON.parse does.
+import { bytesEqAscii } from "../util/bytes";
+
+export const enum JsonType { NONE = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, OBJECT = 6, ARRAY = 7 }
+
+/** Status of jsonOpen (0 = OK). jsonErrorOffset() gives the byte offset where it was detected. */
+export const enum JsonError {
+  OK = 0,
+  EMPTY = -1,          // len <= 0, or only whitespace
+  TOO_LONG = -2,       // len > JSON_MAX_LEN (nothing read)
+  NOT_OBJECT = -3,     // the top-level value is not an object
+  TRUNCATED = -4,      // input ends inside the object
+  SYNTAX = -5,         // an unexpected byte (missing ':' ',' '"', bad literal, ...)
+  CONTROL_CHAR = -6,   // raw byte < 0x20 inside a string
+  BAD_ESCAPE = -7,     // unknown escape or bad \uXXXX hex digits
+  BAD_SURROGATE = -8,  // \u escape leaving a lone surrogate
+  BAD_UTF8 = -9,       // ill-formed UTF-8 inside a string
+  BAD_NUMBER = -10,    // not the JSON number grammar
+  TOO_DEEP = -11,      // nesting deeper than JSON_MAX_DEPTH
+  TRAILING = -12,      // bytes after the object
+}
+
+/** Largest input accepted by jsonOpen, bytes. */
+export const JSON_MAX_LEN: i32 = 4096;
+/** Deepest nesting accepted; the top-level object counts as 1. */
+export const JSON_MAX_DEPTH: i32 = 16;
+/** Decode buffer capacities (bytes of UTF-8). Longer values are truncated and flagged. */
+export const JSON_KEY_CAP: i32 = 64;
+export const JSON_STR_CAP: i32 = 256;
+
+const keyBuf: usize = memory.data(JSON_KEY_CAP);
+const strBuf: usize = memory.data(JSON_STR_CAP);
+
+// Input (valid after a successful jsonOpen).
+let inPtr: usize = 0;
+let inLen: i32 = 0;
+let opened: bool = false;
+let cur: i32 = 0;          // offset of the next byte to look at during iteration
+let done: bool = true;
+let errOff: i32 = 0;
+
+// Current member.
+let keyLen: i32 = 0;
+let keyTrunc: bool = false;
+let vType: JsonType = JsonType.NONE;
+let vStart: i32 = 0;       // raw value bytes (offsets into the input)
+let vEnd: i32 = 0;
+let strLen: i32 = 0;
+let strTrunc: bool = false;
+let numVal: f64 = NaN;
+
+// Scratch results of the helpers (no multi-value in MVP).
+let sEnd: i32 = 0;         // offset after the scanned token
+let sOutLen: i32 = 0;      // decoded bytes stored
+let sTrunc: bool = false;  // decoded string did not fit
+let sNum: f64 = 0;
+
+// ------------------------------------------------------------------ bytes
+
+// @ts-ignore: decorator
+@inline function at(i: i32): i32 {
+  return <i32>load<u8>(inPtr + <usize>i);
+}
+
+function isWs(c: i32): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D;
+}
+
+function skipWs(i: i32): i32 {
+  while (i < inLen && isWs(at(i))) i++;
+  return i;
+}
+
+function hexVal(c: i32): i32 {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Reads 4 hex digits at i; the code unit, or -1 (bad digit or not enough input: check bounds first). */
+function hex4(i: i32): i32 {
+  let v = 0;
+  for (let k = 0; k < 4; k++) {
+    const h = hexVal(at(i + k));
+    if (h < 0) return -1;
+    v = (v << 4) | h;
+  }
+  return v;
+}
+
+/** Appends code point cp as UTF-8 to out (cap bytes) at sOutLen; sets sTrunc when it does not fit. */
+function emitCp(out: usize, cap: i32, cp: i32): void {
+  if (out == 0) return;
+  let n = 1;
+  if (cp >= 0x10000) n = 4;
+  else if (cp >= 0x800) n = 3;
+  else if (cp >= 0x80) n = 2;
+  if (sTrunc || n > cap - sOutLen) { sTrunc = true; return; }
+  const p = out + <usize>sOutLen;
+  if (n == 1) {
+    store<u8>(p, <u8>cp);
+  } else if (n == 2) {
+    store<u8>(p, <u8>(0xC0 | (cp >> 6)));
+    store<u8>(p + 1, <u8>(0x80 | (cp & 0x3F)));
+  } else if (n == 3) {
+    store<u8>(p, <u8>(0xE0 | (cp >> 12)));
+    store<u8>(p + 1, <u8>(0x80 | ((cp >> 6) & 0x3F)));
+    store<u8>(p + 2, <u8>(0x80 | (cp & 0x3F)));
+  } else {
+    store<u8>(p, <u8>(0xF0 | (cp >> 18)));
+    store<u8>(p + 1, <u8>(0x80 | ((cp >> 12) & 0x3F)));
+    store<u8>(p + 2, <u8>(0x80 | ((cp >> 6) & 0x3F)));
+    store<u8>(p + 3, <u8>(0x80 | (cp & 0x3F)));
+  }
+  sOutLen += n;
+}
+
+function emitByte(out: usize, cap: i32, b: i32): void {
+  if (out == 0) return;
+  if (sTrunc || sOutLen >= cap) { sTrunc = true; return; }
+  store<u8>(out + <usize>sOutLen, <u8>b);
+  sOutLen++;
+}
+
+/**
+ * Scans the string whose opening quote is at i. Decodes into out (cap bytes; out 0 = validate only).
+ * Returns 0 with sEnd after the closing quote, or a negative JsonError (errOff set).
+ */
+function scanString(i: i32, out: usize, cap: i32): i32 {
+  sOutLen = 0;
+  sTrunc = false;
+  let p = i + 1;
+  for (;;) {
+    if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+    const c = at(p);
+    if (c == 0x22) { sEnd = p + 1; return 0; }
+    if (c < 0x20) { errOff = p; return JsonError.CONTROL_CHAR; }
+    if (c == 0x5C) {
+      if (p + 1 >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+      const e = at(p + 1);
+      let b = -1;
+      if (e == 0x22) b = 0x22;
+      else if (e == 0x5C) b = 0x5C;
+      else if (e == 0x2F) b = 0x2F;
+      else if (e == 0x62) b = 0x08;
+      else if (e == 0x66) b = 0x0C;
+      else if (e == 0x6E) b = 0x0A;
+      else if (e == 0x72) b = 0x0D;
+      else if (e == 0x74) b = 0x09;
+      if (b >= 0) { emitByte(out, cap, b); p += 2; continue; }
+      if (e != 0x75) { errOff = p; return JsonError.BAD_ESCAPE; }
+      if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
+      const u = hex4(p + 2);
+      if (u < 0) { errOff = p; return JsonError.BAD_ESCAPE; }
+      if (u >= 0xDC00 && u <= 0xDFFF) { errOff = p; return JsonError.BAD_SURROGATE; }
+      if (u >= 0xD800 && u <= 0xDBFF) {
+        // Needs a following \uDC00..\uDFFF.
+        if (p + 12 > inLen) {
+          // Not enough input for a pair: truncated if what is there could still be "\u", else lone.
+          if (p + 6 < inLen && at(p + 6) != 0x5C) { errOff = p; return JsonError.BAD_SURROGATE; }
+          if (p + 7 < inLen && at(p + 7) != 0x75) { errOff = p; return JsonError.BAD_SURROGATE; }
+          errOff = p; return JsonError.TRUNCATED;
+        }
+        if (at(p + 6) != 0x5C || at(p + 7) != 0x75) { errOff = p; return JsonError.BAD_SURROGATE; }
+        const lo = hex4(p + 8);
+        if (lo < 0) { errOff = p + 6; return JsonError.BAD_ESCAPE; }
+        if (lo < 0xDC00 || lo > 0xDFFF) { errOff = p; return JsonError.BAD_SURROGATE; }
+        emitCp(out, cap, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        p += 12;
+        continue;
+      }
+      emitCp(out, cap, u);
+      p += 6;
+      continue;
+    }
+    if (c < 0x80) { emitByte(out, cap, c); p++; continue; }
+    // Multi-byte UTF-8: validate per RFC 3629 table 3-7, copy whole sequences only.
+    let n = 0;
+    let lo2 = 0x80;
+    let hi2 = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      n = 3;
+      if (c == 0xE0) lo2 = 0xA0;
+      else if (c == 0xED) hi2 = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      if (c == 0xF0) lo2 = 0x90;
+      else if (c == 0xF4) hi2 = 0x8F;
+    } else { errOff = p; return JsonError.BAD_UTF8; }
+    if (p + n > inLen) { errOff = p; return JsonError.TRUNCATED; }
+    const c2 = at(p + 1);
+    if (c2 < lo2 || c2 > hi2) { errOff = p; return JsonError.BAD_UTF8; }
+    for (let k = 2; k < n; k++) {
+      const ck = at(p + k);
+      if (ck < 0x80 || ck > 0xBF) { errOff = p; return JsonError.BAD_UTF8; }
+    }
+    if (out != 0) {
+      if (sTrunc || n > cap - sOutLen) sTrunc = true;
+      else {
+        for (let k = 0; k < n; k++) store<u8>(out + <usize>(sOutLen + k), <u8>at(p + k));
+        sOutLen += n;
+      }
+    }
+    p += n;
+  }
+  return JsonError.SYNTAX; // not reached
+}
+
+// ---------------------------------------------------------------- numbers
+
+/** 10^e for e >= 0: exact up to 10^22 (each product is an exactly representable integer), then
+ *  repeated multiplication (inexact), saturating to Infinity. */
+function pow10(e: i32): f64 {
+  let r: f64 = 1;
+  let k = e;
+  while (k > 22) { r *= 1e22; k -= 22; if (r == Infinity) return r; }
+  let t: f64 = 1;
+  for (let i = 0; i < k; i++) t *= 10;
+  return r * t;
+}
+
+/** m * 10^e for m >= 0 integer-valued (exact when m < 2^53 and |e| <= 22). */
+function scale10(m: f64, e: i32): f64 {
+  if (m == 0) return 0;
+  if (e == 0) return m;
+  if (e > 0) {
+    if (e > 400) return Infinity;
+    return m * pow10(e);
+  }
+  const ne = -e;
+  if (ne <= 22) return m / pow10(ne);
+  if (ne > 400) return 0;
+  // Two steps keep intermediate values normal: m / 10^22 / 10^(ne-22), avoiding premature underflow.
+  let r = m;
+  let k = ne;
+  while (k > 22) { r /= 1e22; k -= 22; }
+  return r / pow10(k);
+}
+
+/**
+ * Scans a JSON number starting at i (first byte '-' or a digit), stopping at the first byte that
+ * cannot continue it. With limit = the end of the input. 0 with sEnd/sNum set, or BAD_NUMBER/TRUNCATED.
+ */
+function scanNumber(i: i32, limit: i32): i32 {
+  let p = i;
+  let neg = false;
+  if (p < limit && at(p) == 0x2D) { neg = true; p++; }
+  if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
+  let c = at(p);
+  if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+  let mant: u64 = 0;      // first 19 significant digits
+  let sig = 0;            // significant digits stored in mant
+  let dropped = 0;        // integer-part digits that did not fit in mant (raise the exponent)
+  let exp10: i32 = 0;
+  let nonzeroDropped = false;
+  if (c == 48) {
+    p++;
+    if (p < limit) {
+      const d = at(p);
+      if (d >= 48 && d <= 57) { errOff = p; return JsonError.BAD_NUMBER; } // leading zero
+    }
+  } else {
+    while (p < limit) {
+      c = at(p);
+      if (c < 48 || c > 57) break;
+      if (sig < 19) { mant = mant * 10 + <u64>(c - 48); sig++; }
+      else { dropped++; if (c != 48) nonzeroDropped = true; }
+      p++;
+    }
+  }
+  if (dropped > 100000) dropped = 100000;
+  exp10 = dropped;
+  if (p < limit && at(p) == 0x2E) {
+    p++;
+    if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
+    c = at(p);
+    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    while (p < limit) {
+      c = at(p);
+      if (c < 48 || c > 57) break;
+      if (sig == 0 && c == 48) {
+        if (exp10 > -100000) exp10--; // leading zeros of the fraction
+      } else if (sig < 19) {
+        mant = mant * 10 + <u64>(c - 48); sig++;
+        exp10--;
+      } else if (c != 48) nonzeroDropped = true;
+      p++;
+    }
+  }
+  if (p < limit && (at(p) == 0x65 || at(p) == 0x45)) {
+    p++;
+    let eneg = false;
+    if (p < limit && (at(p) == 0x2B || at(p) == 0x2D)) { eneg = at(p) == 0x2D; p++; }
+    if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
+    c = at(p);
+    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    let ev: i32 = 0;
+    while (p < limit) {
+      c = at(p);
+      if (c < 48 || c > 57) break;
+      if (ev < 100000) ev = ev * 10 + (c - 48);
+      p++;
+    }
+    exp10 += eneg ? -ev : ev;
+  }
+  let v: f64;
+  if (mant == 0) v = 0;
+  else if (sig <= 15 && !nonzeroDropped && exp10 > 22 && exp10 <= 22 + 15 - sig) {
+    // Clinger's extended fast path: m * 10^(e-22) is still an exact integer < 10^15.
+    v = (<f64>mant * pow10(exp10 - 22)) * 1e22;
+  } else v = scale10(<f64>mant, exp10); // exact for <= 15 digits and |e| <= 22
+
+  sNum = neg ? -v : v;
+  sEnd = p;
+  return 0;
+}
+
+// ---------------------------------------------------------------- values
+
+function matchLit(i: i32, s: string): i32 {
+  const n = s.length;
+  for (let k = 0; k < n; k++) {
+    if (i + k >= inLen) { errOff = i + k; return JsonError.TRUNCATED; }
+    if (at(i + k) != s.charCodeAt(k)) { errOff = i + k; return JsonError.SYNTAX; }
+  }
+  sEnd = i + n;
+  return 0;
+}
+
+/**
+ * Validates one value at i (no leading whitespace), nested containers included, with the
+ * nesting stack kept as a bit mask (1 = array). depth = depth of the container holding it.
+ * 0 with sEnd after the value, or a negative JsonError.
+ */
+function scanValue(i: i32, depth: i32): i32 {
+  if (i >= inLen) { errOff = i; return JsonError.TRUNCATED; }
+  const c = at(i);
+  if (c == 0x22) return scanString(i, 0, 0);
+  if (c == 0x2D || (c >= 48 && c <= 57)) return scanNumber(i, inLen);
+  if (c == 0x74) return matchLit(i, "true");
+  if (c == 0x66) return matchLit(i, "false");
+  if (c == 0x6E) return matchLit(i, "null");
+  if (c != 0x7B && c != 0x5B) { errOff = i; return JsonError.SYNTAX; }
+  // Container: iterative walk; nesting kept as a bit mask (bit k set = level k is an array).
+  let d = depth + 1;
+  if (d > JSON_MAX_DEPTH) { errOff = i; return JsonError.TOO_DEEP; }
+  let stack: u32 = c == 0x5B ? 1 : 0;
+  let level = 0;                 // relative level of the innermost open container
+  let p = i + 1;
+  let state = 0;                 // 0 = just opened, 1 = after an element, 2 = after ','
+  for (;;) {
+    p = skipWs(p);
+    if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+    const isArr = ((stack >> <u32>level) & 1) != 0;
+    let ch = at(p);
+    const close = isArr ? 0x5D : 0x7D;
+    if (state != 2 && ch == close) {
+      p++;
+      if (level == 0) { sEnd = p; return 0; }
+      level--;
+      d--;
+      state = 1;
+      continue;
+    }
+    if (state == 1) {
+      if (ch != 0x2C) { errOff = p; return JsonError.SYNTAX; }
+      p++;
+      state = 2;
+      continue;
+    }
+    // An element (array) or a member (object) starts at p.
+    if (!isArr) {
+      if (ch != 0x22) { errOff = p; return JsonError.SYNTAX; }
+      const rs = scanString(p, 0, 0);
+      if (rs < 0) return rs;
+      p = skipWs(sEnd);
+      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+      if (at(p) != 0x3A) { errOff = p; return JsonError.SYNTAX; }
+      p = skipWs(p + 1);
+      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+      ch = at(p);
+    }
+    if (ch == 0x7B || ch == 0x5B) {
+      d++;
+      if (d > JSON_MAX_DEPTH) { errOff = p; return JsonError.TOO_DEEP; }
+      level++;
+      if (ch == 0x5B) stack |= (<u32>1 << <u32>level);
+      else stack &= ~(<u32>1 << <u32>level);
+      state = 0;
+      p++;
+      continue;
+    }
+    const rv = scanValue(p, 0); // a scalar here: no further recursion
+    if (rv < 0) return rv;
+    p = sEnd;
+    state = 1;
+  }
+  return JsonError.SYNTAX; // not reached
+}
+
+// ---------------------------------------------------------------- public
+
+/** Validates that ptr,len is exactly one JSON object (whitespace around it allowed)
+ *  and positions before its first member. 0, or a negative JsonError. Never reads outside ptr,len. */
+export function jsonOpen(ptr: usize, len: i32): i32 {
+  opened = false;
+  done = true;
+  errOff = 0;
+  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
+  if (len > JSON_MAX_LEN) { errOff = 0; return JsonError.TOO_LONG; }
+  if (len <= 0) { errOff = 0; return JsonError.EMPTY; }
+  // A caller bug (input not inside memory) is refused rather than trapped on.
+  if (<u64>ptr + <u64>len > (<u64>memory.size() << 16)) { errOff = 0; return JsonError.TOO_LONG; }
+  inPtr = ptr;
+  inLen = len;
+  let p = skipWs(0);
+  if (p >= inLen) { errOff = p; return JsonError.EMPTY; }
+  if (at(p) != 0x7B) { errOff = p; return JsonError.NOT_OBJECT; }
+  const r = scanValue(p, 0);
+  if (r < 0) { inLen = 0; return r; }
+  const end = skipWs(sEnd);
+  if (end < inLen) { errOff = end; inLen = 0; return JsonError.TRAILING; }
+  cur = p + 1;
+  opened = true;
+  done = false;
+  return 0;
+}
+
+/** Next top-level member: 1 = a member is current, 0 = no more. */
+export function jsonNext(): i32 {
+  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
+  vStart = 0; vEnd = 0;
+  if (!opened || done) return 0;
+  let p = skipWs(cur);
+  if (p < inLen && at(p) == 0x2C) p = skipWs(p + 1);
+  if (p >= inLen || at(p) != 0x22) { done = true; return 0; }
+  if (scanString(p, keyBuf, JSON_KEY_CAP) < 0) { done = true; return 0; }
+  keyLen = sOutLen;
+  keyTrunc = sTrunc;
+  p = skipWs(sEnd);
+  if (p >= inLen || at(p) != 0x3A) { done = true; return 0; }
+  p = skipWs(p + 1);
+  if (p >= inLen) { done = true; return 0; }
+  const c = at(p);
+  vStart = p;
+  if (c == 0x22) {
+    if (scanString(p, strBuf, JSON_STR_CAP) < 0) { done = true; return 0; }
+    vType = JsonType.STRING;
+    strLen = sOutLen;
+    strTrunc = sTrunc;
+  } else if (c == 0x2D || (c >= 48 && c <= 57)) {
+    if (scanNumber(p, inLen) < 0) { done = true; return 0; }
+    vType = JsonType.NUMBER;
+    numVal = sNum;
+  } else {
+    if (scanValue(p, 1) < 0) { done = true; return 0; }
+    if (c == 0x74) vType = JsonType.TRUE;
+    else if (c == 0x66) vType = JsonType.FALSE;
+    else if (c == 0x6E) vType = JsonType.NULL;
+    else if (c == 0x7B) vType = JsonType.OBJECT;
+    else vType = JsonType.ARRAY;
+  }
+  vEnd = sEnd;
+  cur = sEnd;
+  return 1;
+}
+
+/** Decoded key of the current member equals the ASCII literal. */
+export function jsonKeyIs(name: string): bool {
+  if (keyTrunc) return false;
+  return bytesEqAscii(keyBuf, keyLen, name);
+}
+/** Decoded UTF-8 of the current key (truncated to JSON_KEY_CAP; see jsonKeyTruncated). */
+export function jsonKeyPtr(): usize { return keyBuf; }
+export function jsonKeyLen(): i32 { return keyLen; }
+export function jsonKeyTruncated(): bool { return keyTrunc; }
+export function jsonType(): JsonType { return vType; }
+/** Decoded UTF-8 of a STRING value (escapes resolved); valid until the next jsonNext/jsonOpen. */
+export function jsonStrPtr(): usize { return strBuf; }
+export function jsonStrLen(): i32 { return strLen; }
+/** The STRING value was longer than the decode buffer (jsonStrLen is then the truncated length). */
+export function jsonStrTruncated(): bool { return strTrunc; }
+/** NUMBER value; NaN for other types. */
+export function jsonNum(): f64 { return vType == JsonType.NUMBER ? numVal : NaN; }
+/** A STRING whose whole content is a JSON number (e.g. "67") as f64; NaN otherwise. */
+export function jsonStrAsNum(): f64 {
+  if (vType != JsonType.STRING || strTrunc || strLen <= 0) return NaN;
+  // Parse the decoded bytes with the number scanner, temporarily pointed at the string buffer.
+  const sp = inPtr;
+  const sl = inLen;
+  inPtr = strBuf;
+  inLen = strLen;
+  let r: f64 = NaN;
+  const c = at(0);
+  if (c == 0x2D || (c >= 48 && c <= 57)) {
+    if (scanNumber(0, strLen) == 0 && sEnd == strLen) r = sNum;
+  }
+  inPtr = sp;
+  inLen = sl;
+  return r;
+}
+/** Raw bytes of the current value as they appear in the input (offsets valid until the next jsonOpen). */
+export function jsonRawPtr(): usize { return inPtr + <usize>vStart; }
+export function jsonRawLen(): i32 { return vEnd - vStart; }
+/** Byte offset at which the last jsonOpen failure was detected. */
+export function jsonErrorOffset(): i32 { return errOff; }
