@@ -60,7 +60,7 @@ export let willRetain: bool = false;      // will_retain
 export const RX_CAP: i32 = 1024;          // bytes; larger packets are skipped (counted)
 export const TX_CAP: i32 = 512;           // bytes; one outgoing packet
 export const INFLIGHT_SLOTS: i32 = 8;     // upper bound of mqtt_inflight
-export const SLOT_CAP: i32 = 320;         // bytes per stored QoS 1 PUBLISH packet
+export const SLOT_CAP: i32 = 384;         // bytes per stored QoS 1 PUBLISH packet (a full reading with the longest uid, key and topic is ~335)
 
 // --------------------------------------------------------------- reporting
 export let numbersAsStrings: bool = true; // !json_numbers: "level":"67" (doc style) vs "level":67

@@ -12,7 +12,7 @@ import { connected, publishPacket, remLen } from "../helpers/mqtt-session.js";
 
 const RX_CAP = 1024;
 const TX_CAP = 512;
-const SLOT_CAP = 320;
+const SLOT_CAP = 384;
 
 describe("remaining length", () => {
   test("sizes at every boundary: 1..4 bytes, out of range above 268,435,455", async () => {
