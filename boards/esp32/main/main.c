@@ -1,0 +1,156 @@
+/*
+ * main.c - iotbind-tank on ESP32: WAMR runs build/firmware.wasm against the
+ * ESP-IDF platform (boards/platform/esp32) through the shared host code.
+ *
+ * NOT COMPILED on the development machines (ESP-IDF cannot be installed
+ * there); boards/README.md says how each part was checked.
+ *
+ * Boot:
+ *  1. NVS; the device config: NVS namespace "iotbind_cfg" key "device_json"
+ *     when present, else main/device.json embedded at build time. It holds the
+ *     Wi-Fi credentials, the board's UART pins and, under "firmware", the
+ *     firmware config of docs/ABI.md, copied byte for byte to config_ptr().
+ *  2. Wi-Fi station (reconnects by itself).
+ *  3. The module: the `wasm` partition when it holds a valid image written by
+ *     tools/pack_wasm.py, else the firmware.wasm embedded in the app. A
+ *     partition module that WAMR refuses falls back to the embedded one.
+ *  4. host_run in a pthread with a 16 KiB stack: init, the tick loop, relay
+ *     off + restart on a trap.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp32_platform.h"
+#include "esp_partition.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "host.h"
+#include "nvs.h"
+#include "nvs_flash.h"
+
+extern const uint8_t embedded_wasm_start[] asm("_binary_firmware_wasm_start");
+extern const uint8_t embedded_wasm_end[] asm("_binary_firmware_wasm_end");
+extern const char embedded_device_json[] asm("_binary_device_json_start"); /* NUL-terminated */
+
+/* tools/pack_wasm.py: "IBW1", u32 length, u32 CRC-32 (zlib's), then the module. */
+#define IMAGE_MAGIC "IBW1"
+#define IMAGE_HEADER 12
+
+static volatile int stop; /* never set: the device runs until reset */
+
+static uint32_t crc32(const uint8_t *p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+static uint32_t le32(const uint8_t *b) {
+  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The module in the `wasm` partition, or NULL. */
+static uint8_t *partition_module(uint32_t *len) {
+  const esp_partition_t *part =
+      esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, "wasm");
+  uint8_t head[IMAGE_HEADER];
+  if (!part || esp_partition_read(part, 0, head, sizeof head) != ESP_OK) return NULL;
+  if (memcmp(head, IMAGE_MAGIC, 4) != 0) return NULL; /* erased or never written */
+  uint32_t n = le32(head + 4);
+  if (n < 8 || n > part->size - IMAGE_HEADER) {
+    host_log(IOTBIND_LOG_WARN, "wasm partition: bad length %lu", (unsigned long)n);
+    return NULL;
+  }
+  uint8_t *buf = malloc(n);
+  if (!buf) return NULL;
+  if (esp_partition_read(part, IMAGE_HEADER, buf, n) != ESP_OK || crc32(buf, n) != le32(head + 8) ||
+      memcmp(buf, "\0asm", 4) != 0) {
+    host_log(IOTBIND_LOG_WARN, "wasm partition: image does not check out, using the embedded module");
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+/* The device config: NVS first, else the embedded device.json. */
+static const char *device_config(void) {
+  nvs_handle_t h;
+  size_t n = 0;
+  if (nvs_open("iotbind_cfg", NVS_READONLY, &h) == ESP_OK) {
+    char *buf = NULL;
+    if (nvs_get_str(h, "device_json", NULL, &n) == ESP_OK && (buf = malloc(n)) &&
+        nvs_get_str(h, "device_json", buf, &n) == ESP_OK) {
+      nvs_close(h);
+      host_log(IOTBIND_LOG_INFO, "config: from NVS");
+      return buf;
+    }
+    free(buf);
+    nvs_close(h);
+  }
+  host_log(IOTBIND_LOG_INFO, "config: embedded device.json");
+  return embedded_device_json;
+}
+
+static void *host_main(void *arg) {
+  (void)arg;
+  const char *dev = device_config();
+  size_t dev_len = strlen(dev);
+  const char *fw;
+  size_t fw_len;
+  char ssid[33] = "", pass[65] = "";
+  long tx = -1, rx = -1;
+  if (!json_member(dev, dev_len, "firmware", &fw, &fw_len)) {
+    host_log(IOTBIND_LOG_ERROR, "config: no \"firmware\" object in the device config");
+    return NULL;
+  }
+  json_member_str(dev, dev_len, "wifi_ssid", ssid, sizeof ssid);
+  json_member_str(dev, dev_len, "wifi_password", pass, sizeof pass);
+  json_member_int(dev, dev_len, "uart_tx_pin", &tx);
+  json_member_int(dev, dev_len, "uart_rx_pin", &rx);
+  esp32_platform_configure(fw, fw_len, (int)tx, (int)rx);
+  if (ssid[0]) esp32_wifi_start(ssid, pass);
+  else host_log(IOTBIND_LOG_WARN, "config: no wifi_ssid, no network");
+
+  struct host_params p = {
+      .config = fw, .config_len = fw_len, .stop = &stop, .max_restarts = -1};
+  uint32_t len = 0;
+  uint8_t *newer = partition_module(&len);
+  enum host_exit e = HOST_EXIT_MODULE;
+  if (newer) {
+    host_log(IOTBIND_LOG_INFO, "module: %lu bytes from the wasm partition", (unsigned long)len);
+    p.wasm = newer;
+    p.wasm_len = len;
+    e = host_run(&p);
+  }
+  if (e == HOST_EXIT_MODULE) {
+    p.wasm = embedded_wasm_start;
+    p.wasm_len = (uint32_t)(embedded_wasm_end - embedded_wasm_start);
+    host_log(IOTBIND_LOG_INFO, "module: %lu bytes embedded", (unsigned long)p.wasm_len);
+    e = host_run(&p);
+  }
+  /* A refused config does not fix itself: stay idle (relay already off) until
+   * someone reflashes or rewrites the config and resets the board. */
+  host_log(IOTBIND_LOG_ERROR, "host stopped with status %d; idle until reset", (int)e);
+  for (;;) vTaskDelay(portMAX_DELAY);
+  return NULL;
+}
+
+void app_main(void) {
+  esp_err_t e = nvs_flash_init();
+  if (e == ESP_ERR_NVS_NO_FREE_PAGES || e == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+    ESP_ERROR_CHECK(nvs_flash_erase());
+    e = nvs_flash_init();
+  }
+  ESP_ERROR_CHECK(e);
+
+  pthread_attr_t attr;
+  pthread_t t;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 16 * 1024);
+  if (pthread_create(&t, &attr, host_main, NULL) != 0) abort();
+  pthread_detach(t);
+}

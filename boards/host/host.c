@@ -1,0 +1,209 @@
+/*
+ * host.c - the life cycle of docs/ABI.md, shared by every C host:
+ * instantiate, check abi_version, write the config at config_ptr(), init,
+ * then tick / wait; on a trap: relay off, log, re-instantiate.
+ * Also the two imports that are the same on every platform: log and panic.
+ */
+#include "host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The relay pin and its off level, taken from the config: the host drives it
+ * off itself when the module traps or refuses its config. */
+static long relay_pin = -1;
+static bool relay_active_high = true;
+
+/* The last panic message, printed with the trap that follows it. */
+static char panic_text[160];
+
+void host_log(int level, const char *fmt, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof buf) n = (int)sizeof buf - 1;
+  platform_log_line(level, "host", buf, (size_t)n);
+}
+
+void hal_log(int32_t level, const uint8_t *ptr, int32_t len) {
+  platform_log_line(level, "fw", (const char *)ptr, (size_t)len);
+}
+
+void hal_panic(const uint8_t *ptr, int32_t len, int32_t line, int32_t column) {
+  size_t n = (size_t)len < sizeof panic_text - 1 ? (size_t)len : sizeof panic_text - 1;
+  memcpy(panic_text, ptr, n);
+  panic_text[n] = 0;
+  host_log(IOTBIND_LOG_ERROR, "firmware panic: %s (%ld:%ld)", panic_text, (long)line, (long)column);
+}
+
+static void relay_off(void) {
+  if (relay_pin < 0) return;
+  hal_gpio_mode((int32_t)relay_pin, IOTBIND_GPIO_OUTPUT);
+  hal_gpio_write((int32_t)relay_pin, relay_active_high ? 0 : 1);
+}
+
+static const char *init_status_name(int32_t rc) {
+  switch (rc) {
+    case IOTBIND_INIT_CONFIG_TOO_LONG: return "CONFIG_TOO_LONG";
+    case IOTBIND_INIT_CONFIG_JSON: return "CONFIG_JSON";
+    case IOTBIND_INIT_CONFIG_INVALID: return "CONFIG_INVALID";
+    case IOTBIND_INIT_ALREADY_CALLED: return "ALREADY_CALLED";
+    case IOTBIND_INIT_HAL_FAILED: return "HAL_FAILED";
+    default: return "unknown status";
+  }
+}
+
+/* Copies `len` bytes of module memory at `ptr` out as a C string. */
+static void memory_text(uint32_t ptr, uint32_t len, char *out, size_t cap) {
+  uint32_t size = 0;
+  uint8_t *mem = rt_memory(&size);
+  out[0] = 0;
+  if (!mem || ptr > size || len > size - ptr) return;
+  size_t n = len < cap - 1 ? len : cap - 1;
+  memcpy(out, mem + ptr, n);
+  out[n] = 0;
+}
+
+/* A debug line with the module's status exports; false when it trapped. */
+static bool log_status(void) {
+  uint32_t level, dist, temp, quality, conn, relay, disc;
+  if (!rt_call(IOTBIND_EXPORT_level_permille, 0, &level) || !rt_call(IOTBIND_EXPORT_distance_mm, 0, &dist) ||
+      !rt_call(IOTBIND_EXPORT_temperature_decic, 0, &temp) || !rt_call(IOTBIND_EXPORT_reading_quality, 0, &quality) ||
+      !rt_call(IOTBIND_EXPORT_conn_state, 0, &conn) || !rt_call(IOTBIND_EXPORT_relay_state, 0, &relay) ||
+      !rt_call(IOTBIND_EXPORT_last_disconnect, 0, &disc))
+    return false;
+  host_log(IOTBIND_LOG_DEBUG, "status: level %ld permille, distance %ld mm, %ld decidegC, quality %ld, conn %ld, relay %ld, last disconnect %ld",
+           (long)(int32_t)level, (long)(int32_t)dist, (long)(int32_t)temp, (long)(int32_t)quality, (long)(int32_t)conn,
+           (long)(int32_t)relay, (long)(int32_t)disc);
+  return true;
+}
+
+#define STATUS_EVERY_MS 5000u
+/* After this many ticks in a row that asked for 0 ms, wait 1 ms anyway: a
+ * module that never lets the host block would starve everything else (on
+ * ESP32 the idle task, and the task watchdog resets the chip). */
+#define MAX_ZERO_WAITS 50u
+
+enum step { STEP_STOPPED, STEP_TRAPPED, STEP_FATAL };
+
+/* One instance from open to stop or trap. On STEP_FATAL *exit_code is set. */
+static enum step run_instance(const struct host_params *p, enum host_exit *exit_code) {
+  char err[160];
+  uint32_t v = 0;
+
+  if (rt_open(p->wasm, p->wasm_len, err, sizeof err) != 0) {
+    host_log(IOTBIND_LOG_ERROR, "cannot instantiate the module: %s", err);
+    *exit_code = HOST_EXIT_MODULE;
+    return STEP_FATAL;
+  }
+  if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) return STEP_TRAPPED;
+  if (v != IOTBIND_ABI_VERSION) {
+    host_log(IOTBIND_LOG_ERROR, "module has ABI version %lu, this host speaks %d", (unsigned long)v,
+             IOTBIND_ABI_VERSION);
+    *exit_code = HOST_EXIT_MODULE;
+    return STEP_FATAL;
+  }
+
+  uint32_t ptr = 0, cap = 0, size = 0;
+  if (!rt_call(IOTBIND_EXPORT_config_ptr, 0, &ptr) || !rt_call(IOTBIND_EXPORT_config_cap, 0, &cap))
+    return STEP_TRAPPED;
+  uint8_t *mem = rt_memory(&size);
+  if (p->config_len > cap || !mem || ptr > size || cap > size - ptr) {
+    host_log(IOTBIND_LOG_ERROR, "config is %lu bytes; the firmware takes at most %lu",
+             (unsigned long)p->config_len, (unsigned long)cap);
+    relay_off();
+    *exit_code = HOST_EXIT_CONFIG;
+    return STEP_FATAL;
+  }
+  memcpy(mem + ptr, p->config, p->config_len);
+
+  uint32_t rc = 0;
+  if (!rt_call(IOTBIND_EXPORT_init, (uint32_t)p->config_len, &rc)) return STEP_TRAPPED;
+  if ((int32_t)rc != IOTBIND_INIT_OK) {
+    uint32_t eptr = 0, elen = 0;
+    char text[256];
+    if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
+      return STEP_TRAPPED;
+    memory_text(eptr, elen, text, sizeof text);
+    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s", (long)(int32_t)rc,
+             init_status_name((int32_t)rc), text);
+    relay_off();
+    *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
+    return STEP_FATAL;
+  }
+  host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes)", IOTBIND_ABI_VERSION,
+           (unsigned long)p->config_len);
+
+  bool woke_early = false;
+  uint32_t progress_mark = 0, status_at = hal_millis(), zero_waits = 0;
+  for (;;) {
+    if (*p->stop) {
+      uint32_t ignored;
+      if (!rt_call(IOTBIND_EXPORT_shutdown, hal_millis(), &ignored)) return STEP_TRAPPED;
+      return STEP_STOPPED;
+    }
+    uint32_t wait = 0, now = hal_millis();
+    if (!rt_call(IOTBIND_EXPORT_tick, now, &wait)) return STEP_TRAPPED;
+    if ((uint32_t)(now - status_at) >= STATUS_EVERY_MS) {
+      status_at = now;
+      if (!log_status()) return STEP_TRAPPED;
+    }
+    if (wait > 1000) wait = 1000;
+    if (wait > 0) zero_waits = 0;
+    else if (++zero_waits >= MAX_ZERO_WAITS) {
+      if (zero_waits == MAX_ZERO_WAITS) host_log(IOTBIND_LOG_DEBUG, "tick keeps asking for 0 ms: waiting 1 ms");
+      wait = 1;
+    }
+    /* Woken by a socket that the tick then left alone (data it does not
+     * read while backing off, say): sleep without the sockets once, or this
+     * loop would spin. */
+    if (woke_early && sockets_progress() == progress_mark) {
+      platform_sleep_ms(wait);
+      woke_early = false;
+      continue;
+    }
+    progress_mark = sockets_progress();
+    woke_early = sockets_wait(wait);
+  }
+}
+
+enum host_exit host_run(const struct host_params *p) {
+  json_member_int(p->config, p->config_len, "relay_pin", &relay_pin);
+  json_member_bool(p->config, p->config_len, "relay_active_high", &relay_active_high);
+
+  int restarts = 0;
+  for (;;) {
+    enum host_exit code = HOST_EXIT_MODULE;
+    panic_text[0] = 0;
+    enum step s = run_instance(p, &code);
+    sockets_close_all();
+    if (s == STEP_STOPPED) {
+      rt_close();
+      host_log(IOTBIND_LOG_INFO, "stopped");
+      return HOST_EXIT_STOPPED;
+    }
+    if (s == STEP_FATAL) {
+      rt_close();
+      return code;
+    }
+    /* Trapped: the pump must not keep running while nobody watches it. */
+    relay_off();
+    host_log(IOTBIND_LOG_ERROR, "firmware trapped: %s%s%s; relay off, restarting", rt_trap_message(),
+             panic_text[0] ? " after panic: " : "", panic_text);
+    rt_close();
+    restarts++;
+    if (p->max_restarts >= 0 && restarts > p->max_restarts) {
+      host_log(IOTBIND_LOG_ERROR, "giving up after %d restarts", restarts - 1);
+      return HOST_EXIT_RESTARTS;
+    }
+    /* 1 s, 2 s, 4 s ... at most 60 s between restarts: a module that traps
+     * at once must not hammer the broker. */
+    uint32_t delay = 1000u << (restarts - 1 < 6 ? restarts - 1 : 6);
+    platform_sleep_ms(delay < 60000 ? delay : 60000);
+    if (*p->stop) return HOST_EXIT_STOPPED;
+  }
+}

@@ -1,0 +1,102 @@
+/*
+ * host.h - what the shared host code (host.c, json_member.c, sockets_bsd.c)
+ * offers, and what it needs from a runtime adapter and from a platform.
+ *
+ *   platform main (boards/platform/<p>/main*.c)
+ *        |  host_run()                       host.c: life cycle of ABI.md
+ *        v                                   (config, init, tick loop, trap
+ *   runtime adapter: rt_*()                  -> relay off -> restart)
+ *   (runtime_wasm2c.c | runtime_wamr.c)
+ *        |  calls the module, which calls the imports:
+ *        v
+ *   hal_*() of iotbind_hal.h: platform files + sockets_bsd.c + host.c (log, panic)
+ */
+#ifndef IOTBIND_HOST_H
+#define IOTBIND_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iotbind_hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------ runtime adapter */
+
+/* Loads (if needed) and instantiates a fresh instance of the module.
+ * `wasm`/`len` are the module bytes (ignored by wasm2c, whose module is
+ * compiled in). 0 ok; <0 with a message in err. */
+int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap);
+/* Drops the instance (safe to call when none is open). */
+void rt_close(void);
+/* Calls export `id` with `arg` (ignored when it takes none); its result (0 for
+ * void) goes to *result. false when the module trapped: rt_trap_message()
+ * says why, and the instance must be closed and reopened. */
+bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result);
+const char *rt_trap_message(void);
+/* The module's linear memory (NULL when no instance is open). */
+uint8_t *rt_memory(uint32_t *size);
+
+/* -------------------------------------------------------------- platform */
+
+/* One log line (text need not be NUL-terminated, has no newline).
+ * source is "host" or "fw". */
+void platform_log_line(int level, const char *source, const char *text, size_t len);
+void platform_sleep_ms(uint32_t ms);
+
+/* ------------------------------------------------------- shared host code */
+
+void host_log(int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* sockets_bsd.c: BSD/lwIP sockets behind hal_sock_*. */
+/* Sleeps up to `ms`, waking early when an open socket has data (or finished
+ * connecting). Returns true when it woke early. */
+bool sockets_wait(uint32_t ms);
+/* Closes every handle (the instance that owned them is gone). */
+void sockets_close_all(void);
+/* Grows whenever the firmware reads a socket or asks about a connecting
+ * one: lets the host tell whether a tick took up what woke it. */
+uint32_t sockets_progress(void);
+
+/* json_member.c: a tolerant look-up of top-level members of a JSON object
+ * (for the host's own needs: relay pin, simulator, Wi-Fi). It validates
+ * nothing; the firmware's parser is the authority on the config. */
+bool json_member(const char *json, size_t len, const char *name, const char **val, size_t *val_len);
+bool json_member_num(const char *json, size_t len, const char *name, double *out);
+bool json_member_int(const char *json, size_t len, const char *name, long *out);
+bool json_member_bool(const char *json, size_t len, const char *name, bool *out);
+/* Copies a string member (simple escapes \" \\ \/ \n \t decoded) as a C string. */
+bool json_member_str(const char *json, size_t len, const char *name, char *out, size_t cap);
+
+struct host_params {
+  const uint8_t *wasm;      /* module bytes (NULL for wasm2c) */
+  uint32_t wasm_len;
+  const char *config;       /* the firmware config JSON */
+  size_t config_len;
+  volatile int *stop;       /* set non-zero (e.g. by a signal) for a clean shutdown */
+  int max_restarts;         /* < 0: unlimited */
+};
+
+enum host_exit {
+  HOST_EXIT_STOPPED = 0,      /* *stop was set; shutdown() called */
+  HOST_EXIT_CONFIG = 2,       /* init refused the config (-1 .. -4) */
+  HOST_EXIT_MODULE = 3,       /* module failed to load/instantiate or wrong ABI */
+  HOST_EXIT_HAL = 4,          /* init returned HAL_FAILED */
+  HOST_EXIT_RESTARTS = 5      /* trapped more than max_restarts times */
+};
+
+/* Runs the module until *stop is set or it cannot go on. */
+enum host_exit host_run(const struct host_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOTBIND_HOST_H */

@@ -1,0 +1,228 @@
+/*
+ * runtime_wamr.c - the rt_* adapter for WAMR (WebAssembly Micro Runtime),
+ * written against its documented core/iwasm/include/wasm_export.h (2.x).
+ *
+ * - The `hal` natives are registered with their WAMR signature strings from
+ *   IOTBIND_HAL_IMPORTS (iotbind_hal.h): `*~` makes WAMR bounds-check a
+ *   pointer+length pair against the module's memory and pass a native
+ *   pointer, so the wrappers below call the platform directly.
+ * - After loading, every import must be linked: a signature that does not
+ *   match leaves an import unlinked, which WAMR would only report as a trap
+ *   at the first call; here it refuses the module instead.
+ * - The instance gets an 8 KiB wasm stack and app heap 0: the firmware has no
+ *   allocator, and a non-zero heap would be placed after its memory for
+ *   nothing (see ../shared/FACTS.md on AssemblyScript modules and WAMR heaps).
+ * - A trap (wasm_runtime_call_wasm returning false) is reported with WAMR's
+ *   exception text; host.c then drives the relay off and re-instantiates.
+ *
+ * WAMR is not installed on the development machines: this file is
+ * compile-checked against test-stubs/wasm_export.h (`make -C boards
+ * check-wamr`) and run in the tests over test/native/wamr-emulation/
+ * fake_wamr.c, an emulation of WAMR's documented behaviour on top of wasm2c;
+ * it has not run under the real WAMR.
+ */
+#include "host.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "wasm_export.h"
+
+#define WASM_STACK_BYTES (8u * 1024u)
+#define APP_HEAP_BYTES 0u
+
+/* ---------------------------------------------------------------- natives */
+
+static int32_t w_millis(wasm_exec_env_t e) { (void)e; return (int32_t)hal_millis(); }
+static int32_t w_gpio_mode(wasm_exec_env_t e, int32_t pin, int32_t mode) { (void)e; return hal_gpio_mode(pin, mode); }
+static int32_t w_gpio_write(wasm_exec_env_t e, int32_t pin, int32_t level) { (void)e; return hal_gpio_write(pin, level); }
+static int32_t w_gpio_read(wasm_exec_env_t e, int32_t pin) { (void)e; return hal_gpio_read(pin); }
+static int32_t w_pulse_in(wasm_exec_env_t e, int32_t pin, int32_t level, int32_t timeout_us) {
+  (void)e;
+  return hal_pulse_in(pin, level, (uint32_t)timeout_us);
+}
+static void w_delay_us(wasm_exec_env_t e, int32_t us) { (void)e; hal_delay_us((uint32_t)us); }
+static int32_t w_adc_read(wasm_exec_env_t e, int32_t channel) { (void)e; return hal_adc_read(channel); }
+static int32_t w_uart_open(wasm_exec_env_t e, int32_t port, int32_t baud) { (void)e; return hal_uart_open(port, baud); }
+static int32_t w_uart_read(wasm_exec_env_t e, int32_t port, uint8_t *buf, uint32_t cap) {
+  (void)e;
+  return hal_uart_read(port, buf, (int32_t)cap);
+}
+static int32_t w_uart_write(wasm_exec_env_t e, int32_t port, const uint8_t *ptr, uint32_t len) {
+  (void)e;
+  return hal_uart_write(port, ptr, (int32_t)len);
+}
+static int32_t w_sock_connect(wasm_exec_env_t e, const uint8_t *host, uint32_t host_len, int32_t port) {
+  (void)e;
+  return hal_sock_connect(host, (int32_t)host_len, port);
+}
+static int32_t w_sock_status(wasm_exec_env_t e, int32_t h) { (void)e; return hal_sock_status(h); }
+static int32_t w_sock_send(wasm_exec_env_t e, int32_t h, const uint8_t *ptr, uint32_t len) {
+  (void)e;
+  return hal_sock_send(h, ptr, (int32_t)len);
+}
+static int32_t w_sock_recv(wasm_exec_env_t e, int32_t h, uint8_t *buf, uint32_t cap) {
+  (void)e;
+  return hal_sock_recv(h, buf, (int32_t)cap);
+}
+static void w_sock_close(wasm_exec_env_t e, int32_t h) { (void)e; hal_sock_close(h); }
+static int32_t w_kv_get(wasm_exec_env_t e, const uint8_t *key, uint32_t key_len, uint8_t *buf, uint32_t cap) {
+  (void)e;
+  return hal_kv_get(key, (int32_t)key_len, buf, (int32_t)cap);
+}
+static int32_t w_kv_set(wasm_exec_env_t e, const uint8_t *key, uint32_t key_len, const uint8_t *val,
+                        uint32_t val_len) {
+  (void)e;
+  return hal_kv_set(key, (int32_t)key_len, val, (int32_t)val_len);
+}
+static void w_log(wasm_exec_env_t e, int32_t level, const uint8_t *ptr, uint32_t len) {
+  (void)e;
+  hal_log(level, ptr, (int32_t)len);
+}
+static void w_panic(wasm_exec_env_t e, const uint8_t *ptr, uint32_t len, int32_t line, int32_t column) {
+  (void)e;
+  hal_panic(ptr, (int32_t)len, line, column);
+}
+static int32_t w_random_u32(wasm_exec_env_t e) { (void)e; return (int32_t)hal_random_u32(); }
+static int32_t w_hw_id(wasm_exec_env_t e, uint8_t *buf, uint32_t cap) { (void)e; return hal_hw_id(buf, (int32_t)cap); }
+
+/* WAMR may sort this array in place and keeps it: static, not const. */
+#define NATIVE_(name, sig) {#name, (void *)w_##name, sig, NULL},
+static NativeSymbol natives[] = {IOTBIND_HAL_IMPORTS(NATIVE_)};
+#undef NATIVE_
+
+/* ---------------------------------------------------------------- runtime */
+
+#define EXPORT_NAME_(name, ret, params) #name,
+static const char *const export_names[IOTBIND_EXPORT_COUNT] = {IOTBIND_EXPORTS(EXPORT_NAME_)};
+#undef EXPORT_NAME_
+
+static bool runtime_ready;
+static uint8_t *module_copy; /* WAMR may modify the bytes and keeps using them */
+static const uint8_t *module_from; /* the caller's bytes that module was loaded from */
+static wasm_module_t module;
+static wasm_module_inst_t inst;
+static wasm_exec_env_t exec_env;
+static wasm_function_inst_t funcs[IOTBIND_EXPORT_COUNT];
+static uint32_t func_argc[IOTBIND_EXPORT_COUNT];
+static char trap_msg[128];
+
+static int load(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
+  char ebuf[128] = "";
+  module_copy = (uint8_t *)wasm_runtime_malloc(len);
+  if (!module_copy) {
+    snprintf(err, err_cap, "out of memory for a %lu-byte module", (unsigned long)len);
+    return -1;
+  }
+  memcpy(module_copy, wasm, len);
+  module = wasm_runtime_load(module_copy, len, ebuf, sizeof ebuf);
+  if (!module) {
+    snprintf(err, err_cap, "load: %s", ebuf);
+    return -1;
+  }
+  int32_t n = wasm_runtime_get_import_count(module);
+  for (int32_t i = 0; i < n; i++) {
+    wasm_import_t imp;
+    wasm_runtime_get_import_type(module, i, &imp);
+    if (strcmp(imp.module_name, IOTBIND_IMPORT_MODULE) != 0 || imp.kind != WASM_IMPORT_EXPORT_KIND_FUNC ||
+        !imp.linked) {
+      snprintf(err, err_cap, "import %s.%s is not a hal function of ABI %d", imp.module_name, imp.name,
+               IOTBIND_ABI_VERSION);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
+  char ebuf[128] = "";
+  rt_close();
+  if (!runtime_ready) {
+    if (!wasm_runtime_init()) {
+      snprintf(err, err_cap, "wasm_runtime_init failed");
+      return -1;
+    }
+    if (!wasm_runtime_register_natives(IOTBIND_IMPORT_MODULE, natives,
+                                       (uint32_t)(sizeof natives / sizeof natives[0]))) {
+      snprintf(err, err_cap, "cannot register the hal natives");
+      return -1;
+    }
+    runtime_ready = true;
+  }
+  if (module && module_from != wasm) { /* another module than last time (e.g. a fallback) */
+    wasm_runtime_unload(module);
+    module = NULL;
+  }
+  if (!module) {
+    if (module_copy) wasm_runtime_free(module_copy);
+    module_copy = NULL;
+    if (load(wasm, len, err, err_cap) != 0) {
+      if (module) wasm_runtime_unload(module);
+      module = NULL;
+      return -1;
+    }
+    module_from = wasm;
+  }
+  inst = wasm_runtime_instantiate(module, WASM_STACK_BYTES, APP_HEAP_BYTES, ebuf, sizeof ebuf);
+  if (!inst) {
+    snprintf(err, err_cap, "instantiate: %s", ebuf);
+    return -1;
+  }
+  exec_env = wasm_runtime_create_exec_env(inst, WASM_STACK_BYTES);
+  if (!exec_env) {
+    snprintf(err, err_cap, "cannot create the execution environment");
+    rt_close();
+    return -1;
+  }
+  for (int id = 0; id < IOTBIND_EXPORT_COUNT; id++) {
+    funcs[id] = wasm_runtime_lookup_function(inst, export_names[id]);
+    if (!funcs[id]) {
+      snprintf(err, err_cap, "export %s is missing", export_names[id]);
+      rt_close();
+      return -1;
+    }
+    func_argc[id] = wasm_func_get_param_count(funcs[id], inst);
+    if (func_argc[id] > 1 || wasm_func_get_result_count(funcs[id], inst) > 1) {
+      snprintf(err, err_cap, "export %s has the wrong signature", export_names[id]);
+      rt_close();
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void rt_close(void) {
+  if (exec_env) wasm_runtime_destroy_exec_env(exec_env);
+  exec_env = NULL;
+  if (inst) wasm_runtime_deinstantiate(inst);
+  inst = NULL;
+  /* the loaded module is kept for the next instance */
+}
+
+bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result) {
+  uint32_t argv[1] = {arg};
+  *result = 0;
+  if (!inst || id >= IOTBIND_EXPORT_COUNT) {
+    snprintf(trap_msg, sizeof trap_msg, "no instance");
+    return false;
+  }
+  if (!wasm_runtime_call_wasm(exec_env, funcs[id], func_argc[id], argv)) {
+    const char *ex = wasm_runtime_get_exception(inst);
+    snprintf(trap_msg, sizeof trap_msg, "%s", ex ? ex : "unknown exception");
+    wasm_runtime_clear_exception(inst);
+    return false;
+  }
+  if (wasm_func_get_result_count(funcs[id], inst) == 1) *result = argv[0];
+  return true;
+}
+
+const char *rt_trap_message(void) { return trap_msg; }
+
+uint8_t *rt_memory(uint32_t *size) {
+  *size = 0;
+  if (!inst) return NULL;
+  wasm_memory_inst_t mem = wasm_runtime_get_default_memory(inst);
+  if (!mem) return NULL;
+  *size = (uint32_t)(wasm_memory_get_cur_page_count(mem) * wasm_memory_get_bytes_per_page(mem));
+  return (uint8_t *)wasm_memory_get_base_address(mem);
+}

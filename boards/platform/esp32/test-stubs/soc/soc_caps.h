@@ -1,0 +1,3 @@
+#pragma once
+#define SOC_ADC_MAX_CHANNEL_NUM 10
+#define SOC_ADC_CHANNEL_NUM(PERIPH_NUM) ((PERIPH_NUM == 0) ? 8 : 10)
