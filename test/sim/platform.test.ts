@@ -87,6 +87,8 @@ describe("platform emulator against mosquitto", () => {
     expect(inbox[1]!.json.temperature).toBe("21.5");
     // records: what came in and what went out
     expect(platform.accepted("tank-1").map((r) => r.reason)).toEqual(["ok", "ok"]);
+    // The platform records a publish once its PUBACK is in, which may come after the subscriber got the message.
+    for (let i = 0; i < 200 && platform.published("tank-1").length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(platform.published("tank-1")).toHaveLength(2);
   });
 
