@@ -11,6 +11,7 @@ import {
   jsonStrPtr, jsonStrLen, jsonStrTruncated, jsonNum,
 } from "../json/scan";
 import { putAscii, putBytes, putInt, copyBytes, wordIndex } from "../util/bytes";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const INIT_OK: i32 = 0;
 export const INIT_CONFIG_TOO_LONG: i32 = -1;
@@ -28,7 +29,7 @@ export function errorPtr(): usize { return errBuf; }
 export function errorLen(): i32 { return errLen; }
 
 /** Sets the error text to `prefix` (ASCII) followed by `rule`; the first error wins. */
-export function setError(prefix: string, rule: string): void {
+export function setError(prefix: Ascii, rule: Ascii): void {
   if (failed) return;
   failed = true;
   let o = putAscii(errBuf, ERR_CAP, 0, prefix);
@@ -37,25 +38,25 @@ export function setError(prefix: string, rule: string): void {
 }
 
 /** Error about the current member: `config: member "<key>": <rule>`. */
-function bad(rule: string): void {
+function bad(rule: Ascii): void {
   if (failed) return;
   failed = true;
-  let o = putAscii(errBuf, ERR_CAP, 0, "config: member \"");
+  let o = putAscii(errBuf, ERR_CAP, 0, ascii("config: member \""));
   let n = jsonKeyLen();
   if (n > 48) n = 48;
   o = putBytes(errBuf, ERR_CAP, o, jsonKeyPtr(), n);
-  o = putAscii(errBuf, ERR_CAP, o, "\": ");
+  o = putAscii(errBuf, ERR_CAP, o, ascii("\": "));
   const o2 = putAscii(errBuf, ERR_CAP, o, rule);
   errLen = o2 >= 0 ? o2 : (o >= 0 ? o : 0);
 }
 
 /** Error about a member by name (missing members, cross-member rules). */
-function badNamed(member: string, rule: string): void {
+function badNamed(member: Ascii, rule: Ascii): void {
   if (failed) return;
   failed = true;
-  let o = putAscii(errBuf, ERR_CAP, 0, "config: member \"");
+  let o = putAscii(errBuf, ERR_CAP, 0, ascii("config: member \""));
   o = putAscii(errBuf, ERR_CAP, o, member);
-  o = putAscii(errBuf, ERR_CAP, o, "\": ");
+  o = putAscii(errBuf, ERR_CAP, o, ascii("\": "));
   const o2 = putAscii(errBuf, ERR_CAP, o, rule);
   errLen = o2 >= 0 ? o2 : (o >= 0 ? o : 0);
 }
@@ -66,16 +67,16 @@ function badNamed(member: string, rule: string): void {
 
 /** Integer member in [lo, hi]; a JSON number with no fraction. */
 function takeInt(lo: i32, hi: i32): i32 {
-  if (jsonType() != JsonType.NUMBER) { bad("must be a number"); return lo; }
+  if (jsonType() != JsonType.NUMBER) { bad(ascii("must be a number")); return lo; }
   const v = jsonNum();
-  if (!(v == v) || v != Math.floor(v)) { bad("must be an integer"); return lo; }
+  if (!(v == v) || v != Math.floor(v)) { bad(ascii("must be an integer")); return lo; }
   if (v < <f64>lo || v > <f64>hi) { rangeError(lo, hi); return lo; }
   return <i32>v; // integral and inside [lo, hi]
 }
 
 /** Number member in [lo, hi] (may have a fraction), returned multiplied by `scale` and rounded. */
 function takeScaled(lo: i32, hi: i32, scale: i32): i32 {
-  if (jsonType() != JsonType.NUMBER) { bad("must be a number"); return lo * scale; }
+  if (jsonType() != JsonType.NUMBER) { bad(ascii("must be a number")); return lo * scale; }
   const v = jsonNum();
   if (!(v == v) || v < <f64>lo || v > <f64>hi) { rangeError(lo, hi); return lo * scale; }
   const s = v * <f64>scale;
@@ -84,9 +85,9 @@ function takeScaled(lo: i32, hi: i32, scale: i32): i32 {
 
 function rangeError(lo: i32, hi: i32): void {
   if (failed) return;
-  bad("must be between ");
+  bad(ascii("must be between "));
   let o = putInt(errBuf, ERR_CAP, errLen, lo);
-  o = putAscii(errBuf, ERR_CAP, o, " and ");
+  o = putAscii(errBuf, ERR_CAP, o, ascii(" and "));
   o = putInt(errBuf, ERR_CAP, o, hi);
   if (o >= 0) errLen = o;
 }
@@ -100,7 +101,7 @@ function takeBool(): bool {
   const t = jsonType();
   if (t == JsonType.TRUE) return true;
   if (t == JsonType.FALSE) return false;
-  bad("must be true or false");
+  bad(ascii("must be true or false"));
   return false;
 }
 
@@ -114,22 +115,22 @@ function takePin(hi: i32): i32 {
  * `minLen` 1 makes it non-empty. `topic` rejects MQTT wildcards and U+0000.
  */
 function takeStr(buf: usize, cap: i32, minLen: i32, topic: bool): i32 {
-  if (jsonType() != JsonType.STRING) { bad("must be a string"); return 0; }
+  if (jsonType() != JsonType.STRING) { bad(ascii("must be a string")); return 0; }
   const n = jsonStrLen();
   if (jsonStrTruncated() || n > cap) {
-    bad("is too long (at most ");
+    bad(ascii("is too long (at most "));
     let o = putInt(errBuf, ERR_CAP, errLen, cap);
-    o = putAscii(errBuf, ERR_CAP, o, " bytes)");
+    o = putAscii(errBuf, ERR_CAP, o, ascii(" bytes)"));
     if (o >= 0) errLen = o;
     return 0;
   }
-  if (n < minLen) { bad("must not be empty"); return 0; }
+  if (n < minLen) { bad(ascii("must not be empty")); return 0; }
   const p = jsonStrPtr();
   if (topic) {
     for (let i = 0; i < n; i++) {
       const c = load<u8>(p + <usize>i);
-      if (c == 0x2B || c == 0x23) { bad("must not contain MQTT wildcards + or #"); return 0; }
-      if (c == 0) { bad("must not contain U+0000"); return 0; }
+      if (c == 0x2B || c == 0x23) { bad(ascii("must not contain MQTT wildcards + or #")); return 0; }
+      if (c == 0) { bad(ascii("must not contain U+0000")); return 0; }
     }
   }
   copyBytes(buf, p, n);
@@ -139,17 +140,17 @@ function takeStr(buf: usize, cap: i32, minLen: i32, topic: bool): i32 {
 // ----------------------------------------------------------- vocabularies
 // Each list is one literal (one static header); indexes follow word order.
 
-const SENSORS = "hc-sr04 jsn-sr04t aj-sr04m a02yyuw jsn-sr04t-uart maxbotix";
-const TEMP_SOURCES = "none fixed ntc";      // = TempSource
-const SHAPES = "vertical_cylinder horizontal_cylinder rectangular"; // = TankShape
-const PUMP_MODES = "none fill drain";       // = PumpMode
-const POWER_ON = "off follow last";         // = PowerOn
+const SENSORS = ascii("hc-sr04 jsn-sr04t aj-sr04m a02yyuw jsn-sr04t-uart maxbotix");
+const TEMP_SOURCES = ascii("none fixed ntc");      // = TempSource
+const SHAPES = ascii("vertical_cylinder horizontal_cylinder rectangular"); // = TankShape
+const PUMP_MODES = ascii("none fill drain");       // = PumpMode
+const POWER_ON = ascii("off follow last");         // = PowerOn
 
 /** Index of the current STRING value in `list`, or -1 after recording "must be one of <list>". */
-function takeWord(list: string): i32 {
+function takeWord(list: Ascii): i32 {
   const i = jsonType() == JsonType.STRING ? wordIndex(list, jsonStrPtr(), jsonStrLen()) : -1;
   if (i < 0) {
-    bad("must be one of: ");
+    bad(ascii("must be one of: "));
     const o = putAscii(errBuf, ERR_CAP, errLen, list);
     if (o >= 0) errLen = o;
   }
@@ -180,7 +181,7 @@ function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i
 // is case i (the comments at each case name the member). test/config/config.test.ts checks every member against the
 // ranges documented in docs/CONFIG.md, which catches a shifted list.
 // One literal (string concatenation would run, and allocate, at start).
-const MEMBERS = "uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms";                                    // 80..82
+const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms");                                    // 80..82
 
 let seenUid = false, seenKey = false, seenHost = false, seenUp = false, seenDown = false;
 let seenEmpty = false, seenFull = false;
@@ -281,55 +282,55 @@ function checkClientId(): void {
   for (let i = 0; i < cfg.clientIdLen; i++) {
     const c = load<u8>(cfg.clientIdBuf + <usize>i);
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95;
-    if (!ok) { bad("may contain only 0-9, a-z, A-Z, '-' and '_'"); return; }
+    if (!ok) { bad(ascii("may contain only 0-9, a-z, A-Z, '-' and '_'")); return; }
   }
 }
 
-function requireMember(seen: bool, name: string): void {
-  if (!seen) badNamed(name, "is required");
+function requireMember(seen: bool, name: Ascii): void {
+  if (!seen) badNamed(name, ascii("is required"));
 }
 
-function requirePin(pin: i32, name: string, why: string): void {
+function requirePin(pin: i32, name: Ascii, why: Ascii): void {
   if (pin < 0) badNamed(name, why);
 }
 
 /** Cross-member rules, checked once every member is read. */
 function crossRules(): void {
-  requireMember(seenUid, "uid");
-  requireMember(seenKey, "key");
-  requireMember(seenHost, "broker_host");
-  requireMember(seenUp, "uplink_topic");
-  requireMember(seenDown, "downlink_topic");
-  requireMember(seenEmpty, "empty_distance_mm");
-  requireMember(seenFull, "full_distance_mm");
+  requireMember(seenUid, ascii("uid"));
+  requireMember(seenKey, ascii("key"));
+  requireMember(seenHost, ascii("broker_host"));
+  requireMember(seenUp, ascii("uplink_topic"));
+  requireMember(seenDown, ascii("downlink_topic"));
+  requireMember(seenEmpty, ascii("empty_distance_mm"));
+  requireMember(seenFull, ascii("full_distance_mm"));
   if (failed) return;
-  if (cfg.passSet && cfg.userLen == 0) badNamed("broker_password", "needs broker_user (MQTT sends a password only with a user name)");
-  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) badNamed("full_distance_mm", "must be less than empty_distance_mm (the sensor looks down)");
-  if (cfg.fullDistanceMm < cfg.blindMm) badNamed("full_distance_mm", "must not be inside the sensor's blind zone (blind_mm)");
-  if (cfg.emptyDistanceMm > cfg.maxRangeMm) badNamed("empty_distance_mm", "must not exceed the sensor's range (max_range_mm)");
-  if (cfg.backoffCapMs < cfg.backoffBaseMs) badNamed("mqtt_backoff_cap_ms", "must be at least mqtt_backoff_base_ms");
-  if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) badNamed("will_payload", "needs will_topic");
+  if (cfg.passSet && cfg.userLen == 0) badNamed(ascii("broker_password"), ascii("needs broker_user (MQTT sends a password only with a user name)"));
+  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) badNamed(ascii("full_distance_mm"), ascii("must be less than empty_distance_mm (the sensor looks down)"));
+  if (cfg.fullDistanceMm < cfg.blindMm) badNamed(ascii("full_distance_mm"), ascii("must not be inside the sensor's blind zone (blind_mm)"));
+  if (cfg.emptyDistanceMm > cfg.maxRangeMm) badNamed(ascii("empty_distance_mm"), ascii("must not exceed the sensor's range (max_range_mm)"));
+  if (cfg.backoffCapMs < cfg.backoffBaseMs) badNamed(ascii("mqtt_backoff_cap_ms"), ascii("must be at least mqtt_backoff_base_ms"));
+  if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) badNamed(ascii("will_payload"), ascii("needs will_topic"));
   if (cfg.sensorKind == cfg.SensorKind.PULSE) {
-    requirePin(cfg.trigPin, "trig_pin", "is required for a pulse-echo sensor");
-    requirePin(cfg.echoPin, "echo_pin", "is required for a pulse-echo sensor");
-    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) badNamed("echo_pin", "must differ from trig_pin");
+    requirePin(cfg.trigPin, ascii("trig_pin"), ascii("is required for a pulse-echo sensor"));
+    requirePin(cfg.echoPin, ascii("echo_pin"), ascii("is required for a pulse-echo sensor"));
+    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) badNamed(ascii("echo_pin"), ascii("must differ from trig_pin"));
   } else if (cfg.sensorKind == cfg.SensorKind.UART) {
-    requirePin(cfg.uartPort, "uart_port", "is required for a UART sensor");
+    requirePin(cfg.uartPort, ascii("uart_port"), ascii("is required for a UART sensor"));
   } else {
-    requirePin(cfg.adcChannel, "adc_channel", "is required for an analog sensor");
+    requirePin(cfg.adcChannel, ascii("adc_channel"), ascii("is required for an analog sensor"));
   }
-  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, "ntc_channel", "is required when temperature is \"ntc\"");
+  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, ascii("ntc_channel"), ascii("is required when temperature is \"ntc\""));
   if (cfg.pumpMode != cfg.PumpMode.NONE) {
-    requirePin(cfg.relayPin, "relay_pin", "is required unless pump_mode is \"none\"");
-    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) badNamed("relay_pin", "must differ from trig_pin and echo_pin");
+    requirePin(cfg.relayPin, ascii("relay_pin"), ascii("is required unless pump_mode is \"none\""));
+    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) badNamed(ascii("relay_pin"), ascii("must differ from trig_pin and echo_pin"));
   }
   if (cfg.buttonPin >= 0 && (cfg.buttonPin == cfg.relayPin || cfg.buttonPin == cfg.trigPin || cfg.buttonPin == cfg.echoPin)) {
-    badNamed("button_pin", "must differ from relay_pin, trig_pin and echo_pin");
+    badNamed(ascii("button_pin"), ascii("must differ from relay_pin, trig_pin and echo_pin"));
   }
   if (cfg.autoMode) {
-    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) badNamed("auto_start_pct", "must be below auto_stop_pct in fill mode");
-    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) badNamed("auto_start_pct", "must be above auto_stop_pct in drain mode");
-    if (cfg.pumpMode == cfg.PumpMode.NONE) badNamed("auto", "needs pump_mode fill or drain");
+    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) badNamed(ascii("auto_start_pct"), ascii("must be below auto_stop_pct in fill mode"));
+    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) badNamed(ascii("auto_start_pct"), ascii("must be above auto_stop_pct in drain mode"));
+    if (cfg.pumpMode == cfg.PumpMode.NONE) badNamed(ascii("auto"), ascii("needs pump_mode fill or drain"));
   }
 }
 
@@ -337,21 +338,21 @@ function crossRules(): void {
 export function parseConfig(ptr: usize, len: i32): i32 {
   const rc = jsonOpen(ptr, len);
   if (rc < 0) {
-    let o = putAscii(errBuf, ERR_CAP, 0, "config: not a well-formed JSON object (scanner error ");
+    let o = putAscii(errBuf, ERR_CAP, 0, ascii("config: not a well-formed JSON object (scanner error "));
     o = putInt(errBuf, ERR_CAP, o, rc);
-    o = putAscii(errBuf, ERR_CAP, o, ")");
+    o = putAscii(errBuf, ERR_CAP, o, ascii(")"));
     errLen = o < 0 ? 0 : o;
     failed = true;
     return INIT_CONFIG_JSON;
   }
   // First pass: the sensor profile, so that explicit members override it.
   while (jsonNext() == 1) {
-    if (jsonKeyIs("sensor")) applyProfile();
+    if (jsonKeyIs(ascii("sensor"))) applyProfile();
   }
   if (failed) return INIT_CONFIG_INVALID;
   jsonOpen(ptr, len);
   while (jsonNext() == 1 && !failed) {
-    if (!member()) bad("is not a known member (see docs/CONFIG.md)");
+    if (!member()) bad(ascii("is not a known member (see docs/CONFIG.md)"));
   }
   if (!failed) crossRules();
   return failed ? INIT_CONFIG_INVALID : INIT_OK;

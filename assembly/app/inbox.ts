@@ -4,6 +4,7 @@ import { downlinkBuf, downlinkLen } from "../config";
 import { bytesEq } from "../util/bytes";
 import { logLine } from "./log";
 import { LOG_INFO } from "../hal";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 /**
  * Called by the MQTT client for every complete inbound PUBLISH. `topic` and
@@ -15,7 +16,7 @@ export function onMqttMessage(topic: usize, topicLen: i32, payload: usize, paylo
   // wildcards: config_parse refuses + and #). Anything else a broker delivers
   // (e.g. a subscription left in a persistent session) is not a command.
   if (!bytesEq(topic, topicLen, downlinkBuf, downlinkLen)) {
-    logLine(LOG_INFO, "mqtt: ignored a PUBLISH on another topic");
+    logLine(LOG_INFO, ascii("mqtt: ignored a PUBLISH on another topic"));
     return;
   }
   handleDownlink(topic, topicLen, payload, payloadLen, nowMs);

@@ -3,6 +3,7 @@
 // than LINE_CAP are truncated, never overflowed.
 import { halLog } from "../hal";
 import { putAscii, putInt, putBytes } from "../util/bytes";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 const LINE_CAP: i32 = 160;
 const line: usize = memory.data(LINE_CAP);
@@ -12,7 +13,7 @@ export function logBegin(): void {
   lineLen = 0;
 }
 
-export function logStr(s: string): void {
+export function logStr(s: Ascii): void {
   const o = putAscii(line, LINE_CAP, lineLen, s);
   if (o >= 0) lineLen = o;
 }
@@ -37,7 +38,7 @@ export function logEnd(level: i32): void {
 }
 
 /** One-shot line of an ASCII literal. */
-export function logLine(level: i32, s: string): void {
+export function logLine(level: i32, s: Ascii): void {
   logBegin();
   logStr(s);
   logEnd(level);

@@ -14,6 +14,7 @@ import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU } from "../util/time";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const CONFIG_CAP: i32 = 2048;
 export const configBuf: usize = memory.data(CONFIG_CAP);
@@ -28,7 +29,7 @@ export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
   runState = RunState.FAILED;
   if (len < 1 || len > CONFIG_CAP) {
-    setError("config: length must be 1..", "2048 bytes (config_cap)");
+    setError(ascii("config: length must be 1.."), ascii("2048 bytes (config_cap)"));
     return INIT_CONFIG_TOO_LONG;
   }
   const rc = parseConfig(configBuf, len);
@@ -40,13 +41,13 @@ export function deviceInit(len: i32): i32 {
   const now = halMillis();
   if (cfg.clientIdLen == 0) deriveClientId();
   if (pumpInit(now) < 0) {
-    setError("hal: ", "relay or button GPIO setup failed");
+    setError(ascii("hal: "), ascii("relay or button GPIO setup failed"));
     pumpForceOff();
     logInitError();
     return INIT_HAL_FAILED;
   }
   if (sensorInit(now) < 0) {
-    setError("hal: ", "sensor GPIO/UART/ADC setup failed");
+    setError(ascii("hal: "), ascii("sensor GPIO/UART/ADC setup failed"));
     pumpForceOff();
     logInitError();
     return INIT_HAL_FAILED;
@@ -55,7 +56,7 @@ export function deviceInit(len: i32): i32 {
   mqttStart(now);
   runState = RunState.RUNNING;
   logBegin();
-  logStr("iotbind-tank started, client id ");
+  logStr(ascii("iotbind-tank started, client id "));
   logBytes(cfg.clientIdBuf, cfg.clientIdLen);
   logEnd(LOG_INFO);
   return INIT_OK;

@@ -6,10 +6,11 @@
 import * as cfg from "../config";
 import { halHwId } from "../hal";
 import { putAscii } from "../util/bytes";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 const HW_CAP: i32 = 64;
 const hwBuf: usize = memory.data(HW_CAP);
-const DIGITS: string = "0123456789abcdefghijklmnopqrstuvwxyz";
+const DIGITS: Ascii = ascii("0123456789abcdefghijklmnopqrstuvwxyz");
 
 /** 64-bit FNV-1a of ptr,len. */
 export function fnv1a64(ptr: usize, len: i32): u64 {
@@ -23,11 +24,11 @@ export function fnv1a64(ptr: usize, len: i32): u64 {
 
 /** Writes "iotbind-" + 9 base-36 characters of fnv1a64(ptr,len) to out (cap >= 17); length or -1. */
 export function formatClientId(out: usize, cap: i32, ptr: usize, len: i32): i32 {
-  const o = putAscii(out, cap, 0, "iotbind-");
+  const o = putAscii(out, cap, 0, ascii("iotbind-"));
   if (o < 0 || cap - o < 9) return -1;
   let v = fnv1a64(ptr, len) % 101559956668416; // 36^9
   for (let i = 8; i >= 0; i--) {
-    store<u8>(out + <usize>(o + i), <u8>DIGITS.charCodeAt(<i32>(v % 36)));
+    store<u8>(out + <usize>(o + i), <u8>asciiAt(DIGITS, <i32>(v % 36)));
     v /= 36;
   }
   return o + 9;

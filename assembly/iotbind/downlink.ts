@@ -30,6 +30,7 @@ import { LOG_INFO, LOG_WARN } from "../hal";
 import {
   syncLocalChanges, syncGuarded, syncAcknowledged, syncDeviceState, syncPlatformApplied,
 } from "./sync";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 /** Largest downlink payload accepted, bytes (the doc's state message is ~150). */
 export const DOWNLINK_MAX_LEN: i32 = 768;
@@ -51,30 +52,30 @@ export function downlinkInit(): void {
 
 const enum Uid { ABSENT = 0, MINE = 1, OTHER = 2, BAD = 3 }
 
-function reject(counter: i32, why: string): void {
+function reject(counter: i32, why: Ascii): void {
   count(counter);
   logBegin();
-  logStr("downlink ignored: ");
+  logStr(ascii("downlink ignored: "));
   logStr(why);
   logEnd(LOG_INFO);
 }
 
 /** The MQTT client skipped a PUBLISH too large for its receive buffer (app/inbox.ts onMqttOversize). */
 export function downlinkOversize(nowMs: u32): void {
-  reject(C_DOWNLINK_OVERSIZE, "oversize");
+  reject(C_DOWNLINK_OVERSIZE, ascii("oversize"));
 }
 
 /** One inbound PUBLISH on the downlink topic; applies PROTOCOL.md's downlink rules. */
 export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, nowMs: u32): void {
   syncLocalChanges(); // a local change made in this very tick must already guard against stale echoes
-  if (payloadLen > DOWNLINK_MAX_LEN) { reject(C_DOWNLINK_OVERSIZE, "oversize"); return; }
+  if (payloadLen > DOWNLINK_MAX_LEN) { reject(C_DOWNLINK_OVERSIZE, ascii("oversize")); return; }
   const rc = jsonOpen(payload, payloadLen);
   if (rc != 0) {
     count(C_DOWNLINK_MALFORMED);
     logBegin();
-    logStr("downlink: bad JSON ");
+    logStr(ascii("downlink: bad JSON "));
     logInt(rc);
-    logStr(" @");
+    logStr(ascii(" @"));
     logInt(jsonErrorOffset());
     logEnd(LOG_WARN);
     return;
@@ -85,30 +86,30 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   let badValue = false;
   while (jsonNext() == 1) {
     const t = jsonType();
-    if (jsonKeyIs("uid")) {
+    if (jsonKeyIs(ascii("uid"))) {
       if (t == JsonType.STRING) {
         uid = !jsonStrTruncated() && bytesEq(jsonStrPtr(), jsonStrLen(), cfg.uidBuf, cfg.uidLen) ? Uid.MINE : Uid.OTHER;
       } else if (t == JsonType.NUMBER) {
         uid = bytesEq(jsonRawPtr(), jsonRawLen(), cfg.uidBuf, cfg.uidLen) ? Uid.MINE : Uid.OTHER;
       } else uid = Uid.BAD;
-    } else if (jsonKeyIs("key")) {
+    } else if (jsonKeyIs(ascii("key"))) {
       hasKey = true;
-    } else if (jsonKeyIs("cmd")) {
+    } else if (jsonKeyIs(ascii("cmd"))) {
       cmd = Cmd.BAD;
       if (t == JsonType.STRING) {
-        if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), "on")) cmd = Cmd.ON;
-        else if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), "off")) cmd = Cmd.OFF;
+        if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), ascii("on"))) cmd = Cmd.ON;
+        else if (bytesEqAscii(jsonStrPtr(), jsonStrLen(), ascii("off"))) cmd = Cmd.OFF;
       }
-    } else if (jsonKeyIs("level") || jsonKeyIs("temperature")) {
+    } else if (jsonKeyIs(ascii("level")) || jsonKeyIs(ascii("temperature"))) {
       if (t != JsonType.STRING && t != JsonType.NUMBER) badValue = true;
     }
   }
-  if (uid == Uid.ABSENT) { reject(C_DOWNLINK_NO_UID, "no uid"); return; }
-  if (uid == Uid.BAD) { reject(C_DOWNLINK_BAD_VALUE, "uid type"); return; }
-  if (uid == Uid.OTHER) { reject(C_DOWNLINK_OTHER_UID, "other uid"); return; }
-  if (hasKey) { reject(C_DOWNLINK_HAS_KEY, "has key"); return; }
-  if (cmd == Cmd.BAD) { reject(C_DOWNLINK_BAD_VALUE, "cmd"); return; }
-  if (badValue) { reject(C_DOWNLINK_BAD_VALUE, "value type"); return; }
+  if (uid == Uid.ABSENT) { reject(C_DOWNLINK_NO_UID, ascii("no uid")); return; }
+  if (uid == Uid.BAD) { reject(C_DOWNLINK_BAD_VALUE, ascii("uid type")); return; }
+  if (uid == Uid.OTHER) { reject(C_DOWNLINK_OTHER_UID, ascii("other uid")); return; }
+  if (hasKey) { reject(C_DOWNLINK_HAS_KEY, ascii("has key")); return; }
+  if (cmd == Cmd.BAD) { reject(C_DOWNLINK_BAD_VALUE, ascii("cmd")); return; }
+  if (badValue) { reject(C_DOWNLINK_BAD_VALUE, ascii("value type")); return; }
   if (cmd == Cmd.NONE) {
     count(C_DOWNLINK_ACCEPTED);
     return;
@@ -116,11 +117,11 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   const want = cmd == Cmd.ON;
   const isOn = relayIsOn();
   if (syncGuarded(nowMs)) {
-    if (want != isOn) { reject(C_DOWNLINK_STALE_ECHO, "stale echo"); return; }
+    if (want != isOn) { reject(C_DOWNLINK_STALE_ECHO, ascii("stale echo")); return; }
     syncAcknowledged();
     count(C_DOWNLINK_ACCEPTED);
     logBegin();
-    logStr("downlink: state acked");
+    logStr(ascii("downlink: state acked"));
     logEnd(LOG_INFO);
     return;
   }
@@ -137,14 +138,14 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   const r = pumpRequest(want, PumpSource.PLATFORM, nowMs);
   syncPlatformApplied();
   logBegin();
-  logStr(want ? "downlink: on" : "downlink: off");
+  logStr(want ? ascii("downlink: on") : ascii("downlink: off"));
   if (r != 0) {
-    logStr(" refused ");
+    logStr(ascii(" refused "));
     logInt(r);
     if (first && want && cfg.powerOn == cfg.PowerOn.FOLLOW && (r == R_MIN_OFF_TIME || r == R_LEVEL_UNKNOWN)) {
       // power_on "follow": the pump applies this first "on" as soon as its rules allow; the
       // platform already holds "on", so nothing is reported.
-      logStr(" pending");
+      logStr(ascii(" pending"));
       logEnd(LOG_INFO);
       return;
     }

@@ -7,6 +7,7 @@ import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client"
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_DEBUG, LOG_WARN } from "../hal";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 4, PING = 5 }
 
@@ -45,15 +46,15 @@ export function tempScaled(deciC: i32, decimals: i32): i32 {
  */
 export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32): i32 {
   jwBegin(msgBuf, UPLINK_CAP);
-  jwMemberStr("uid", cfg.uidBuf, cfg.uidLen);
-  jwMemberStr("key", cfg.keyBuf, cfg.keyLen);
-  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii("cmd", on ? "on" : "off");
-  else if (kind == UplinkKind.GET) jwMemberAscii("cmd", "get");
-  else if (kind == UplinkKind.PING) jwMemberAscii("cmd", "ping");
+  jwMemberStr(ascii("uid"), cfg.uidBuf, cfg.uidLen);
+  jwMemberStr(ascii("key"), cfg.keyBuf, cfg.keyLen);
+  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii(ascii("cmd"), on ? ascii("on") : ascii("off"));
+  else if (kind == UplinkKind.GET) jwMemberAscii(ascii("cmd"), ascii("get"));
+  else if (kind == UplinkKind.PING) jwMemberAscii(ascii("cmd"), ascii("ping"));
   if (kind == UplinkKind.READING || kind == UplinkKind.READING_STATE) {
-    jwMemberFixed("level", levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
+    jwMemberFixed(ascii("level"), levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
     if (cfg.sendTemperature && tempDeciC != TEMP_UNKNOWN) {
-      jwMemberFixed("temperature", tempScaled(tempDeciC, cfg.temperatureDecimals), cfg.temperatureDecimals, cfg.numbersAsStrings);
+      jwMemberFixed(ascii("temperature"), tempScaled(tempDeciC, cfg.temperatureDecimals), cfg.temperatureDecimals, cfg.numbersAsStrings);
     }
   }
   msgLen = jwEnd();
@@ -78,15 +79,15 @@ export function sendUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: 
   logBegin();
   if (rc == 0) {
     count(C_UPLINK_SENT);
-    logStr("uplink "); // the payload carries the API key: never logged
+    logStr(ascii("uplink ")); // the payload carries the API key: never logged
     logInt(<i32>kind);
     logEnd(LOG_DEBUG);
     return UPLINK_OK;
   }
   count(C_UPLINK_REFUSED);
-  logStr("uplink refused ");
+  logStr(ascii("uplink refused "));
   logInt(<i32>kind);
-  logStr(" ");
+  logStr(ascii(" "));
   logInt(n <= 0 ? n : rc);
   logEnd(LOG_WARN);
   return n <= 0 || rc == MQTT_PUB_TOO_BIG || rc == MQTT_PUB_BAD_ARG ? UPLINK_DROP : UPLINK_RETRY;

@@ -9,6 +9,7 @@
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
 import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
 
@@ -34,7 +35,7 @@ export function jwBegin(buf: usize, cap: i32): void {
 }
 
 /** Writes `,"name":` (the comma only after the first member). */
-function memberStart(name: string): bool {
+function memberStart(name: Ascii): bool {
   if (wStatus != JwStatus.OK) return false;
   let o = wLen;
   if (wCount > 0) o = putByte(wBuf, wCap, o, 0x2C);
@@ -48,7 +49,7 @@ function memberStart(name: string): bool {
   return true;
 }
 
-const HEX: string = "0123456789abcdef";
+const HEX: Ascii = ascii("0123456789abcdef");
 
 /** Appends the escaped form of ptr,len at offset o; new offset or -1. */
 function putEscaped(o: i32, ptr: usize, len: i32): i32 {
@@ -67,9 +68,9 @@ function putEscaped(o: i32, ptr: usize, len: i32): i32 {
       o = putByte(wBuf, wCap, o, 0x5C);
       if (e != 0) o = putByte(wBuf, wCap, o, e);
       else {
-        o = putAscii(wBuf, wCap, o, "u00");
-        o = putByte(wBuf, wCap, o, HEX.charCodeAt(c >> 4));
-        o = putByte(wBuf, wCap, o, HEX.charCodeAt(c & 15));
+        o = putAscii(wBuf, wCap, o, ascii("u00"));
+        o = putByte(wBuf, wCap, o, asciiAt(HEX, c >> 4));
+        o = putByte(wBuf, wCap, o, asciiAt(HEX, c & 15));
       }
     } else {
       o = putByte(wBuf, wCap, o, c);
@@ -79,7 +80,7 @@ function putEscaped(o: i32, ptr: usize, len: i32): i32 {
 }
 
 /** Member with a JSON string value from UTF-8 bytes ptr,len (escaped). */
-export function jwMemberStr(name: string, ptr: usize, len: i32): void {
+export function jwMemberStr(name: Ascii, ptr: usize, len: i32): void {
   if (len < 0) { fail(JwStatus.BAD_ARG); return; }
   if (!memberStart(name)) return;
   let o = putByte(wBuf, wCap, wLen, 0x22);
@@ -90,12 +91,12 @@ export function jwMemberStr(name: string, ptr: usize, len: i32): void {
 }
 
 /** Member with a JSON string value given as an ASCII literal (escaped like any string). */
-export function jwMemberAscii(name: string, value: string): void {
+export function jwMemberAscii(name: Ascii, value: Ascii): void {
   if (!memberStart(name)) return;
   let o = putByte(wBuf, wCap, wLen, 0x22);
-  const n = value.length;
+  const n = asciiLen(value);
   for (let i = 0; i < n && o >= 0; i++) {
-    const c = value.charCodeAt(i);
+    const c = asciiAt(value, i);
     if (c == 0x22 || c == 0x5C) o = putByte(wBuf, wCap, o, 0x5C);
     o = putByte(wBuf, wCap, o, c < 0x20 || c > 0x7E ? 0x3F : c);
   }
@@ -108,7 +109,7 @@ export function jwMemberAscii(name: string, value: string): void {
  * Member with the decimal value scaled / 10^decimals (decimals 0..3), written with exactly
  * `decimals` fraction digits, as a JSON string ("67.5") when asString, else as a JSON number (67.5).
  */
-export function jwMemberFixed(name: string, scaled: i32, decimals: i32, asString: bool): void {
+export function jwMemberFixed(name: Ascii, scaled: i32, decimals: i32, asString: bool): void {
   if (decimals < 0 || decimals > 3) { fail(JwStatus.BAD_ARG); return; }
   if (!memberStart(name)) return;
   let o = wLen;
@@ -120,7 +121,7 @@ export function jwMemberFixed(name: string, scaled: i32, decimals: i32, asString
 }
 
 /** Member with an integer JSON number. */
-export function jwMemberInt(name: string, v: i32): void {
+export function jwMemberInt(name: Ascii, v: i32): void {
   if (!memberStart(name)) return;
   const o = putInt(wBuf, wCap, wLen, v);
   if (o < 0) { fail(JwStatus.NO_ROOM); return; }
@@ -128,9 +129,9 @@ export function jwMemberInt(name: string, v: i32): void {
 }
 
 /** Member with true/false. */
-export function jwMemberBool(name: string, v: bool): void {
+export function jwMemberBool(name: Ascii, v: bool): void {
   if (!memberStart(name)) return;
-  const o = putAscii(wBuf, wCap, wLen, v ? "true" : "false");
+  const o = putAscii(wBuf, wCap, wLen, v ? ascii("true") : ascii("false"));
   if (o < 0) { fail(JwStatus.NO_ROOM); return; }
   wLen = o;
 }

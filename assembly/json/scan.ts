@@ -26,6 +26,7 @@
 //   protocol and the config use; otherwise it is within a few ulp. Overflow
 //   gives +/-Infinity, underflow 0, as JSON.parse does.
 import { bytesEqAscii } from "../util/bytes";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const enum JsonType { NONE = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, OBJECT = 6, ARRAY = 7 }
 
@@ -345,11 +346,11 @@ function scanNumber(i: i32, limit: i32): i32 {
 
 // ---------------------------------------------------------------- values
 
-function matchLit(i: i32, s: string): i32 {
-  const n = s.length;
+function matchLit(i: i32, s: Ascii): i32 {
+  const n = asciiLen(s);
   for (let k = 0; k < n; k++) {
     if (i + k >= inLen) { errOff = i + k; return JsonError.TRUNCATED; }
-    if (at(i + k) != s.charCodeAt(k)) { errOff = i + k; return JsonError.SYNTAX; }
+    if (at(i + k) != asciiAt(s, k)) { errOff = i + k; return JsonError.SYNTAX; }
   }
   sEnd = i + n;
   return 0;
@@ -365,9 +366,9 @@ function scanValue(i: i32, depth: i32): i32 {
   const c = at(i);
   if (c == 0x22) return scanString(i, 0, 0);
   if (c == 0x2D || (c >= 48 && c <= 57)) return scanNumber(i, inLen);
-  if (c == 0x74) return matchLit(i, "true");
-  if (c == 0x66) return matchLit(i, "false");
-  if (c == 0x6E) return matchLit(i, "null");
+  if (c == 0x74) return matchLit(i, ascii("true"));
+  if (c == 0x66) return matchLit(i, ascii("false"));
+  if (c == 0x6E) return matchLit(i, ascii("null"));
   if (c != 0x7B && c != 0x5B) { errOff = i; return JsonError.SYNTAX; }
   // Container: iterative walk; nesting kept as a bit mask (bit k set = level k is an array).
   let d = depth + 1;
@@ -494,7 +495,7 @@ export function jsonNext(): i32 {
 }
 
 /** Decoded key of the current member equals the ASCII literal. */
-export function jsonKeyIs(name: string): bool {
+export function jsonKeyIs(name: Ascii): bool {
   if (keyTrunc) return false;
   return bytesEqAscii(keyBuf, keyLen, name);
 }

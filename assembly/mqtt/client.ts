@@ -38,6 +38,7 @@ import {
   encConnect, encPublish, encSubscribe, encUnsubscribe, encPuback, encPingreq, encDisconnect, publishSize,
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 /** Connection states; values are ABI.md's `conn_state` table. */
 export const enum MqttState { IDLE = 0, SOCKET_CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, BACKING_OFF = 5, STOPPED = 6 }
@@ -394,11 +395,11 @@ function fail(reason: i32, nowMs: u32): void {
   retryAt = nowMs + delay;
   state = MqttState.BACKING_OFF;
   logBegin();
-  logStr("mqtt: disconnected, reason ");
+  logStr(ascii("mqtt: disconnected, reason "));
   logInt(reason);
-  logStr(", retry in ");
+  logStr(ascii(", retry in "));
   logInt(<i32>delay);
-  logStr(" ms");
+  logStr(ascii(" ms"));
   logEnd(LOG_WARN);
 }
 
@@ -426,9 +427,9 @@ function sessionUp(nowMs: u32): void {
   upSince = nowMs;
   stable = false;
   logBegin();
-  logStr("mqtt: session ");
+  logStr(ascii("mqtt: session "));
   logInt(<i32>sessionId);
-  logStr(" up");
+  logStr(ascii(" up"));
   logEnd(LOG_INFO);
 }
 

@@ -18,6 +18,7 @@ import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../ap
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
 import { elapsed, minU } from "../util/time";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const enum PumpSource { PLATFORM = 0, BUTTON = 1, AUTO = 2, SAFETY = 3, BOOT = 4 }
 
@@ -80,26 +81,26 @@ function level(): i32 {
   return levelOverride != LEVEL_NO_OVERRIDE ? levelOverride : levelPermille();
 }
 
-function reasonName(r: i32): string {
+function reasonName(r: i32): Ascii {
   switch (r) {
-    case R_MIN_OFF_TIME: return "MIN_OFF_TIME";
-    case R_MIN_ON_TIME: return "MIN_ON_TIME";
-    case R_LOCKOUT: return "LOCKOUT";
-    case R_HIGH_LEVEL: return "HIGH_LEVEL";
-    case R_LOW_LEVEL: return "LOW_LEVEL";
-    case R_LEVEL_UNKNOWN: return "LEVEL_UNKNOWN";
-    case R_DISABLED: return "DISABLED";
-    default: return "NONE";
+    case R_MIN_OFF_TIME: return ascii("MIN_OFF_TIME");
+    case R_MIN_ON_TIME: return ascii("MIN_ON_TIME");
+    case R_LOCKOUT: return ascii("LOCKOUT");
+    case R_HIGH_LEVEL: return ascii("HIGH_LEVEL");
+    case R_LOW_LEVEL: return ascii("LOW_LEVEL");
+    case R_LEVEL_UNKNOWN: return ascii("LEVEL_UNKNOWN");
+    case R_DISABLED: return ascii("DISABLED");
+    default: return ascii("NONE");
   }
 }
 
-function sourceName(s: PumpSource): string {
+function sourceName(s: PumpSource): Ascii {
   switch (s) {
-    case PumpSource.PLATFORM: return "platform";
-    case PumpSource.BUTTON: return "button";
-    case PumpSource.AUTO: return "auto";
-    case PumpSource.SAFETY: return "safety";
-    default: return "boot";
+    case PumpSource.PLATFORM: return ascii("platform");
+    case PumpSource.BUTTON: return ascii("button");
+    case PumpSource.AUTO: return ascii("auto");
+    case PumpSource.SAFETY: return ascii("safety");
+    default: return ascii("boot");
   }
 }
 
@@ -155,11 +156,11 @@ function refuse(reason: i32, on: bool, source: PumpSource): i32 {
   refusalSeq++;
   count(C_PUMP_REFUSAL_BASE + reason);
   logBegin();
-  logStr("pump: refused ");
-  logStr(on ? "on" : "off");
-  logStr(" from ");
+  logStr(ascii("pump: refused "));
+  logStr(on ? ascii("on") : ascii("off"));
+  logStr(ascii(" from "));
   logStr(sourceName(source));
-  logStr(": ");
+  logStr(ascii(": "));
   logStr(reasonName(reason));
   logEnd(LOG_WARN);
   return reason;
@@ -191,9 +192,9 @@ function setRelay(on: bool, source: PumpSource, now: u32): i32 {
   count(C_PUMP_SWITCHES);
   storeLast(on);
   logBegin();
-  logStr("pump: ");
-  logStr(on ? "on" : "off");
-  logStr(" by ");
+  logStr(ascii("pump: "));
+  logStr(on ? ascii("on") : ascii("off"));
+  logStr(ascii(" by "));
   logStr(sourceName(source));
   logEnd(LOG_INFO);
   return 0;
@@ -309,7 +310,7 @@ export function pumpTick(nowMs: u32): u32 {
       if (setRelay(false, PumpSource.SAFETY, now) == 0) {
         lockout = cfg.lockoutMs > 0;
         lockoutAt = now;
-        logBegin(); logStr("pump: max run, lock-out s="); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
+        logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
       }
       return 1;
     } else if (cutLatched || unknownLong) {

@@ -14,6 +14,7 @@ import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, until, minU } from "../util/time";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 // ----------------------------------------------------------------- qualities
 // Reading quality codes of docs/ABI.md (`reading_quality`).
@@ -442,7 +443,7 @@ function finishReading(now: u32): void {
   // One log line per change of quality (a dead sensor does not flood the log; the counters count every reading).
   if (q != quality && q != Q_OK) {
     logBegin();
-    logStr("sensor: quality ");
+    logStr(ascii("sensor: quality "));
     logInt(q);
     logEnd(LOG_WARN);
   }
@@ -459,7 +460,7 @@ function checkStale(now: u32): void {
     spikeCount = 0;
     count(C_QUALITY_BASE + Q_STALE);
     seq++;
-    logLine(LOG_WARN, "sensor: stale, level unknown");
+    logLine(LOG_WARN, ascii("sensor: stale, level unknown"));
   }
 }
 
@@ -527,9 +528,9 @@ export function sensorInit(nowMs: u32): i32 {
     uartOk = true;
   }
   logBegin();
-  logStr("sensor: kind=");
+  logStr(ascii("sensor: kind="));
   logInt(<i32>cfg.sensorKind);
-  logStr(" echo_timeout_us=");
+  logStr(ascii(" echo_timeout_us="));
   logInt(<i32>echoTimeoutUs());
   logEnd(LOG_INFO);
   return 0;

@@ -1,3 +1,4 @@
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "./ascii";
 // Byte helpers over linear memory. No allocation; every write is bounded by
 // the capacity the caller passes. ASCII literals are read with charCodeAt
 // (string literals are static data, reading them allocates nothing).
@@ -17,10 +18,10 @@ export function fillBytes(dst: usize, value: u8, n: i32): void {
 }
 
 /** True when the `len` bytes at `ptr` equal the ASCII literal `s`. */
-export function bytesEqAscii(ptr: usize, len: i32, s: string): bool {
-  if (len != s.length) return false;
+export function bytesEqAscii(ptr: usize, len: i32, s: Ascii): bool {
+  if (len != asciiLen(s)) return false;
   for (let i = 0; i < len; i++) {
-    if (<i32>load<u8>(ptr + <usize>i) != s.charCodeAt(i)) return false;
+    if (<i32>load<u8>(ptr + <usize>i) != asciiAt(s, i)) return false;
   }
   return true;
 }
@@ -37,11 +38,11 @@ export function bytesEq(a: usize, aLen: i32, b: usize, bLen: i32): bool {
  * Writes the ASCII literal `s` at `buf + off` if it fits in `cap`.
  * Returns the new offset, or -1 (nothing written) when it does not fit.
  */
-export function putAscii(buf: usize, cap: i32, off: i32, s: string): i32 {
+export function putAscii(buf: usize, cap: i32, off: i32, s: Ascii): i32 {
   if (off < 0) return -1;
-  const n = s.length;
+  const n = asciiLen(s);
   if (n > cap - off) return -1;
-  for (let i = 0; i < n; i++) store<u8>(buf + <usize>(off + i), <u8>s.charCodeAt(i));
+  for (let i = 0; i < n; i++) store<u8>(buf + <usize>(off + i), <u8>asciiAt(s, i));
   return off + n;
 }
 
@@ -107,16 +108,16 @@ export function putFixed(buf: usize, cap: i32, off: i32, scaled: i32, decimals: 
  * `list` ("a bc d": "bc" is 1), or -1. One literal holds a whole vocabulary,
  * which keeps the static data small.
  */
-export function wordIndex(list: string, ptr: usize, len: i32): i32 {
-  const n = list.length;
+export function wordIndex(list: Ascii, ptr: usize, len: i32): i32 {
+  const n = asciiLen(list);
   let index = 0;
   let start = 0;
   for (let i = 0; i <= n; i++) {
-    if (i == n || list.charCodeAt(i) == 32) {
+    if (i == n || asciiAt(list, i) == 32) {
       if (i - start == len) {
         let same = true;
         for (let k = 0; k < len; k++) {
-          if (<i32>load<u8>(ptr + <usize>k) != list.charCodeAt(start + k)) { same = false; break; }
+          if (<i32>load<u8>(ptr + <usize>k) != asciiAt(list, start + k)) { same = false; break; }
         }
         if (same) return index;
       }
@@ -128,15 +129,15 @@ export function wordIndex(list: string, ptr: usize, len: i32): i32 {
 }
 
 /** Writes word `index` of the space-separated `list` at `buf + off`; new offset or -1. */
-export function putWord(buf: usize, cap: i32, off: i32, list: string, index: i32): i32 {
-  const n = list.length;
+export function putWord(buf: usize, cap: i32, off: i32, list: Ascii, index: i32): i32 {
+  const n = asciiLen(list);
   let w = 0;
   let start = 0;
   for (let i = 0; i <= n; i++) {
-    if (i == n || list.charCodeAt(i) == 32) {
+    if (i == n || asciiAt(list, i) == 32) {
       if (w == index) {
         if (off < 0 || i - start > cap - off) return -1;
-        for (let k = start; k < i; k++) store<u8>(buf + <usize>(off + k - start), <u8>list.charCodeAt(k));
+        for (let k = start; k < i; k++) store<u8>(buf + <usize>(off + k - start), <u8>asciiAt(list, k));
         return off + i - start;
       }
       w++;

@@ -1,6 +1,7 @@
 // Test-only entry: thin raw-ABI wrappers over assembly/json (scan + encode).
 // Built by test/json/*.test.ts into build/test/json-entry.wasm with the MVP flags.
 import { halAbort } from "../../assembly/app/panic";
+import { ascii } from "../../assembly/util/ascii";
 export { halAbort as _unused_abort };
 import {
   jsonOpen, jsonNext, jsonKeyPtr, jsonKeyLen, jsonKeyTruncated, jsonType, jsonStrPtr, jsonStrLen,
@@ -20,7 +21,7 @@ export function next(): i32 { return jsonNext(); }
 export function key_ptr(): usize { return jsonKeyPtr(); }
 export function key_len(): i32 { return jsonKeyLen(); }
 export function key_truncated(): i32 { return jsonKeyTruncated() ? 1 : 0; }
-export function key_is_uid(): i32 { return jsonKeyIs("uid") ? 1 : 0; }
+export function key_is_uid(): i32 { return jsonKeyIs(ascii("uid")) ? 1 : 0; }
 export function type(): i32 { return <i32>jsonType(); }
 export function str_ptr(): usize { return jsonStrPtr(); }
 export function str_len(): i32 { return jsonStrLen(); }
@@ -39,22 +40,22 @@ export function out_ptr(): usize { return out; }
 /** {"s":<bytes at input, len>} into out (cap bytes); length or < 0. */
 export function enc_str(len: i32, cap: i32): i32 {
   jwBegin(out, cap);
-  jwMemberStr("s", input, len);
+  jwMemberStr(ascii("s"), input, len);
   return jwEnd();
 }
 /** {"v":scaled/10^dec} as string or number. */
 export function enc_fixed(scaled: i32, dec: i32, asString: i32, cap: i32): i32 {
   jwBegin(out, cap);
-  jwMemberFixed("v", scaled, dec, asString != 0);
+  jwMemberFixed(ascii("v"), scaled, dec, asString != 0);
   return jwEnd();
 }
 /** {"uid":<input[0..len)>,"cmd":"on","n":-42,"b":true,"t":"a\"b"} into cap bytes. */
 export function enc_multi(len: i32, cap: i32): i32 {
   jwBegin(out, cap);
-  jwMemberStr("uid", input, len);
-  jwMemberAscii("cmd", "on");
-  jwMemberInt("n", -42);
-  jwMemberBool("b", true);
-  jwMemberAscii("t", "a\"b");
+  jwMemberStr(ascii("uid"), input, len);
+  jwMemberAscii(ascii("cmd"), ascii("on"));
+  jwMemberInt(ascii("n"), -42);
+  jwMemberBool(ascii("b"), true);
+  jwMemberAscii(ascii("t"), ascii("a\"b"));
   return jwEnd();
 }

@@ -10,23 +10,11 @@ import asc from "assemblyscript/asc";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { MVP_FLAGS } from "./asc-flags.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-export const MVP_FLAGS = [
-  "--runtime", "stub",
-  "--initialMemory", "1",
-  "--maximumMemory", "1",
-  "--disable", "bulk-memory",
-  "--disable", "sign-extension",
-  "--disable", "nontrapping-f2i",
-  "--disable", "mutable-globals",
-  "--use", "abort=assembly/app/panic/halAbort",
-  "--optimizeLevel", "2",
-  "--shrinkLevel", "2",
-  "--converge",
-  "--noAssert",
-];
+export { MVP_FLAGS };
 
 const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 
@@ -52,6 +40,7 @@ function sourceHash(entry: string, extra: string[]): string {
       else if (name.endsWith(".ts")) h.update(full).update(readFileSync(full));
     }
   };
+  h.update(readFileSync(resolve(ROOT, "transform/ascii.mjs")));
   walk(resolve(ROOT, "assembly"));
   walk(resolve(ROOT, "test/as"));
   return h.digest("hex").slice(0, 16);

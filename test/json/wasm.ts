@@ -5,17 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync, readdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { MVP_FLAGS } from "../helpers/asc-flags.js";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const ENTRY_WASM = join(ROOT, "build/test/json-entry.wasm");
 
-export const MVP_FLAGS = [
-  "--runtime", "stub", "--initialMemory", "1", "--maximumMemory", "1",
-  "--disable", "bulk-memory", "--disable", "sign-extension",
-  "--disable", "nontrapping-f2i", "--disable", "mutable-globals",
-  "--use", "abort=assembly/app/panic/halAbort", "-O2", "--shrinkLevel", "2", "--noAssert",
-];
+export { MVP_FLAGS };
 
 function newestMtime(dir: string): number {
   let m = 0;

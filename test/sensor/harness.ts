@@ -6,17 +6,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { MVP_FLAGS } from "../helpers/asc-flags.js";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The release flags of asconfig.json; `--config test/as/asconfig.json` keeps the root config's firmware entry out. */
-const MVP_FLAGS = [
-  "--runtime", "stub", "--initialMemory", "1", "--maximumMemory", "1",
-  "--disable", "bulk-memory", "--disable", "sign-extension", "--disable", "nontrapping-f2i",
-  "--disable", "mutable-globals", "--use", "abort=assembly/app/panic/halAbort",
-  "-O2", "--noAssert",
-];
 
 /** Compiles the test entry to build/test/<name>.wasm (atomic rename, safe with parallel test files). */
 export function compileEntry(name: string): WebAssembly.Module {
