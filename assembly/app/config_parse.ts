@@ -11,7 +11,7 @@ import {
   jsonStrPtr, jsonStrLen, jsonStrTruncated, jsonNum,
 } from "../json/scan";
 import { putAscii, putBytes, putInt, copyBytes, wordIndex } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 
 export const INIT_OK: i32 = 0;
 export const INIT_CONFIG_TOO_LONG: i32 = -1;

@@ -4,7 +4,7 @@ import { downlinkBuf, downlinkLen } from "../config";
 import { bytesEq } from "../util/bytes";
 import { logLine } from "./log";
 import { LOG_INFO } from "../hal";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii } from "../util/ascii";
 
 /**
  * Called by the MQTT client for every complete inbound PUBLISH. `topic` and

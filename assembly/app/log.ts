@@ -3,7 +3,7 @@
 // than LINE_CAP are truncated, never overflowed.
 import { halLog } from "../hal";
 import { putAscii, putInt, putBytes } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { Ascii } from "../util/ascii";
 
 const LINE_CAP: i32 = 160;
 const line: usize = memory.data(LINE_CAP);

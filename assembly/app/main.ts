@@ -14,7 +14,7 @@ import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU } from "../util/time";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii } from "../util/ascii";
 
 export const CONFIG_CAP: i32 = 2048;
 export const configBuf: usize = memory.data(CONFIG_CAP);

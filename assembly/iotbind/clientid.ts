@@ -6,7 +6,7 @@
 import * as cfg from "../config";
 import { halHwId } from "../hal";
 import { putAscii } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii, asciiAt } from "../util/ascii";
 
 const HW_CAP: i32 = 64;
 const hwBuf: usize = memory.data(HW_CAP);

@@ -30,7 +30,7 @@ import { LOG_INFO, LOG_WARN } from "../hal";
 import {
   syncLocalChanges, syncGuarded, syncAcknowledged, syncDeviceState, syncPlatformApplied,
 } from "./sync";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 
 /** Largest downlink payload accepted, bytes (the doc's state message is ~150). */
 export const DOWNLINK_MAX_LEN: i32 = 768;

@@ -7,7 +7,7 @@ import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client"
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_DEBUG, LOG_WARN } from "../hal";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii } from "../util/ascii";
 
 export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 4, PING = 5 }
 

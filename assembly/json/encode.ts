@@ -9,7 +9,7 @@
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
 import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
 

@@ -26,7 +26,7 @@
 //   protocol and the config use; otherwise it is within a few ulp. Overflow
 //   gives +/-Infinity, underflow 0, as JSON.parse does.
 import { bytesEqAscii } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
 
 export const enum JsonType { NONE = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, OBJECT = 6, ARRAY = 7 }
 

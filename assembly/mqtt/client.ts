@@ -38,7 +38,7 @@ import {
   encConnect, encPublish, encSubscribe, encUnsubscribe, encPuback, encPingreq, encDisconnect, publishSize,
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii } from "../util/ascii";
 
 /** Connection states; values are ABI.md's `conn_state` table. */
 export const enum MqttState { IDLE = 0, SOCKET_CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, BACKING_OFF = 5, STOPPED = 6 }

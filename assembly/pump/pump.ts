@@ -18,7 +18,7 @@ import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../ap
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
 import { elapsed, minU } from "../util/time";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 
 export const enum PumpSource { PLATFORM = 0, BUTTON = 1, AUTO = 2, SAFETY = 3, BOOT = 4 }
 

@@ -14,7 +14,7 @@ import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, until, minU } from "../util/time";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii } from "../util/ascii";
 
 // ----------------------------------------------------------------- qualities
 // Reading quality codes of docs/ABI.md (`reading_quality`).

@@ -1,4 +1,4 @@
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "./ascii";
+import { Ascii, asciiLen, asciiAt } from "./ascii";
 // Byte helpers over linear memory. No allocation; every write is bounded by
 // the capacity the caller passes. ASCII literals are read with charCodeAt
 // (string literals are static data, reading them allocates nothing).

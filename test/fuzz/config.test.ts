@@ -1,0 +1,17 @@
+/**
+ * Fuzzer 3: the config. Byte mutations and member-level edits of valid
+ * configs go into `init` of a fresh instance each. No trap; memory one page;
+ * a status of the ABI table; malformed JSON and > config_cap never accepted;
+ * a refused config leaves the relay off, an error text and no socket; an
+ * accepted one connects and refuses a second init.
+ */
+import { describe, expect, it } from "vitest";
+import { fuzzCi } from "../helpers/fuzz-run.js";
+
+describe("fuzz: config into init", () => {
+  it("survives 25,000 configs", () => {
+    const s = fuzzCi("config", 25_000);
+    // every outcome class is exercised
+    for (const code of ["0", "-1", "-2", "-3"]) expect(s.initCodes[code] ?? 0, `init ${code}`).toBeGreaterThan(50);
+  }, 120_000);
+});
