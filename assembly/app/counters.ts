@@ -25,6 +25,7 @@ export const C_DOWNLINK_NO_UID: i32 = 38;
 export const C_DOWNLINK_STALE_ECHO: i32 = 39;
 export const C_UPLINK_SENT: i32 = 40;
 export const C_UPLINK_REFUSED: i32 = 41;
+export const C_OTHER_TOPIC: i32 = 42;
 export const C_QUALITY_BASE: i32 = 48;      // + reading quality 0..15
 export const C_PUMP_REFUSAL_BASE: i32 = 64; // + refusal reason 0..15
 export const C_PUMP_SWITCHES: i32 = 80;

@@ -3,6 +3,7 @@ import { handleDownlink, downlinkOversize } from "../iotbind/downlink";
 import { downlinkBuf, downlinkLen } from "../config";
 import { bytesEq } from "../util/bytes";
 import { logLine } from "./log";
+import { count, C_OTHER_TOPIC } from "./counters";
 import { LOG_INFO } from "../hal";
 import { ascii } from "../util/ascii";
 
@@ -16,6 +17,7 @@ export function onMqttMessage(topic: usize, topicLen: i32, payload: usize, paylo
   // wildcards: config_parse refuses + and #). Anything else a broker delivers
   // (e.g. a subscription left in a persistent session) is not a command.
   if (!bytesEq(topic, topicLen, downlinkBuf, downlinkLen)) {
+    count(C_OTHER_TOPIC);
     logLine(LOG_INFO, ascii("mqtt: ignored a PUBLISH on another topic"));
     return;
   }
