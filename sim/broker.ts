@@ -20,7 +20,11 @@ export async function startEmbeddedBroker(opts: { host?: string; port?: number; 
       done(null, ok);
     },
   });
-  const server: Server = createServer(broker.handle);
+  // No Nagle: small MQTT packets must not wait for delayed ACKs (40 ms each on loopback).
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());

@@ -56,6 +56,8 @@ export interface DeviceEvents {
   trap: [error: Error];
   /** Connection state changed (conn_state of docs/ABI.md). */
   conn: [state: number, name: string];
+  /** Socket activity (for schedulers that run the device themselves): bytes arrived, a connection changed state, or the firmware sent bytes. */
+  io: [kind: "data" | "state" | "sent", handle: number, bytes?: Uint8Array];
 }
 
 export const DEFAULT_FIRMWARE_PATH = packagePath("build", "firmware.wasm");
@@ -113,9 +115,9 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.restartOnTrap = o.restartOnTrap ?? true;
     this.hwId = o.hwId ?? defaultHwId(String(o.config.uid ?? ""));
     this.sockets = new SocketTable({
-      onData: () => this.wake(),
-      onState: () => this.wake(),
-      onSend: (h, bytes) => this.sniff(h, bytes),
+      onData: (h) => { this.emit("io", "data", h); this.wake(); },
+      onState: (h) => { this.emit("io", "state", h); this.wake(); },
+      onSend: (h, bytes) => { this.emit("io", "sent", h, bytes); this.sniff(h, bytes); },
     });
     if (o.connectOverride) this.sockets.connectOverride = o.connectOverride;
   }

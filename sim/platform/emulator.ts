@@ -179,6 +179,9 @@ export interface PlatformCounters {
   publishErrors: number;
 }
 
+/** How long close() waits for state publishes still in flight, ms. */
+const CLOSE_WAIT_MS = 2000;
+
 export class PlatformEmulator extends EventEmitter<PlatformEvents> {
   readonly seen: SeenRecord[] = [];
   readonly counters: PlatformCounters = {
@@ -407,13 +410,18 @@ export class PlatformEmulator extends EventEmitter<PlatformEvents> {
       resolve();
     }
     this.timers.clear();
-    await Promise.allSettled([...this.inflight]);
+    // A QoS 1 publish made while the broker is down never completes: wait a
+    // bounded time for what is in flight, then close without it.
+    const settled = await Promise.race([
+      Promise.allSettled([...this.inflight]).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), CLOSE_WAIT_MS).unref()),
+    ]);
     try {
-      if (this.client.connected) await this.client.unsubscribeAsync(this.topicFilter);
+      if (settled && this.client.connected) await this.client.unsubscribeAsync(this.topicFilter);
     } catch {
       // the broker may be gone; closing anyway
     }
-    await this.client.endAsync(false);
+    await this.client.endAsync(!settled || !this.client.connected);
   }
 
   // ------------------------------------------------------------- internals

@@ -97,6 +97,8 @@ export class Mosquitto {
         "connection_messages true",
         "log_timestamp true",
         "max_keepalive 65535",
+        // Small MQTT packets must not wait for delayed ACKs (Nagle): virtual-time simulations wait for every reply.
+        "set_tcp_nodelay true",
         // As root, mosquitto would drop to user "mosquitto", which cannot read this private temp dir.
         ...(process.getuid?.() === 0 ? ["user root"] : []),
         "",
