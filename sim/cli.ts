@@ -5,8 +5,7 @@
  * iotBind platform emulator, or against `--broker mqtt://host:port`; with
  * `--scenario` it runs a scenario and checks its expectations.
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { isMain } from "./main.js";
 import { parseArgs } from "node:util";
 import { Simulation, type BrokerOption } from "./simulation.js";
 import { TerminalView, formatVirtualTime } from "./view/terminal.js";
@@ -235,18 +234,7 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
   return 0;
 }
 
-/** True when this file is the program (not imported, e.g. by tests). */
-function isMain(): boolean {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.url)) {
   main().then(
     (code) => {
       process.exitCode = code;

@@ -9,9 +9,8 @@
  *
  * Or: `node dist/sim/fleet.js 100 [mqtt://host:port user password]`.
  */
-import { realpathSync } from "node:fs";
+import { isMain } from "./main.js";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { Simulation, type BrokerOption, type SimDeviceSpec } from "./simulation.js";
 import { loadFirmware } from "./host/device.js";
 
@@ -148,17 +147,7 @@ export function formatFleetReport(r: FleetReport): string {
   ].join("\n");
 }
 
-function isMain(): boolean {
-  const arg = process.argv[1];
-  if (!arg) return false;
-  try {
-    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMain(import.meta.url)) {
   const [n = "100", url, user, password] = process.argv.slice(2);
   const broker: BrokerOption = url ? { url, user, password } : { embedded: true };
   runFleet({ devices: Number(n), broker }).then(

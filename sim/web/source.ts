@@ -4,28 +4,14 @@
  * (`simulationSource`). The server (server.ts) and the model (model.ts) only
  * see this interface, so they can be tested against a fake.
  */
-import type { ConnEvent, PlatformEvent, PublishEvent, RelayEvent, Simulation } from "../simulation.js";
+import type { ConnEvent, DeviceSnapshot, PlatformEvent, PublishEvent, RelayEvent, Simulation } from "../simulation.js";
 import type { SeenRecord } from "../platform/emulator.js";
 import { Counter, REFUSAL_NAMES } from "../host/abi.js";
 
-/** A device's state as the simulation sees it (a subset of `DeviceSnapshot`). */
-export interface SourceSnapshot {
-  uid: string;
-  name: string;
-  timeMs: number;
-  levelPct: number | null;
-  trueLevelPct: number;
-  volumeL: number;
-  capacityL: number;
-  temperatureC: number | null;
-  relayOn: boolean;
-  online: boolean;
-  connState: string;
-  quality: string;
-  publishes: number;
-  relaySwitches: number;
-  traps: number;
-}
+/** A device's state as the simulation sees it: the part of `DeviceSnapshot` the dashboard uses. */
+export type SourceSnapshot = Pick<DeviceSnapshot,
+  "uid" | "name" | "timeMs" | "levelPct" | "trueLevelPct" | "volumeL" | "capacityL" | "temperatureC" |
+  "relayOn" | "online" | "connState" | "quality" | "publishes" | "relaySwitches" | "traps">;
 
 /** The platform emulator's record of a device. */
 export interface SourcePlatformRecord {
