@@ -1,0 +1,263 @@
+/**
+ * `npm run bench`: footprint, instruction counts, fleet scale, accuracy and
+ * latency of the release firmware; writes bench/RESULTS.md and
+ * bench/results.json.
+ *
+ *   node dist/bench/run.js [--smoke] [--out DIR] [--only footprint,native,fleet,accuracy,latency] [--budget SECONDS]
+ *
+ * --smoke: a tiny budget (N = 10 devices, short runs), written to
+ * build/bench-smoke/ unless --out says otherwise; test/bench/bench.test.ts
+ * runs it so the bench cannot rot. Timings on a shared machine are noisy:
+ * only ratios measured in the same run and instruction counts are reported
+ * as results.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { packagePath } from "../sim/paths.js";
+import { loadFirmware } from "../sim/host/device.js";
+import { Mosquitto } from "../test/harness/mosquitto.js";
+import { measureFootprint, type Footprint, type MemoryFootprint } from "./footprint.js";
+import { measureMemory } from "./memory-run.js";
+import { measureNative, type NativeResult } from "./native.js";
+import { measureFleet, type FleetResult } from "./fleet.js";
+import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
+import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
+import { machine, round, table, type Machine } from "./util.js";
+
+const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency"] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface BenchResults {
+  mode: "full" | "smoke";
+  machine: Machine;
+  durationS: number;
+  footprint?: Footprint & { memory: MemoryFootprint; targets: { maxBytes: number; pages: number } };
+  native?: NativeResult;
+  fleet?: FleetResult;
+  accuracy?: AccuracyResult;
+  latency?: { ticks: TickLatency; ms: MsLatency | null };
+  errors: Array<{ section: string; error: string }>;
+}
+
+function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number } {
+  const a = process.argv.slice(2);
+  const smoke = a.includes("--smoke");
+  const get = (k: string): string | undefined => {
+    const i = a.indexOf(k);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  const only = get("--only");
+  return {
+    smoke,
+    out: resolve(get("--out") ?? (smoke ? packagePath("build", "bench-smoke") : packagePath("bench"))),
+    only: new Set((only ? only.split(",") : SECTIONS) as Section[]),
+    budgetS: Number(get("--budget") ?? (smoke ? 40 : 480)),
+  };
+}
+
+const log = (s: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`); };
+
+async function main(): Promise<void> {
+  const o = args();
+  const t0 = performance.now();
+  const r: BenchResults = { mode: o.smoke ? "smoke" : "full", machine: machine(), durationS: 0, errors: [] };
+  const module = await loadFirmware();
+  const step = async (name: Section, fn: () => Promise<void> | void): Promise<void> => {
+    if (!o.only.has(name)) return;
+    const s = performance.now();
+    log(`${name} ...`);
+    try {
+      await fn();
+    } catch (e) {
+      const msg = (e as Error).stack ?? String(e);
+      log(`${name} FAILED: ${msg}`);
+      r.errors.push({ section: name, error: msg.slice(0, 2000) });
+    }
+    log(`${name} done in ${round((performance.now() - s) / 1000, 1)} s`);
+  };
+
+  await step("footprint", () => {
+    const f = measureFootprint({ quick: o.smoke });
+    const memory = measureMemory(module, o.smoke ? 1 : 24);
+    r.footprint = { ...f, memory, targets: { maxBytes: 16 * 1024, pages: 1 } };
+  });
+  await step("native", () => { r.native = measureNative(log, { attribution: !o.smoke }); });
+  await step("accuracy", () => {
+    r.accuracy = measureAccuracy(module, o.smoke ? { hours: 0.25, steps: 2, otherSeeds: 1 } : { hours: 8, steps: 20, otherSeeds: 4 });
+  });
+
+  let broker: Mosquitto | null = null;
+  try {
+    if (o.only.has("fleet") || o.only.has("latency")) broker = await Mosquitto.start();
+    await step("latency", async () => {
+      const ticks = measureTickLatency(module, o.smoke ? 3 : 20);
+      const ms = broker ? await measureMsLatency(broker.info, o.smoke ? 5 : 200) : null;
+      r.latency = { ticks, ms };
+    });
+    await step("fleet", async () => {
+      const used = (performance.now() - t0) / 1000;
+      const pid = (broker as unknown as { proc: { pid?: number } | null }).proc?.pid;
+      r.fleet = await measureFleet({ ...broker!.info, pid }, o.smoke
+        ? { sizes: [10], growUntilBudget: false, budgetS: 30, warmupS: 1, measureS: 2, simulation: true, log }
+        : { sizes: [100, 1000], growUntilBudget: true, budgetS: Math.max(120, o.budgetS - used - 20), warmupS: 3, measureS: 10, simulation: true, log });
+    });
+  } finally {
+    await broker?.stop();
+  }
+
+  r.durationS = round((performance.now() - t0) / 1000, 1);
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(join(o.out, "results.json"), JSON.stringify(r, null, 2) + "\n");
+  writeFileSync(join(o.out, "RESULTS.md"), render(r));
+  log(`wrote ${join(o.out, "RESULTS.md")} and results.json in ${r.durationS} s${r.errors.length ? `; ${r.errors.length} section(s) failed` : ""}`);
+  process.exitCode = r.errors.length ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ report
+
+const kib = (b: number): string => `${round(b / 1024, 1)} KiB`;
+const num = (x: number | undefined, d = 0): string => (x === undefined || !Number.isFinite(x) ? "—" : round(x, d).toLocaleString("en-US"));
+
+export function headline(r: BenchResults): string {
+  const rows: string[][] = [];
+  const f = r.footprint;
+  if (f) {
+    rows.push(["firmware.wasm (release)", `${num(f.wasmBytes)} B (${kib(f.wasmBytes)})`, "≤ 16 KiB", f.wasmBytes <= f.targets.maxBytes ? "met" : "**missed**"]);
+    const m = f.memory;
+    const grew = m.pagesAfterRun !== m.pagesAtStart;
+    rows.push(["linear memory", `${m.pagesAtStart} page at start, ${m.pagesAfterRun} after ${m.run.virtualHours} h; memory.grow ops: ${m.memoryGrowOps}`, "1 page, no growth", !grew && m.pagesAtStart === 1 && m.memoryGrowOps === 0 ? "met" : "**missed**"]);
+    rows.push(["allocator", m.allocatorFunctions.length ? `${m.allocatorFunctions.length} functions` : `none; highest written byte ${num(m.highWaterAfterInit)} after init, ${num(m.highWaterAfterRun)} after run`, "no allocator, top does not move", m.allocatorFunctions.length === 0 && m.highWaterAfterRun <= m.staticEnd ? "met" : "check"]);
+  }
+  for (const s of r.native?.sections ?? []) rows.push([`instructions: ${s.name.replace("_", " ")}`, num(s.instructions), "wasm2c + gcc -O2, callgrind", ""]);
+  const fl = r.fleet?.rows ?? [];
+  const at = fl.find((x) => x.n === 1000) ?? fl[fl.length - 1];
+  if (at) {
+    const sim = at.derived.sim;
+    rows.push([`fleet N=${at.n}: CPU per device-message`, `iotbind ${num(at.derived.iotbind.cpuUsPerMsg, 1)} µs (Device each)${sim ? `, ${num(sim.cpuUsPerMsg, 1)} µs (Simulation)` : ""} vs plain mqtt.js ${num(at.derived.plain.cpuUsPerMsg, 1)} µs`, "ratio to plain, same run", `${num(at.derived.cpuRatio, 2)}×${sim ? ` / ${num(at.derived.simCpuRatio, 2)}×` : ""}`]);
+    rows.push([`fleet N=${at.n}: RSS per device`, `iotbind ${num(at.derived.iotbind.rssKiBPerDevice, 1)} KiB (Device each)${sim ? `, ${num(sim.rssKiBPerDevice, 1)} KiB (Simulation)` : ""} vs plain ${num(at.derived.plain.rssKiBPerDevice, 1)} KiB`, "ratio to plain, same run", `${num(at.derived.rssRatio, 2)}×${sim ? ` / ${num(at.derived.simRssRatio, 2)}×` : ""}`]);
+    const big = fl[fl.length - 1]!;
+    const kept = [...fl].reverse().find((x) => x.derived.iotbind.ratePct >= 90 && x.derived.plain.ratePct >= 90);
+    rows.push(["fleet: largest N that kept the requested rate (≥ 90 %)", `${kept ? num(kept.n) : "none"} (largest tried: ${num(big.n)}, at ${big.derived.iotbind.ratePct} % iotbind / ${big.derived.plain.ratePct} % plain)`, "1 uplink + 1 downlink per device per second, in the time budget", ""]);
+    const simRows = fl.filter((x) => x.derived.sim);
+    if (simRows.length) {
+      const last = simRows[simRows.length - 1]!;
+      rows.push(["fleet: the Simulation runner's achieved rate", simRows.map((x) => `N=${num(x.n)}: ${x.derived.sim!.ratePct} %`).join(", "), "of the requested rate", last.derived.sim!.ratePct >= 90 ? "" : "**falls behind**"]);
+    }
+  }
+  for (const m of r.accuracy?.methods ?? []) rows.push([`accuracy ${m.method}: ${m.description}`, `RMS ${m.rmsPctSpan} %, worst ${m.worstPctSpan} % of span; response ${m.responseMeanS} s (worst ${m.responseWorstS} s)`, "", ""]);
+  const l = r.latency;
+  if (l) {
+    rows.push(["latency: extra ticks from the bytes of \"on\" to the relay", `${l.ticks.extraTicksMax} (split packets: ${l.ticks.splitExtraTicksMax})`, "0", l.ticks.extraTicksMax === 0 && l.ticks.splitExtraTicksMax === 0 ? "met" : "**missed**"]);
+    if (l.ms) rows.push(["latency: platform publish → relay (mosquitto, Node host)", `p50 ${l.ms.p50} ms, p99 ${l.ms.p99} ms (${l.ms.samples} samples)`, "", ""]);
+  }
+  return table(["measure", "result", "target / basis", "verdict"], rows);
+}
+
+export function render(r: BenchResults): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(`# iotbind-tank benchmarks${r.mode === "smoke" ? " (smoke run: tiny budget, not results)" : ""}`, "");
+  out.push(`Written by \`npm run bench\` (\`bench/run.ts\`) on ${m.date.slice(0, 10)} at ${m.date.slice(11, 16)} UTC in ${r.durationS} s. Raw figures: \`results.json\`.`, "");
+  out.push(table(["machine", "value"], [
+    ["CPU", `${m.cpu} (${m.cores} cores)`], ["memory", `${m.memGiB} GiB`], ["OS", m.os], ["node", m.node],
+    ...Object.entries(m.versions).map(([k, v]) => [k, v]),
+  ]), "");
+  out.push("Timings on this shared machine are noisy: CPU costs are given as instruction counts (callgrind, deterministic) or as ratios of two measurements taken in the same run.", "");
+  if (r.errors.length) {
+    out.push("## Sections that failed", "");
+    for (const e of r.errors) out.push(`- **${e.section}**: \`${e.error.split("\n")[0]}\``);
+    out.push("");
+  }
+  out.push("## Headline", "", headline(r), "");
+
+  const f = r.footprint;
+  if (f) {
+    out.push("## Footprint", "");
+    out.push(`Release \`build/firmware.wasm\`: **${num(f.wasmBytes)} bytes** (${kib(f.wasmBytes)}; target ≤ 16 KiB: ${f.wasmBytes <= 16384 ? "met" : `missed by ${num(f.wasmBytes - 16384)} bytes`}). ${f.functions} functions. Code bytes per component come from a build of the same sources with a name section (\`build/bench/firmware.names.wasm\`); function bodies only.`, "");
+    const comps = Object.entries(f.components).sort((a, b) => b[1] - a[1]);
+    const code = comps.reduce((s, [, v]) => s + v, 0);
+    out.push(table(["component", "code bytes", "share"], [...comps.map(([k, v]) => [k, v, `${round((v / code) * 100, 1)} %`]), ["**all code**", code, "100 %"]]), "");
+    out.push(table(["section", "bytes"], Object.entries(f.sections).map(([k, v]) => [k, v])), "");
+    const mm = f.memory;
+    const strings = mm.stringLiterals > 0
+      ? `${num(mm.stringLiteralBytes)} B of it in ${mm.stringLiterals} AssemblyScript string literals stored as UTF-16 with a header (ASCII text as UTF-8 bytes via \`memory.data\` would take about half)`
+      : "no AssemblyScript (UTF-16) string literals left";
+    out.push(`Where the bytes are, for the 16 KiB target: function bodies ${num(code)} B; the Data section ${num(f.sections.Data ?? 0)} B: ${num(f.staticDataBytes)} B of payload in ${mm.dataSegments} segments (${num((f.sections.Data ?? 0) - f.staticDataBytes)} B of segment headers), ${strings}; the Global section ${num(f.sections.Global ?? 0)} B for ${mm.globals} globals.`, "");
+    out.push(table(["memory", "value"], [
+      ["declared limits", `initial ${mm.initialPages} page, max ${mm.maximumPages ?? "none"}`],
+      ["`memory.grow` instructions in the code", mm.memoryGrowOps],
+      ["allocator / GC functions (names build)", mm.allocatorFunctions.length ? mm.allocatorFunctions.join(", ") : "none (no `~lib/rt`, `__new`, `__alloc`)"],
+      ["static data (data segment payload)", `${num(f.staticDataBytes)} B`],
+      ["static region end (last data segment)", `${num(mm.staticEnd)} B of 65,536`],
+      ["data segments / of which AssemblyScript string literals (UTF-16)", `${num(mm.dataSegments)} / ${num(mm.stringLiterals)} holding ${num(mm.stringLiteralBytes)} B`],
+      ["pages: fresh instance / after init / after the run", `${mm.pagesAtStart} / ${mm.pagesAfterInit} / ${mm.pagesAfterRun}`],
+      ["highest written byte + 1: after init / after the run (the \"allocator top\": there is none, so this is the high-water mark)", `${num(mm.highWaterAfterInit)} / ${num(mm.highWaterAfterRun)}`],
+      ["the long run", `${mm.run.virtualHours} h virtual, demo tank (pump, draw, auto), noisy sensor, fake broker, "on"/"off" every 10 min: ${num(mm.run.ticks)} ticks, ${num(mm.run.readings)} readings, ${num(mm.run.publishes)} publishes, ${mm.run.downlinks} downlinks, ${mm.run.relaySwitches} relay switches, ${mm.run.traps} traps`],
+    ]), "");
+  }
+
+  const n = r.native;
+  if (n) {
+    out.push("## Instruction counts (native wasm2c host, callgrind)", "");
+    out.push(`\`bench/native/driver.c\` links the wasm2c translation of the release module with \`boards/host/runtime_wasm2c.c\` (bounds-checked imports) and a scripted board and broker in C; \`${n.cflags}\` (explicit bounds checks, as on an MCU). ${n.valgrind}, \`--collect-atstart=no\` with \`CALLGRIND_TOGGLE_COLLECT\` around the calls; instructions include the host's hal functions called meanwhile. Counts are per repetition, averaged over the repetitions (callgrind is deterministic: repeated runs agree to a few instructions). The top functions come from a second build of the same sources with a name section, one callgrind run per operation. Functional check of the driver: ${n.ok ? "passed" : "**failed**"}.`, "");
+    out.push(table(["operation", "instructions", "reps", "ticks", "what", "top functions (names build)"], n.sections.map((s) => [
+      s.name, s.instructions, s.reps, s.ticks, s.what, s.top.map((t) => `${t.fn.replace(/^assembly_/, "")} ${t.pct} %`).join(", "),
+    ])), "");
+    out.push("For scale (FACTS.md): WAMR's fast interpreter on the ESP32 costs about 6.6× the wasm2c instruction count, the classic interpreter 19.3×, wasm3 5.9×.", "");
+  }
+
+  const fl = r.fleet;
+  if (fl) {
+    out.push("## Fleet scale (one Node process each, same mosquitto)", "");
+    out.push(`**iotbind (Device each)**: N \`Device\`s (release firmware, one instance each from one compiled module, \`SimHardware\` with an HC-SR04 tank, \`Device.run()\` timers on one \`ScaledClock\` at ${fl.config.speed}×, so the firmware's 10 s heartbeat is one uplink per ${fl.config.periodS} s real; one reading of 5 pings per uplink, \`reading_interval_ms\` 10000; between events the firmware ticks at least every 1 s virtual). **iotbind (Simulation)**: the same devices driven by the product's fleet runner \`Simulation\` (one \`VirtualClock\`, the \`Scheduler\`, speed ${fl.config.speed}, external broker, no platform emulator). **plain**: N TypeScript devices with one mqtt.js client each, a \`Tank\` model and a ${fl.config.periodS} s timer publishing the same reading JSON at QoS 1. Both subscribe to their state topic; the bench process echoes a state message (QoS 1) for every uplink as the platform does. A device-message is one uplink or one downlink. Each kind runs in a fresh child process: ${fl.config.warmupS} s warm-up after all connected, ${fl.config.measureS} s measured; CPU = user + system of that process; RSS per device = (RSS after GC at the end − RSS of the same process before any device) / N. Stopped: ${fl.stoppedBecause}.`, "");
+    const label = { iotbind: "iotbind (Device each)", sim: "iotbind (Simulation)", plain: "plain mqtt.js" } as const;
+    out.push(table(["N", "kind", "connected", "msgs/s", "% of requested rate", "CPU % of a core", "CPU µs / device-message", "RSS MiB (base)", "RSS KiB / device", "start s", "broker µs / msg", "echo µs / msg"],
+      fl.rows.flatMap((row) => (["iotbind", "sim", "plain"] as const).flatMap((k) => {
+        const s = row[k];
+        const d = row.derived[k];
+        if (!s || !d) return [];
+        return [[row.n, label[k], `${s.connected}${s.error ? ` (${s.error.slice(0, 60)})` : ""}`, d.msgPerS, d.ratePct, d.cpuPctOfCore, d.cpuUsPerMsg, `${s.rssMiB} (${s.rssBaselineMiB})`, d.rssKiBPerDevice, s.startS, d.brokerUsPerMsg, d.echoUsPerMsg]];
+      }))), "");
+    out.push("A row below 90 % of the requested rate means the machine (2 cores shared by the fleet process, mosquitto and the echo) no longer kept up: its per-message figures are not comparable. \"broker\" is mosquitto's CPU time in the window (from /proc), \"echo\" this bench process's (the platform echo), per device-message.", "");
+    const simRows = fl.rows.filter((x) => x.sim?.scheduler);
+    if (simRows.length) {
+      out.push("The Simulation runner's scheduler over the window (speed requested: " + fl.config.speed + "; it holds virtual time while a device waits for a network reply):", "");
+      out.push(table(["N", "effective speed", "real ms held for replies", "ticks", "yields"], simRows.map((x) => {
+        const st = x.sim!.scheduler!;
+        return [x.n, st.effectiveSpeed, st.heldRealMs, st.ticks, st.yields];
+      })), "");
+    }
+    out.push("Ratios (same run, same broker):", "");
+    out.push(table(["N", "CPU per device-message, iotbind (Device) / plain", "RSS per device, iotbind (Device) / plain", "CPU, iotbind (Simulation) / plain", "RSS, iotbind (Simulation) / plain"],
+      fl.rows.map((row) => [row.n, `${row.derived.cpuRatio}×`, `${row.derived.rssRatio}×`, row.derived.simCpuRatio === undefined ? "—" : `${row.derived.simCpuRatio}×`, row.derived.simRssRatio === undefined ? "—" : `${row.derived.simRssRatio}×`])), "");
+  }
+
+  const a = r.accuracy;
+  if (a) {
+    out.push("## Accuracy (same seeded world, release firmware, only the config differs)", "");
+    const c = a.conditions;
+    out.push(`HC-SR04 in \`SimHardware\`: echo jitter ${c.jitterUs} µs, ${Number(c.spuriousEchoes) * 100} % spurious early echoes, ${Number(c.missingEchoes) * 100} % missing echoes; air ${(c.airC as number[]).join("–")} °C (period ${c.airPeriodH} h) read by an NTC (noise ${c.ntcNoiseCounts} counts); the surface moves through the span (period ${c.levelPeriodH} h); span ${c.spanMm} mm; a reading every ${c.readingIntervalMs} ms; ${c.hours} h, seed ${c.seed}. Response: ${c.responseSteps} steps 30 % ↔ 70 % at 61.7 s intervals (unrelated to the reading schedule); time to the first reading within ${c.responseBandPctSpan} % of span of the new level.`, "");
+    out.push(table(["method", "RMS error, % of span", "worst, % of span", "readings", "unknown", "RMS with other seeds (min–max)", "response mean s", "response worst s", "steps not reached in 60 s"],
+      a.methods.map((m) => [`${m.method}: ${m.description}`, m.rmsPctSpan, m.worstPctSpan, m.readings, m.unknown, `${m.otherSeeds.rmsMin}–${m.otherSeeds.rmsMax} (${m.otherSeeds.seeds} seeds)`, m.responseMeanS, m.responseWorstS, m.stepsNotReached])), "");
+  }
+
+  const l = r.latency;
+  if (l) {
+    out.push("## Latency: platform \"on\"/\"off\" → relay pin", "");
+    out.push(table(["measure", "result"], [
+      ["extra ticks after the tick in which the whole message is available (max / mean over trials)", `${l.ticks.extraTicksMax} / ${l.ticks.extraTicksMean} (${l.ticks.trials} trials, ${l.ticks.applied} applied of ${l.ticks.trials * 2})`],
+      ["same, message split in two chunks one tick apart (max)", `${l.ticks.splitExtraTicksMax} (${l.ticks.splitTrials} trials)`],
+      ...(l.ms ? [
+        ["ms from the platform emulator's `setSwitch` (its MQTT publish) to the relay event, Node host on mosquitto", `p50 ${l.ms.p50}, p99 ${l.ms.p99}, max ${l.ms.max}, mean ${l.ms.mean} (${l.ms.samples} samples, ${l.ms.missed} missed)`],
+      ] : []),
+    ]), "");
+  }
+  return out.join("\n");
+}
+
+// Run when executed directly.
+if (process.argv[1] && resolve(process.argv[1]) === resolve(packagePath("dist", "bench", "run.js"))) {
+  void main().catch((e) => { log(String((e as Error).stack ?? e)); process.exitCode = 2; });
+}
+export { SECTIONS };

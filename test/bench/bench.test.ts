@@ -1,0 +1,81 @@
+/**
+ * The bench cannot rot: `node dist/bench/run.js --smoke` (every section with
+ * a tiny budget: N = 10 devices, 1 h of virtual time, a few samples) must
+ * finish, write RESULTS.md and results.json, and every figure must be sane.
+ * It asserts that the bench works, not that the firmware meets its targets.
+ */
+import { test, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BenchResults } from "../../bench/run.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const finite = (x: unknown): boolean => typeof x === "number" && Number.isFinite(x);
+
+test("npm run bench --smoke writes RESULTS.md and results.json with sane values", () => {
+  const out = mkdtempSync(join(tmpdir(), "iotbind-bench-"));
+  try {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, "dist", "bench", "run.js"), "--smoke", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 110_000 });
+    const took = (Date.now() - t0) / 1000;
+    expect(r.status, `bench failed:\n${r.stderr}`).toBe(0);
+    expect(took).toBeLessThan(100);
+    const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults;
+    const md = readFileSync(join(out, "RESULTS.md"), "utf8");
+    expect(res.mode).toBe("smoke");
+    expect(res.errors).toEqual([]);
+    for (const h of ["## Headline", "## Footprint", "## Instruction counts", "## Fleet scale", "## Accuracy", "## Latency"]) expect(md).toContain(h);
+    expect(md).toContain(res.machine.node);
+
+    const f = res.footprint!;
+    expect(f.wasmBytes).toBeGreaterThan(1000);
+    expect(Object.values(f.components).reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+    expect(f.memory.pagesAtStart).toBeGreaterThanOrEqual(1);
+    expect(f.memory.pagesAfterRun).toBeGreaterThanOrEqual(f.memory.pagesAtStart);
+    expect(f.memory.highWaterAfterRun).toBeGreaterThan(0);
+    expect(f.memory.run.ticks).toBeGreaterThan(100);
+    expect(f.memory.run.readings).toBeGreaterThan(10);
+
+    const n = res.native!;
+    expect(n.ok).toBe(true);
+    expect(n.sections.map((s) => s.name).sort()).toEqual(["config_parse", "downlink", "idle_tick", "reading_cycle"]);
+    for (const s of n.sections) expect(s.instructions).toBeGreaterThan(100);
+
+    const fl = res.fleet!;
+    expect(fl.rows.length).toBeGreaterThanOrEqual(1);
+    for (const row of fl.rows) {
+      for (const k of ["iotbind", "sim", "plain"] as const) {
+        const s = row[k]!;
+        const d = row.derived[k]!;
+        expect(s.error).toBeUndefined();
+        expect(s.connected).toBe(row.n);
+        expect(s.uplinks).toBeGreaterThan(0);
+        expect(s.downlinks).toBeGreaterThan(0);
+        expect(finite(d.cpuUsPerMsg) && d.cpuUsPerMsg > 0).toBe(true);
+        expect(finite(d.rssKiBPerDevice)).toBe(true);
+      }
+      expect(row.derived.cpuRatio).toBeGreaterThan(0);
+    }
+
+    const a = res.accuracy!;
+    expect(a.methods.map((m) => m.method)).toEqual(["A", "B", "C"]);
+    for (const m of a.methods) {
+      expect(m.readings).toBeGreaterThan(100);
+      expect(finite(m.rmsPctSpan) && m.rmsPctSpan >= 0).toBe(true);
+      expect(m.worstPctSpan).toBeGreaterThanOrEqual(m.rmsPctSpan);
+      expect(finite(m.responseMeanS)).toBe(true);
+    }
+
+    const l = res.latency!;
+    expect(l.ticks.applied).toBeGreaterThan(0);
+    expect(finite(l.ticks.extraTicksMax)).toBe(true);
+    expect(l.ms!.samples).toBeGreaterThan(0);
+    expect(l.ms!.p50).toBeGreaterThan(0);
+    expect(l.ms!.p99).toBeGreaterThanOrEqual(l.ms!.p50);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 120_000);
