@@ -158,11 +158,15 @@ export class Pacer {
     this.virtualBase = this.clock.now();
   }
 
+  /** Real ms until virtual time `t` is due at this speed: negative when it is overdue (the runner is behind); 0 at an infinite speed. */
+  realOffsetUntil(t: number, realNow = performance.now()): number {
+    if (!Number.isFinite(this.factor)) return 0;
+    return this.realBase + (t - this.virtualBase) / this.factor - realNow;
+  }
+
   /** Real ms to wait before virtual time `t` is due (0 if due). */
   realDelayUntil(t: number): number {
-    if (!Number.isFinite(this.factor)) return 0;
-    const due = this.realBase + (t - this.virtualBase) / this.factor;
-    return Math.max(0, due - performance.now());
+    return Math.max(0, this.realOffsetUntil(t));
   }
 
   /** Waits (real time) as the speed requires, then moves the clock to `t`. */

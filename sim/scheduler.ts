@@ -22,7 +22,7 @@
  *   await sched.runFor(3_600_000);
  */
 import { performance } from "node:perf_hooks";
-import type { AdvanceableClock, VirtualClock } from "./clock.js";
+import { Pacer, type AdvanceableClock, type VirtualClock } from "./clock.js";
 
 export interface SchedTask {
   /** Runs one step at `clock.now()`; returns the ms until it wants to run again. */
@@ -92,7 +92,8 @@ export class Scheduler {
   /** Called when the busy-loop guard moves a task on (once per episode). */
   onBusyLoop: ((taskId: number, atMs: number) => void) | null = null;
 
-  private factor: number;
+  /** Paces virtual time against real time at `speed`. */
+  private readonly pacer: Pacer;
   private readonly tasks = new Map<number, TaskEntry>();
   /** Min-heap of [nextAt, seq, entry] (lazy deletion). */
   private heap: Array<{ at: number; seq: number; e: TaskEntry }> = [];
@@ -105,29 +106,25 @@ export class Scheduler {
   private stopRequested = false;
   private until = Infinity;
   private wakeResolve: (() => void) | null = null;
-  private realBase = performance.now();
-  private virtualBase: number;
   private lastYield = performance.now();
   private error: unknown = null;
 
   constructor(clock: VirtualClock, o: SchedulerOptions = {}) {
     this.clock = clock;
-    this.factor = checkSpeed(o.speed ?? Infinity);
+    this.pacer = new Pacer(clock, o.speed ?? Infinity);
     this.ioWaitRealMs = o.ioWaitRealMs ?? 250;
     this.yieldEveryMs = o.yieldEveryMs ?? 1;
     this.busyTicks = o.busyTicks ?? 1000;
     this.busyStepMs = o.busyStepMs ?? 1;
-    this.virtualBase = clock.now();
   }
 
   /** Virtual ms per real ms (Infinity = as fast as possible). */
   get speed(): number {
-    return this.factor;
+    return this.pacer.speed;
   }
 
   set speed(v: number) {
-    this.factor = checkSpeed(v);
-    this.rebase();
+    this.pacer.speed = v;
     this.interrupt();
   }
 
@@ -277,8 +274,7 @@ export class Scheduler {
   }
 
   private rebase(): void {
-    this.realBase = performance.now();
-    this.virtualBase = this.clock.now();
+    this.pacer.rebase();
   }
 
   private interrupt(): void {
@@ -405,15 +401,12 @@ export class Scheduler {
           heldSince = null;
           this.rebase();
         }
-        if (Number.isFinite(this.factor)) {
-          const due = this.realBase + (nextAt - this.virtualBase) / this.factor;
-          const wait = due - realNow;
-          if (wait >= 1) {
-            await this.pause(Math.min(wait, 100));
-            continue;
-          }
-          if (wait < -100) this.rebase(); // fell behind: do not burst to catch up
+        const wait = this.pacer.realOffsetUntil(nextAt, realNow);
+        if (wait >= 1) {
+          await this.pause(Math.min(wait, 100));
+          continue;
         }
+        if (wait < -100) this.rebase(); // fell behind: do not burst to catch up
         this.clock.advanceTo(nextAt);
       }
       if (atEnd) break;
@@ -511,9 +504,4 @@ export function mqttExpectsReply(bytes: Uint8Array): boolean {
 /** Heap order: earlier time first, then the order of scheduling (seq is per task, so ties go by insertion below). */
 function less(a: { at: number; e: { id: number } }, b: { at: number; e: { id: number } }): boolean {
   return a.at < b.at || (a.at === b.at && a.e.id < b.e.id);
-}
-
-function checkSpeed(speed: number): number {
-  if (!(speed > 0)) throw new RangeError(`speed must be > 0 (virtual ms per real ms), got ${speed}`);
-  return speed;
 }

@@ -8,7 +8,6 @@
  * command line.
  */
 import { createServer, type Server, type Socket, type AddressInfo } from "node:net";
-import { spawn, type ChildProcess } from "node:child_process";
 import { T, connack, splitFrames, suback } from "../../sim/tools/fuzz/mqtt-bytes.js";
 
 export interface ConnScript {
@@ -95,40 +94,7 @@ export class ScriptedBroker {
   }
 }
 
-/** A running native host process with its RELAY lines and stderr. */
-export class NativeHost {
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
-  readonly proc: ChildProcess;
-  readonly exited: Promise<number | null>;
-
-  constructor(bin: string, args: string[]) {
-    this.proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const lines = (into: string[]) => {
-      let rest = "";
-      return (d: Buffer) => {
-        const parts = (rest + d.toString()).split("\n");
-        rest = parts.pop()!;
-        into.push(...parts);
-      };
-    };
-    this.proc.stdout!.on("data", lines(this.stdout));
-    this.proc.stderr!.on("data", lines(this.stderr));
-    this.exited = new Promise((resolve) => {
-      this.proc.once("exit", (code) => resolve(code));
-      this.proc.once("error", () => resolve(null));
-    });
-  }
-
-  relayLines(): string[] {
-    return this.stdout.filter((l) => l.startsWith("RELAY "));
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
-    return this.exited;
-  }
-}
+export { NativeHost } from "./native-host.js";
 
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

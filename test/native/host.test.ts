@@ -8,70 +8,17 @@
  * gets its relay driven off and is restarted. The same host with the WAMR
  * adapter runs over an emulation of WAMR's API (WAMR is not installed here).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
+import { NativeHost } from "../helpers/native-host.js";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
 const HOST = "build/native/iotbind-tank-host";
 const TRAP_OUT = "build/native/fixture-trap";
 const TRAP_HOST = `${TRAP_OUT}/iotbind-tank-host`;
-
-/** A running host: its output, line by line, and ways to wait for it. */
-class Host {
-  readonly stdout: string[] = [];
-  readonly stderr: string[] = [];
-  readonly proc: ChildProcess;
-  readonly exited: Promise<number | null>;
-  private waiters: (() => void)[] = [];
-
-  constructor(bin: string, args: string[]) {
-    this.proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const lines = (into: string[]) => {
-      let rest = "";
-      return (d: Buffer) => {
-        const parts = (rest + d.toString()).split("\n");
-        rest = parts.pop()!;
-        into.push(...parts);
-        this.waiters.forEach((w) => w());
-      };
-    };
-    this.proc.stdout!.on("data", lines(this.stdout));
-    this.proc.stderr!.on("data", lines(this.stderr));
-    this.exited = new Promise((resolve) => {
-      this.proc.once("exit", (code) => { this.waiters.forEach((w) => w()); resolve(code); });
-      this.proc.once("error", (e) => { this.stderr.push(`spawn failed: ${e.message}`); resolve(null); });
-    });
-  }
-
-  /** Resolves when `pred` holds (checked on every output and every 50 ms), rejects after `ms` with the output so far. */
-  until(pred: () => boolean, what: string, ms = 15000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (pred()) { done(); resolve(); }
-      };
-      const poll = setInterval(check, 50);
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${what}\n--- stdout\n${this.stdout.join("\n")}\n--- stderr\n${this.stderr.join("\n")}`));
-      }, ms);
-      const done = () => { clearTimeout(timer); clearInterval(poll); this.waiters = this.waiters.filter((w) => w !== check); };
-      this.waiters.push(check);
-      check();
-    });
-  }
-
-  relayLines(): string[] {
-    return this.stdout.filter((l) => l.startsWith("RELAY "));
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
-    return this.exited;
-  }
-}
 
 const broker = inject("broker");
 const dir = mkdtempSync(join(tmpdir(), "iotbind-native-"));
@@ -115,9 +62,9 @@ function writeConfig(name: string, cfg: Record<string, unknown>): string {
   return path;
 }
 
-const hosts: Host[] = [];
-function startHost(bin: string, args: string[]): Host {
-  const h = new Host(bin, args);
+const hosts: NativeHost[] = [];
+function startHost(bin: string, args: string[]): NativeHost {
+  const h = new NativeHost(bin, args);
   hosts.push(h);
   return h;
 }
@@ -186,11 +133,11 @@ describe("posix host (wasm2c) with the release firmware against mosquitto", () =
 
   describe("one host running the example-shaped config", () => {
     const simFile = join(dir, "sim.txt");
-    let host: Host;
+    let host: NativeHost;
 
     beforeAll(() => {
       writeFileSync(simFile, "level=67\n");
-      host = new Host(HOST, ["--sim-file", simFile, "--kv", join(dir, "kv.txt"), "--hw-id", `hw-${run}`, writeConfig("ok.json", config())]);
+      host = new NativeHost(HOST, ["--sim-file", simFile, "--kv", join(dir, "kv.txt"), "--hw-id", `hw-${run}`, writeConfig("ok.json", config())]);
     });
 
     afterAll(async () => {
