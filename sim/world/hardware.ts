@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Clock, Hardware } from "../hal/types.js";
+import type { DeviceConfig } from "../device-config.js";
 import { isAdvanceable } from "../clock.js";
 import { SeededRandom } from "../random.js";
 import { Air, type AirOptions } from "./air.js";
@@ -236,7 +237,7 @@ export class SimHardware extends EventEmitter<HardwareEvents> implements Hardwar
    * tank's geometry and mounting. Merge with the network members (uid, key,
    * broker_*, topics) to get a complete config.
    */
-  firmwareConfig(): Record<string, unknown> {
+  firmwareConfig(): Partial<DeviceConfig> {
     const out: Record<string, unknown> = {};
     const members = [
       "sensor", "trig_pin", "echo_pin", "uart_port", "uart_baud", "adc_channel", "adc_bits", "adc_ref_mv", "analog_mm_per_v",
@@ -247,7 +248,7 @@ export class SimHardware extends EventEmitter<HardwareEvents> implements Hardwar
     if (out.sensor === undefined) out.sensor = "hc-sr04";
     const tank: Record<string, unknown> = { ...this.tank.firmwareConfig() };
     if (out.relay_pin === undefined) tank.pump_mode = "none";
-    return { ...out, ...tank };
+    return { ...out, ...tank } as Partial<DeviceConfig>;
   }
 
   // ---------------------------------------------------------------- time
