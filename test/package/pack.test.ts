@@ -205,6 +205,18 @@ describe("the installed package", () => {
     expect(r.deep).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
   });
 
+  it("a Simulation without a broker URL says it needs aedes for the embedded broker, and how to get it", () => {
+    const probe = join(project, "embedded.mjs");
+    writeFileSync(probe, `
+      import { Simulation, MissingPeerError } from "iotbind-tank";
+      const sim = new Simulation({ devices: 1 });
+      try { await sim.start(); console.log("started"); await sim.stop(); }
+      catch (e) { console.log(e instanceof MissingPeerError, e.message); await sim.stop().catch(() => {}); }
+    `);
+    const out = run(process.execPath, [probe], project, 30_000).trim();
+    expect(out).toBe('true the embedded MQTT broker needs the optional dependency "aedes": run `npm install aedes`, or use an external broker (broker: { url })');
+  });
+
   it("the iotbind-tank command names the missing optional dependencies in one line and exits 1", () => {
     const r = spawnSync(process.execPath, [join(project, "node_modules", "iotbind-tank", "dist", "sim", "bin.js"), "sim"], { cwd: project, encoding: "utf8", timeout: 30_000 });
     expect(r.status).toBe(1);
