@@ -204,7 +204,6 @@ export function render(r: BenchResults): string {
     out.push(table(["operation", "instructions", "reps", "ticks", "what", "top functions (names build)"], n.sections.map((s) => [
       s.name, s.instructions, s.reps, s.ticks, s.what, s.top.map((t) => `${t.fn.replace(/^assembly_/, "")} ${t.pct} %`).join(", "),
     ])), "");
-    out.push("For scale (FACTS.md): WAMR's fast interpreter on the ESP32 costs about 6.6× the wasm2c instruction count, the classic interpreter 19.3×, wasm3 5.9×.", "");
   }
 
   const fl = r.fleet;

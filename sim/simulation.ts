@@ -65,7 +65,7 @@ export interface SimDeviceSpec {
   /** Default `demo-key-<uid>`. */
   key?: string;
   /** Firmware config members that replace the defaults (docs/CONFIG.md names). */
-  config?: DeviceConfig;
+  config?: Partial<DeviceConfig>;
   /** Tank, pump and consumption (sim/world/tank.ts). */
   tank?: Partial<TankOptions>;
   /** Air temperature at the sensor: °C or a daily profile. */
@@ -213,9 +213,12 @@ export const DEFAULT_TANK: TankOptions = {
   consumptionLph: 600,
 };
 
+/** The members a `Tank` supplies (`Tank.firmwareConfig()`). */
+type TankMember = "empty_distance_mm" | "full_distance_mm";
+
 /** The firmware config every simulated device starts from (before tank members and the spec's own). */
-export function defaultDeviceConfig(uid: string, key: string, broker: { host: string; port: number; user?: string; password?: string }): DeviceConfig {
-  const cfg: DeviceConfig = {
+export function defaultDeviceConfig(uid: string, key: string, broker: { host: string; port: number; user?: string; password?: string }): Omit<DeviceConfig, TankMember> {
+  const cfg: Omit<DeviceConfig, TankMember> = {
     uid,
     key,
     broker_host: broker.host,
@@ -587,7 +590,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     const tank = new Tank({ ...DEFAULT_TANK, ...variety, ...def.tank, ...own.tank } as TankOptions);
     const config: DeviceConfig = {
       ...defaultDeviceConfig(uid, key, { host: this.brokerHost, port: this.brokerPort, ...auth }),
-      ...(tank.firmwareConfig() as unknown as DeviceConfig),
+      ...tank.firmwareConfig(),
       ...def.config,
       ...own.config,
     };

@@ -13,12 +13,13 @@ import type { Clock, Hardware, Random } from "../hal/types.js";
 import { RealClock, firmwareMillis } from "../clock.js";
 import { SeededRandom } from "../random.js";
 import { SocketTable } from "./sockets.js";
-import { packagePath } from "../paths.js";
+import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
 import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
 
-/** The firmware's JSON config (docs/CONFIG.md); member names as in assembly/config.ts. */
-export type DeviceConfig = Record<string, string | number | boolean>;
+import type { DeviceConfig } from "../device-config.js";
+
+export type { DeviceConfig };
 
 export interface DeviceOptions {
   config: DeviceConfig;
@@ -60,7 +61,7 @@ export interface DeviceEvents {
   io: [kind: "data" | "state" | "sent", handle: number, bytes?: Uint8Array];
 }
 
-export const DEFAULT_FIRMWARE_PATH = packagePath("build", "firmware.wasm");
+export const DEFAULT_FIRMWARE_PATH = FIRMWARE_PATH;
 
 let defaultModule: Promise<WebAssembly.Module> | null = null;
 
