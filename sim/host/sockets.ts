@@ -55,6 +55,8 @@ function normalizeFingerprint(fp: string): string {
 
 interface Entry {
   socket: Socket | TLSSocket;
+  /** The TCP socket underneath (the same as `socket` in clear text). */
+  tcp: Socket;
   state: number;
   queue: Buffer[];
   queued: number;
@@ -94,7 +96,7 @@ export class SocketTable {
     const target = this.connectOverride ? this.connectOverride(host, tcpPort) : { host, port: tcpPort };
     const handle = this.nextHandle++;
     const tcp = new Socket();
-    const entry: Entry = { socket: tcp, state: SOCK_CONNECTING, queue: [], queued: 0, startedAt: Date.now(), tcpAt: 0, secureAt: 0 };
+    const entry: Entry = { socket: tcp, tcp, state: SOCK_CONNECTING, queue: [], queued: 0, startedAt: Date.now(), tcpAt: 0, secureAt: 0 };
     this.entries.set(handle, entry);
     tcp.setNoDelay(true);
     tcp.once("connect", () => {
@@ -166,6 +168,12 @@ export class SocketTable {
       this.events.onState?.(handle, entry.state);
       this.events.onData?.(handle);
     });
+  }
+
+  /** Bytes on the wire (TCP, so TLS records included) so far, for measurements. */
+  wire(handle: number): { written: number; read: number } | null {
+    const e = this.entries.get(handle);
+    return e ? { written: e.tcp.bytesWritten, read: e.tcp.bytesRead } : null;
   }
 
   /** Timing of a connection (ms since epoch; 0 = not reached), for measurements. */

@@ -15,7 +15,9 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
 
-const HOST = "build/native/iotbind-tank-host";
+// Its own output directory, so it never races `npm run build:native` in another test file.
+const OUT = "build/native-tls";
+const HOST = `${OUT}/iotbind-tank-host`;
 const broker = inject("broker");
 const tls = broker.tls!;
 const dir = mkdtempSync(join(tmpdir(), "iotbind-tls-native-"));
@@ -62,7 +64,7 @@ const state = (uid: string, cmd: string) =>
   JSON.stringify({ uid, name: "Tank", type: "Water Level", cmd, level: "67", level_unit: "%", temperature: "20.0", temperature_unit: "C" });
 
 beforeAll(async () => {
-  execFileSync("npm", ["run", "build:native", "--silent"], { stdio: "inherit" });
+  execFileSync("make", ["-s", "-C", "boards", `OUT=${process.cwd()}/${OUT}`], { stdio: "inherit" });
   writeFileSync(join(dir, "sim.txt"), "level=67\n");
   // The platform over TLS as well (mqtt.js, trusting the test CA, checking the name).
   platform = await connectAsync(`mqtts://localhost:${tls.port}`, {
