@@ -39,6 +39,8 @@ export interface BenchResults {
   accuracy?: AccuracyResult;
   latency?: { ticks: TickLatency; ms: MsLatency | null };
   tls?: TlsResult;
+  /** Later `--only` runs merged into this file: which sections, when, how long. */
+  updates?: Array<{ sections: string[]; date: string; durationS: number }>;
   errors: Array<{ section: string; error: string }>;
 }
 
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
   const o = args();
   const t0 = performance.now();
   const r: BenchResults = { mode: o.smoke ? "smoke" : "full", machine: machine(), durationS: 0, errors: [] };
+  let merged: BenchResults | null = null;
   // --only: the sections not run keep their figures from the results.json already in --out (merged, not overwritten).
   const previous = join(o.out, "results.json");
   if (o.only.size < SECTIONS.length && existsSync(previous)) {
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
     if (old.mode === r.mode) {
       for (const k of SECTIONS) if (!o.only.has(k) && old[k] !== undefined) (r as unknown as Record<string, unknown>)[k] = old[k];
       r.errors = old.errors.filter((e) => !o.only.has(e.section as Section));
+      merged = old;
     }
   }
   const module = await loadFirmware();
@@ -119,10 +123,17 @@ async function main(): Promise<void> {
   await step("tls", async () => { r.tls = await measureTls({ smoke: o.smoke, log }); });
 
   r.durationS = round((performance.now() - t0) / 1000, 1);
+  if (merged) {
+    // The file stays the full run's; this run is recorded as an update of some sections.
+    const update = { sections: [...o.only], date: r.machine.date, durationS: r.durationS };
+    r.machine = merged.machine;
+    r.durationS = merged.durationS;
+    r.updates = [...(merged.updates ?? []), update];
+  }
   mkdirSync(o.out, { recursive: true });
   writeFileSync(join(o.out, "results.json"), JSON.stringify(r, null, 2) + "\n");
   writeFileSync(join(o.out, "RESULTS.md"), render(r));
-  log(`wrote ${join(o.out, "RESULTS.md")} and results.json in ${r.durationS} s${r.errors.length ? `; ${r.errors.length} section(s) failed` : ""}`);
+  log(`wrote ${join(o.out, "RESULTS.md")} and results.json in ${round((performance.now() - t0) / 1000, 1)} s${r.errors.length ? `; ${r.errors.length} section(s) failed` : ""}`);
   process.exitCode = r.errors.length ? 1 : 0;
 }
 
@@ -179,6 +190,7 @@ export function render(r: BenchResults): string {
   const out: string[] = [];
   out.push(`# iotbind-tank benchmarks${r.mode === "smoke" ? " (smoke run: tiny budget, not results)" : ""}`, "");
   out.push(`Written by \`npm run bench\` (\`bench/run.ts\`) on ${m.date.slice(0, 10)} at ${m.date.slice(11, 16)} UTC in ${r.durationS} s. Raw figures: \`results.json\`.`, "");
+  for (const u of r.updates ?? []) out.push(`Section${u.sections.length > 1 ? "s" : ""} ${u.sections.join(", ")} re-measured on the same machine on ${u.date.slice(0, 10)} at ${u.date.slice(11, 16)} UTC (\`--only ${u.sections.join(",")}\`, ${u.durationS} s) and merged.`, "");
   out.push(table(["machine", "value"], [
     ["CPU", `${m.cpu} (${m.cores} cores)`], ["memory", `${m.memGiB} GiB`], ["OS", m.os], ["node", m.node],
     ...Object.entries(m.versions).map(([k, v]) => [k, v]),
