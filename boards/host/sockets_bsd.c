@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/select.h>
@@ -87,6 +89,10 @@ static bool connect_next(struct sock *s) {
       close(fd);
       continue;
     }
+    /* Small packets (MQTT, TLS handshake flights) go out at once: no Nagle
+     * wait for a delayed ACK (40 ms per TLS handshake flight otherwise). */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     s->fd = fd;
     if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
       tcp_up(s);
