@@ -101,9 +101,10 @@ static bool load_trust(void) {
 #endif
   const char *file = cfg_ca_file ? cfg_ca_file : TLS_DEFAULT_CA_FILE;
   rc = mbedtls_x509_crt_parse_file(&cacert, file);
-  /* > 0: some certificates of a system bundle did not parse; the rest are loaded. */
-  if (rc < 0 || cacert.version == 0) {
-    log_mbedtls(file, rc < 0 ? rc : MBEDTLS_ERR_X509_INVALID_FORMAT);
+  /* > 0: some certificates of a system bundle did not parse; the rest are
+   * loaded (none parsed is an error). */
+  if (rc < 0) {
+    log_mbedtls(file, rc);
     return false;
   }
   mbedtls_ssl_conf_ca_chain(&conf, &cacert, NULL);
