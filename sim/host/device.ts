@@ -12,7 +12,7 @@ import mqttPacket from "mqtt-packet";
 import type { Clock, Hardware, Random } from "../hal/types.js";
 import { RealClock, firmwareMillis } from "../clock.js";
 import { SeededRandom } from "../random.js";
-import { SocketTable } from "./sockets.js";
+import { SocketTable, type TlsOptions } from "./sockets.js";
 import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
 import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
@@ -35,6 +35,8 @@ export interface DeviceOptions {
   kv?: KvStore;
   /** Re-instantiate and re-init after a trap (relay is forced off first). Default true. */
   restartOnTrap?: boolean;
+  /** Host-side TLS settings for `broker_tls: true` (CA PEM, optional fingerprint pin). Default: Node's trusted roots. */
+  tls?: TlsOptions;
   /** Route socket connects elsewhere (tests use it for fault-injecting proxies). */
   connectOverride?: (host: string, port: number) => { host: string; port: number };
 }
@@ -119,7 +121,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       onData: (h) => { this.emit("io", "data", h); this.wake(); },
       onState: (h) => { this.emit("io", "state", h); this.wake(); },
       onSend: (h, bytes) => { this.emit("io", "sent", h, bytes); this.sniff(h, bytes); },
-    });
+    }, o.tls ?? {});
     if (o.connectOverride) this.sockets.connectOverride = o.connectOverride;
   }
 

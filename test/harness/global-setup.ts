@@ -1,5 +1,6 @@
 /**
- * vitest global setup: one shared mosquitto for the whole run, provided to
+ * vitest global setup: one shared mosquitto for the whole run (plain listener
+ * plus TLS listeners with a throw-away PKI, see mosquitto.ts), provided to
  * tests as `inject("broker")`. Tests that kill or restart a broker start
  * their own with `Mosquitto.start()`.
  */
@@ -15,7 +16,7 @@ declare module "vitest" {
 let broker: Mosquitto | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
-  broker = await Mosquitto.start();
+  broker = await Mosquitto.start({ tls: true });
   project.provide("broker", broker.info);
 }
 

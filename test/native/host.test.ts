@@ -83,8 +83,8 @@ function buildWamrEmulation(out: string): string {
   const o = `${out}/obj`;
   const bin = `${out}/iotbind-tank-host-wamr-emulation`;
   execFileSync("cc", ["-o", bin, `${out}/fake_wamr.o`, `${out}/runtime_wamr.o`, `${o}/host/host.o`, `${o}/host/json_member.o`,
-    `${o}/host/sockets_bsd.o`, `${o}/platform/posix/hal_posix.o`, `${o}/platform/posix/sim_tank.o`, `${o}/platform/posix/main.o`,
-    `${o}/firmware.o`, `${o}/wasm-rt-impl.o`, "-lm"]);
+    `${o}/host/sockets_bsd.o`, `${o}/host/sockets_tls_mbedtls.o`, `${o}/platform/posix/hal_posix.o`, `${o}/platform/posix/sim_tank.o`,
+    `${o}/platform/posix/main.o`, `${o}/firmware.o`, `${o}/wasm-rt-impl.o`, "-lmbedtls", "-lmbedx509", "-lmbedcrypto", "-lm"]);
   return bin;
 }
 
