@@ -2,12 +2,13 @@
 //
 // Contract: parseConfig(ptr, len) returns INIT_OK, or INIT_CONFIG_JSON /
 // INIT_CONFIG_INVALID with a text (errorPtr/errorLen) naming the member and
-// the rule. Unknown members are rejected (a typo must not silently fall back
-// to a default). The `sensor` profile is applied before every other member,
-// whatever the order, so explicit members override the profile.
+// the rule. Unknown and duplicate members are rejected (a typo must not
+// silently fall back to a default; a member given twice is ambiguous). The
+// `sensor` profile is applied before every other member, whatever the order,
+// so explicit members override the profile.
 import * as cfg from "../config";
 import {
-  jsonOpen, jsonNext, jsonKeyIs, jsonKeyPtr, jsonKeyLen, jsonType, JsonType,
+  jsonOpen, jsonNext, jsonKeyPtr, jsonKeyLen, jsonType, JsonType,
   jsonStrPtr, jsonStrLen, jsonStrTruncated, jsonNum,
 } from "../json/scan";
 import { putAscii, putBytes, putInt, copyBytes, wordIndex } from "../util/bytes";
@@ -146,6 +147,15 @@ const SHAPES = ascii("vertical_cylinder horizontal_cylinder rectangular"); // = 
 const PUMP_MODES = ascii("none fill drain");       // = PumpMode
 const POWER_ON = ascii("off follow last");         // = PowerOn
 
+/** Word list `k` of the WORD members (aux of the member table). */
+function wordList(k: i32): Ascii {
+  if (k == 0) return SENSORS;
+  if (k == 1) return TEMP_SOURCES;
+  if (k == 2) return SHAPES;
+  if (k == 3) return PUMP_MODES;
+  return POWER_ON;
+}
+
 /** Index of the current STRING value in `list`, or -1 after recording "must be one of <list>". */
 function takeWord(list: Ascii): i32 {
   const i = jsonType() == JsonType.STRING ? wordIndex(list, jsonStrPtr(), jsonStrLen()) : -1;
@@ -157,15 +167,14 @@ function takeWord(list: Ascii): i32 {
   return i;
 }
 
-/** Sensor profiles: kind, blind zone mm, range mm, ping gap ms, trigger us (docs/SENSING.md). */
-function applyProfile(): void {
-  const p = takeWord(SENSORS);
+/** Sensor profile `p` (word of SENSORS): kind, blind zone mm, range mm, ping gap ms, trigger us (docs/SENSING.md). */
+function applyProfile(p: i32): void {
   if (p == 0) profile(cfg.SensorKind.PULSE, 20, 4000, 60, 10);        // hc-sr04
   else if (p == 1) profile(cfg.SensorKind.PULSE, 250, 4500, 100, 20); // jsn-sr04t
   else if (p == 2) profile(cfg.SensorKind.PULSE, 200, 4500, 100, 20); // aj-sr04m
   else if (p == 3) profile(cfg.SensorKind.UART, 30, 4500, 100, 10);   // a02yyuw
   else if (p == 4) profile(cfg.SensorKind.UART, 250, 6000, 100, 10);  // jsn-sr04t-uart
-  else if (p == 5) profile(cfg.SensorKind.ANALOG, 300, 5000, 50, 10); // maxbotix
+  else profile(cfg.SensorKind.ANALOG, 300, 5000, 50, 10);             // maxbotix
 }
 
 function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i32): void {
@@ -177,110 +186,172 @@ function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i
 }
 
 // ----------------------------------------------------------- members
-// MEMBERS and the cases of member() are in the same order: word i of MEMBERS
-// is case i (the comments at each case name the member). test/config/config.test.ts checks every member against the
-// ranges documented in docs/CONFIG.md, which catches a shifted list.
+// Table-driven: a member's name is word i of MEMBERS; KIND/LO/HI row i say
+// how to validate it; its value is kept in vals[i] (seen[i] set) and only
+// commit() stores it into config.ts, once every member is valid. No `switch`
+// over members: one function with ~85 cases nests ~85 blocks deep, past
+// wasm3's validator limit of 32 (docs/CONFIG.md). test/config/config.test.ts
+// checks every member against the ranges documented in docs/CONFIG.md, which
+// catches a shifted row.
 // One literal (string concatenation would run, and allocate, at start).
-const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms");                                    // 80..82
+const K_INT: i32 = 0;     // integer in [LO, HI]
+const K_SECS: i32 = 1;    // integer seconds in [LO, HI], stored in ms
+const K_SCALED: i32 = 2;  // number in [LO, HI], stored x10 (0.1 % or 0.1 degC)
+const K_BOOL: i32 = 3;
+const K_STR: i32 = 4;     // string of LO..HI bytes into string slot aux
+const K_TOPIC: i32 = 5;   // like K_STR, without MQTT wildcards and U+0000
+const K_WORD: i32 = 6;    // one word of word list aux, stored as its index
+const M_CLIENT_ID: i32 = 2;
+const M_SENSOR: i32 = 30;
 
-let seenUid = false, seenKey = false, seenHost = false, seenUp = false, seenDown = false;
-let seenEmpty = false, seenFull = false;
+const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms");
+export const MEMBER_COUNT: i32 = 83;
+// Per member (index = word of MEMBERS): kind | aux << 3 (aux: string slot or word list),
+// lowest and highest value (strings: minimum length and capacity).
+const KIND = memory.data<u8>([4, 12, 20, 29, 37, 44, 0, 52, 60, 0, 3, 0, 0, 0, 0, 0, 0, 0, 69, 76, 0, 3, 3, 0, 0, 2, 1, 1, 1, 3, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 22, 0, 0, 0, 0, 3, 30, 38, 1, 1, 1, 1, 2, 2, 2, 1, 3, 2, 2, 0, 3, 0]);
+const LO = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 100, 100, 1000, 1000, 500, 1, 0, 0, 0, 0, 0, 0, 0, 10, 0, 10, 0, 0, -1, -1, 5, 0, 100, 10, -1, 1200, -1, 8, 500, 1, 1, 1, 100, 0, 1, 0, 1000, 0, -40, -1, 100, -40, 1000, 100, 8, 1, 0, -1000, 0, 10, 10, 10, -1, 0, 0, 0, 0, 0, 10, 0, 1, 0, 0, 1, 0, 0, 0, -1, 0, 10]);
+const HI = memory.data<i32>([cfg.UID_CAP, cfg.KEY_CAP, cfg.CLIENT_ID_CAP, cfg.TOPIC_CAP, cfg.TOPIC_CAP, cfg.HOST_CAP, 65535, cfg.USER_CAP, cfg.PASS_CAP, 3600, 1, 1, cfg.INFLIGHT_SLOTS, 60000, 3600000, 3600000, 120000, 60000, cfg.WILL_CAP, cfg.WILL_CAP, 1, 1, 1, 3, 3, 100, 86400, 3600, 86400, 1, 0, 63, 63, 1000, 2000, 20000, 5000, 7, 921600, 31, 16, 5000, 100000, 64, 15, 3600000, 20000, 10, 95, 3600000, 0, 85, 31, 1000000, 85, 10000, 1000000, 16, 20000, 20000, 1000, 0, 20000, 50000, 50000, 63, 1, 0, 0, 3600, 3600, 86400, 86400, 100, 99, 50, 3600, 1, 100, 100, 63, 1, 1000]);
 
-/** One member of the second pass. Returns false when the name is unknown. */
+/** Stores the validated values of the members present into config.ts (no nesting: one `if` each). */
+function commit(): void {
+  if (has(M_SENSOR)) applyProfile(val(M_SENSOR)); // first: explicit members override the profile
+  let v = 0;
+  if (has(0)) { v = val(0); cfg.uidLen = v; } // uid
+  if (has(1)) { v = val(1); cfg.keyLen = v; } // key
+  if (has(2)) { v = val(2); cfg.clientIdLen = v; } // client_id
+  if (has(3)) { v = val(3); cfg.uplinkLen = v; } // uplink_topic
+  if (has(4)) { v = val(4); cfg.downlinkLen = v; } // downlink_topic
+  if (has(5)) { v = val(5); cfg.hostLen = v; } // broker_host
+  if (has(6)) { v = val(6); cfg.brokerPort = v; } // broker_port
+  if (has(7)) { v = val(7); cfg.userLen = v; } // broker_user
+  if (has(8)) { v = val(8); cfg.passLen = v; cfg.passSet = true; } // broker_password
+  if (has(9)) { v = val(9); cfg.keepAliveS = v; } // mqtt_keepalive_s
+  if (has(10)) { v = val(10); cfg.cleanSession = v != 0; } // mqtt_clean_session
+  if (has(11)) { v = val(11); cfg.uplinkQos = v; } // mqtt_qos
+  if (has(12)) { v = val(12); cfg.inflightMax = v; } // mqtt_inflight
+  if (has(13)) { v = val(13); cfg.backoffBaseMs = <u32>v; } // mqtt_backoff_base_ms
+  if (has(14)) { v = val(14); cfg.backoffCapMs = <u32>v; } // mqtt_backoff_cap_ms
+  if (has(15)) { v = val(15); cfg.backoffResetMs = <u32>v; } // mqtt_stable_ms
+  if (has(16)) { v = val(16); cfg.connectTimeoutMs = <u32>v; } // mqtt_connect_timeout_ms
+  if (has(17)) { v = val(17); cfg.pingTimeoutMs = <u32>v; } // mqtt_ping_timeout_ms
+  if (has(18)) { v = val(18); cfg.willTopicLen = v; } // will_topic
+  if (has(19)) { v = val(19); cfg.willPayloadLen = v; } // will_payload
+  if (has(20)) { v = val(20); cfg.willQos = v; } // will_qos
+  if (has(21)) { v = val(21); cfg.willRetain = v != 0; } // will_retain
+  if (has(22)) { v = val(22); cfg.numbersAsStrings = v == 0; } // json_numbers
+  if (has(23)) { v = val(23); cfg.levelDecimals = v; } // level_decimals
+  if (has(24)) { v = val(24); cfg.temperatureDecimals = v; } // temperature_decimals
+  if (has(25)) { v = val(25); cfg.deadbandPermille = v; } // deadband_pct
+  if (has(26)) { v = val(26); cfg.heartbeatMs = <u32>v; } // heartbeat_s
+  if (has(27)) { v = val(27); cfg.minIntervalMs = <u32>v; } // min_interval_s
+  if (has(28)) { v = val(28); cfg.pingIntervalMs = <u32>v; } // ping_interval_s
+  if (has(29)) { v = val(29); cfg.sendTemperature = v != 0; } // send_temperature
+  if (has(31)) { v = val(31); cfg.trigPin = v; } // trig_pin
+  if (has(32)) { v = val(32); cfg.echoPin = v; } // echo_pin
+  if (has(33)) { v = val(33); cfg.triggerUs = v; } // trigger_us
+  if (has(34)) { v = val(34); cfg.blindMm = v; } // blind_mm
+  if (has(35)) { v = val(35); cfg.maxRangeMm = v; } // max_range_mm
+  if (has(36)) { v = val(36); cfg.pingGapMs = <u32>v; } // ping_gap_ms
+  if (has(37)) { v = val(37); cfg.uartPort = v; } // uart_port
+  if (has(38)) { v = val(38); cfg.uartBaud = v; } // uart_baud
+  if (has(39)) { v = val(39); cfg.adcChannel = v; } // adc_channel
+  if (has(40)) { v = val(40); cfg.adcBits = v; } // adc_bits
+  if (has(41)) { v = val(41); cfg.adcRefMv = v; } // adc_ref_mv
+  if (has(42)) { v = val(42); cfg.analogUmPerMv = v; } // analog_mm_per_v
+  if (has(43)) { v = val(43); cfg.analogSamples = v; } // analog_samples
+  if (has(44)) { v = val(44); cfg.pingsPerReading = v; } // pings_per_reading
+  if (has(45)) { v = val(45); cfg.readingIntervalMs = <u32>v; } // reading_interval_ms
+  if (has(46)) { v = val(46); cfg.spikeLimitMm = v; } // spike_limit_mm
+  if (has(47)) { v = val(47); cfg.spikeConfirm = v; } // spike_confirm
+  if (has(48)) { v = val(48); cfg.smoothingPct = v; } // smoothing_pct
+  if (has(49)) { v = val(49); cfg.staleMs = <u32>v; } // stale_ms
+  if (has(50)) { v = val(50); cfg.tempSource = <cfg.TempSource>v; } // temperature
+  if (has(51)) { v = val(51); cfg.tempFixedDeciC = v; } // temperature_c
+  if (has(52)) { v = val(52); cfg.ntcChannel = v; } // ntc_channel
+  if (has(53)) { v = val(53); cfg.ntcR0 = v; } // ntc_r0_ohm
+  if (has(54)) { v = val(54); cfg.ntcT0DeciC = v; } // ntc_t0_c
+  if (has(55)) { v = val(55); cfg.ntcBeta = v; } // ntc_beta
+  if (has(56)) { v = val(56); cfg.ntcSeriesOhm = v; } // ntc_series_ohm
+  if (has(57)) { v = val(57); cfg.ntcBits = v; } // ntc_bits
+  if (has(58)) { v = val(58); cfg.emptyDistanceMm = v; } // empty_distance_mm
+  if (has(59)) { v = val(59); cfg.fullDistanceMm = v; } // full_distance_mm
+  if (has(60)) { v = val(60); cfg.distanceOffsetMm = v; } // distance_offset_mm
+  if (has(61)) { v = val(61); cfg.tankShape = <cfg.TankShape>v; } // tank_shape
+  if (has(62)) { v = val(62); cfg.tankDiameterMm = v; } // tank_diameter_mm
+  if (has(63)) { v = val(63); cfg.tankLengthMm = v; } // tank_length_mm
+  if (has(64)) { v = val(64); cfg.tankWidthMm = v; } // tank_width_mm
+  if (has(65)) { v = val(65); cfg.relayPin = v; } // relay_pin
+  if (has(66)) { v = val(66); cfg.relayActiveHigh = v != 0; } // relay_active_high
+  if (has(67)) { v = val(67); cfg.pumpMode = <cfg.PumpMode>v; } // pump_mode
+  if (has(68)) { v = val(68); cfg.powerOn = <cfg.PowerOn>v; } // power_on
+  if (has(69)) { v = val(69); cfg.minOnMs = <u32>v; } // min_on_s
+  if (has(70)) { v = val(70); cfg.minOffMs = <u32>v; } // min_off_s
+  if (has(71)) { v = val(71); cfg.maxRunMs = <u32>v; } // max_run_s
+  if (has(72)) { v = val(72); cfg.lockoutMs = <u32>v; } // lockout_s
+  if (has(73)) { v = val(73); cfg.highCutoffPermille = v; } // high_cutoff_pct
+  if (has(74)) { v = val(74); cfg.lowCutoffPermille = v; } // low_cutoff_pct
+  if (has(75)) { v = val(75); cfg.hysteresisPermille = v; } // cutoff_hysteresis_pct
+  if (has(76)) { v = val(76); cfg.unknownOffMs = <u32>v; } // unknown_level_off_s
+  if (has(77)) { v = val(77); cfg.autoMode = v != 0; } // auto
+  if (has(78)) { v = val(78); cfg.autoStartPermille = v; } // auto_start_pct
+  if (has(79)) { v = val(79); cfg.autoStopPermille = v; } // auto_stop_pct
+  if (has(80)) { v = val(80); cfg.buttonPin = v; } // button_pin
+  if (has(81)) { v = val(81); cfg.buttonActiveLow = v != 0; } // button_active_low
+  if (has(82)) { v = val(82); cfg.buttonDebounceMs = <u32>v; } // button_debounce_ms
+}
+
+const vals: usize = memory.data(MEMBER_COUNT * 4);
+const seen: usize = memory.data(MEMBER_COUNT); // 1 = member present (duplicates are refused)
+
+// @ts-ignore: decorator
+@inline function has(i: i32): bool { return load<u8>(seen + <usize>i) != 0; }
+// @ts-ignore: decorator
+@inline function val(i: i32): i32 { return load<i32>(vals + <usize>(i << 2)); }
+
+/** Buffer of string slot `k` (aux of K_STR/K_TOPIC rows). */
+function strBuf(k: i32): usize {
+  if (k == 0) return cfg.uidBuf;
+  if (k == 1) return cfg.keyBuf;
+  if (k == 2) return cfg.clientIdBuf;
+  if (k == 3) return cfg.uplinkBuf;
+  if (k == 4) return cfg.downlinkBuf;
+  if (k == 5) return cfg.hostBuf;
+  if (k == 6) return cfg.userBuf;
+  if (k == 7) return cfg.passBuf;
+  if (k == 8) return cfg.willTopicBuf;
+  return cfg.willPayloadBuf;
+}
+
+/** Validates the current member into vals; false when its name is unknown. */
 function member(): bool {
-  switch (wordIndex(MEMBERS, jsonKeyPtr(), jsonKeyLen())) {
-    case 0: /* uid */ cfg.uidLen = takeStr(cfg.uidBuf, cfg.UID_CAP, 1, false); seenUid = true; break;
-    case 1: /* key */ cfg.keyLen = takeStr(cfg.keyBuf, cfg.KEY_CAP, 1, false); seenKey = true; break;
-    case 2: /* client_id */ cfg.clientIdLen = takeStr(cfg.clientIdBuf, cfg.CLIENT_ID_CAP, 1, false); checkClientId(); break;
-    case 3: /* uplink_topic */ cfg.uplinkLen = takeStr(cfg.uplinkBuf, cfg.TOPIC_CAP, 1, true); seenUp = true; break;
-    case 4: /* downlink_topic */ cfg.downlinkLen = takeStr(cfg.downlinkBuf, cfg.TOPIC_CAP, 1, true); seenDown = true; break;
-    case 5: /* broker_host */ cfg.hostLen = takeStr(cfg.hostBuf, cfg.HOST_CAP, 1, false); seenHost = true; break;
-    case 6: /* broker_port */ cfg.brokerPort = takeInt(1, 65535); break;
-    case 7: /* broker_user */ cfg.userLen = takeStr(cfg.userBuf, cfg.USER_CAP, 1, false); break;
-    case 8: /* broker_password */ cfg.passLen = takeStr(cfg.passBuf, cfg.PASS_CAP, 0, false); cfg.passSet = true; break;
-    case 9: /* mqtt_keepalive_s */ cfg.keepAliveS = takeInt(0, 3600); break;
-    case 10: /* mqtt_clean_session */ cfg.cleanSession = takeBool(); break;
-    case 11: /* mqtt_qos */ cfg.uplinkQos = takeInt(0, 1); break;
-    case 12: /* mqtt_inflight */ cfg.inflightMax = takeInt(1, cfg.INFLIGHT_SLOTS); break;
-    case 13: /* mqtt_backoff_base_ms */ cfg.backoffBaseMs = <u32>takeInt(100, 60000); break;
-    case 14: /* mqtt_backoff_cap_ms */ cfg.backoffCapMs = <u32>takeInt(100, 3600000); break;
-    case 15: /* mqtt_stable_ms */ cfg.backoffResetMs = <u32>takeInt(1000, 3600000); break;
-    case 16: /* mqtt_connect_timeout_ms */ cfg.connectTimeoutMs = <u32>takeInt(1000, 120000); break;
-    case 17: /* mqtt_ping_timeout_ms */ cfg.pingTimeoutMs = <u32>takeInt(500, 60000); break;
-    case 18: /* will_topic */ cfg.willTopicLen = takeStr(cfg.willTopicBuf, cfg.WILL_CAP, 1, true); break;
-    case 19: /* will_payload */ cfg.willPayloadLen = takeStr(cfg.willPayloadBuf, cfg.WILL_CAP, 0, false); break;
-    case 20: /* will_qos */ cfg.willQos = takeInt(0, 1); break;
-    case 21: /* will_retain */ cfg.willRetain = takeBool(); break;
-    case 22: /* json_numbers */ cfg.numbersAsStrings = !takeBool(); break;
-    case 23: /* level_decimals */ cfg.levelDecimals = takeInt(0, 3); break;
-    case 24: /* temperature_decimals */ cfg.temperatureDecimals = takeInt(0, 3); break;
-    case 25: /* deadband_pct */ cfg.deadbandPermille = takeScaled(0, 100, 10); break;
-    case 26: /* heartbeat_s */ cfg.heartbeatMs = takeSecondsMs(10, 86400); break;
-    case 27: /* min_interval_s */ cfg.minIntervalMs = takeSecondsMs(0, 3600); break;
-    case 28: /* ping_interval_s */ cfg.pingIntervalMs = takeSecondsMs(10, 86400); break;
-    case 29: /* send_temperature */ cfg.sendTemperature = takeBool(); break;
-    case 30: /* sensor */ break; // sensor: applied in the first pass
-    case 31: /* trig_pin */ cfg.trigPin = takePin(63); break;
-    case 32: /* echo_pin */ cfg.echoPin = takePin(63); break;
-    case 33: /* trigger_us */ cfg.triggerUs = takeInt(5, 1000); break;
-    case 34: /* blind_mm */ cfg.blindMm = takeInt(0, 2000); break;
-    case 35: /* max_range_mm */ cfg.maxRangeMm = takeInt(100, 20000); break;
-    case 36: /* ping_gap_ms */ cfg.pingGapMs = <u32>takeInt(10, 5000); break;
-    case 37: /* uart_port */ cfg.uartPort = takePin(7); break;
-    case 38: /* uart_baud */ cfg.uartBaud = takeInt(1200, 921600); break;
-    case 39: /* adc_channel */ cfg.adcChannel = takePin(31); break;
-    case 40: /* adc_bits */ cfg.adcBits = takeInt(8, 16); break;
-    case 41: /* adc_ref_mv */ cfg.adcRefMv = takeInt(500, 5000); break;
-    case 42: /* analog_mm_per_v */ cfg.analogUmPerMv = takeInt(1, 100000); break;
-    case 43: /* analog_samples */ cfg.analogSamples = takeInt(1, 64); break;
-    case 44: /* pings_per_reading */ cfg.pingsPerReading = takeInt(1, 15); break;
-    case 45: /* reading_interval_ms */ cfg.readingIntervalMs = <u32>takeInt(100, 3600000); break;
-    case 46: /* spike_limit_mm */ cfg.spikeLimitMm = takeInt(0, 20000); break;
-    case 47: /* spike_confirm */ cfg.spikeConfirm = takeInt(1, 10); break;
-    case 48: /* smoothing_pct */ cfg.smoothingPct = takeInt(0, 95); break;
-    case 49: /* stale_ms */ cfg.staleMs = <u32>takeInt(1000, 3600000); break;
-    case 50: /* temperature */ { const t = takeWord(TEMP_SOURCES); if (t >= 0) cfg.tempSource = <cfg.TempSource>t; break; }
-    case 51: /* temperature_c */ cfg.tempFixedDeciC = takeScaled(-40, 85, 10); break;
-    case 52: /* ntc_channel */ cfg.ntcChannel = takePin(31); break;
-    case 53: /* ntc_r0_ohm */ cfg.ntcR0 = takeInt(100, 1000000); break;
-    case 54: /* ntc_t0_c */ cfg.ntcT0DeciC = takeScaled(-40, 85, 10); break;
-    case 55: /* ntc_beta */ cfg.ntcBeta = takeInt(1000, 10000); break;
-    case 56: /* ntc_series_ohm */ cfg.ntcSeriesOhm = takeInt(100, 1000000); break;
-    case 57: /* ntc_bits */ cfg.ntcBits = takeInt(8, 16); break;
-    case 58: /* empty_distance_mm */ cfg.emptyDistanceMm = takeInt(1, 20000); seenEmpty = true; break;
-    case 59: /* full_distance_mm */ cfg.fullDistanceMm = takeInt(0, 20000); seenFull = true; break;
-    case 60: /* distance_offset_mm */ cfg.distanceOffsetMm = takeInt(-1000, 1000); break;
-    case 61: /* tank_shape */ { const t = takeWord(SHAPES); if (t >= 0) cfg.tankShape = <cfg.TankShape>t; break; }
-    case 62: /* tank_diameter_mm */ cfg.tankDiameterMm = takeInt(10, 20000); break;
-    case 63: /* tank_length_mm */ cfg.tankLengthMm = takeInt(10, 50000); break;
-    case 64: /* tank_width_mm */ cfg.tankWidthMm = takeInt(10, 50000); break;
-    case 65: /* relay_pin */ cfg.relayPin = takePin(63); break;
-    case 66: /* relay_active_high */ cfg.relayActiveHigh = takeBool(); break;
-    case 67: /* pump_mode */ { const t = takeWord(PUMP_MODES); if (t >= 0) cfg.pumpMode = <cfg.PumpMode>t; break; }
-    case 68: /* power_on */ { const t = takeWord(POWER_ON); if (t >= 0) cfg.powerOn = <cfg.PowerOn>t; break; }
-    case 69: /* min_on_s */ cfg.minOnMs = takeSecondsMs(0, 3600); break;
-    case 70: /* min_off_s */ cfg.minOffMs = takeSecondsMs(0, 3600); break;
-    case 71: /* max_run_s */ cfg.maxRunMs = takeSecondsMs(10, 86400); break;
-    case 72: /* lockout_s */ cfg.lockoutMs = takeSecondsMs(0, 86400); break;
-    case 73: /* high_cutoff_pct */ cfg.highCutoffPermille = takeScaled(1, 100, 10); break;
-    case 74: /* low_cutoff_pct */ cfg.lowCutoffPermille = takeScaled(0, 99, 10); break;
-    case 75: /* cutoff_hysteresis_pct */ cfg.hysteresisPermille = takeScaled(0, 50, 10); break;
-    case 76: /* unknown_level_off_s */ cfg.unknownOffMs = takeSecondsMs(1, 3600); break;
-    case 77: /* auto */ cfg.autoMode = takeBool(); break;
-    case 78: /* auto_start_pct */ cfg.autoStartPermille = takeScaled(0, 100, 10); break;
-    case 79: /* auto_stop_pct */ cfg.autoStopPermille = takeScaled(0, 100, 10); break;
-    case 80: /* button_pin */ cfg.buttonPin = takePin(63); break;
-    case 81: /* button_active_low */ cfg.buttonActiveLow = takeBool(); break;
-    case 82: /* button_debounce_ms */ cfg.buttonDebounceMs = <u32>takeInt(10, 1000); break;
-    default: return false;
+  const i = wordIndex(MEMBERS, jsonKeyPtr(), jsonKeyLen());
+  if (i < 0) return false;
+  if (has(i)) { bad(ascii("is given more than once")); return true; }
+  store<u8>(seen + <usize>i, 1);
+  const k = <i32>load<u8>(KIND + <usize>i);
+  const kind = k & 7;
+  const aux = k >> 3;
+  const lo = <i32>load<i16>(LO + <usize>(i << 1));
+  const hi = load<i32>(HI + <usize>(i << 2));
+  let v = 0;
+  if (kind == K_INT) v = takeInt(lo, hi);
+  else if (kind == K_SECS) v = takeInt(lo, hi) * 1000;
+  else if (kind == K_SCALED) v = takeScaled(lo, hi, 10);
+  else if (kind == K_BOOL) v = takeBool() ? 1 : 0;
+  else if (kind == K_WORD) v = takeWord(wordList(aux));
+  else {
+    const buf = strBuf(aux);
+    v = takeStr(buf, hi, lo, kind == K_TOPIC);
+    if (i == M_CLIENT_ID) checkClientId(buf, v);
   }
+  store<i32>(vals + <usize>(i << 2), v);
   return true;
 }
 
 /** MQTT 3.1.1 servers must accept 1..23 characters of [0-9a-zA-Z]; '-' and '_' are widely accepted too. */
-function checkClientId(): void {
-  for (let i = 0; i < cfg.clientIdLen; i++) {
-    const c = load<u8>(cfg.clientIdBuf + <usize>i);
+function checkClientId(buf: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(buf + <usize>i);
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95;
     if (!ok) { bad(ascii("may contain only 0-9, a-z, A-Z, '-' and '_'")); return; }
   }
@@ -296,13 +367,13 @@ function requirePin(pin: i32, name: Ascii, why: Ascii): void {
 
 /** Cross-member rules, checked once every member is read. */
 function crossRules(): void {
-  requireMember(seenUid, ascii("uid"));
-  requireMember(seenKey, ascii("key"));
-  requireMember(seenHost, ascii("broker_host"));
-  requireMember(seenUp, ascii("uplink_topic"));
-  requireMember(seenDown, ascii("downlink_topic"));
-  requireMember(seenEmpty, ascii("empty_distance_mm"));
-  requireMember(seenFull, ascii("full_distance_mm"));
+  requireMember(has(0), ascii("uid"));
+  requireMember(has(1), ascii("key"));
+  requireMember(has(5), ascii("broker_host"));
+  requireMember(has(3), ascii("uplink_topic"));
+  requireMember(has(4), ascii("downlink_topic"));
+  requireMember(has(58), ascii("empty_distance_mm"));
+  requireMember(has(59), ascii("full_distance_mm"));
   if (failed) return;
   if (cfg.passSet && cfg.userLen == 0) badNamed(ascii("broker_password"), ascii("needs broker_user (MQTT sends a password only with a user name)"));
   if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) badNamed(ascii("full_distance_mm"), ascii("must be less than empty_distance_mm (the sensor looks down)"));
@@ -345,15 +416,13 @@ export function parseConfig(ptr: usize, len: i32): i32 {
     failed = true;
     return INIT_CONFIG_JSON;
   }
-  // First pass: the sensor profile, so that explicit members override it.
-  while (jsonNext() == 1) {
-    if (jsonKeyIs(ascii("sensor"))) applyProfile();
-  }
-  if (failed) return INIT_CONFIG_INVALID;
-  jsonOpen(ptr, len);
+  // Every member is validated before any is stored: config.ts keeps its
+  // defaults unless the whole member list is valid.
   while (jsonNext() == 1 && !failed) {
     if (!member()) bad(ascii("is not a known member (see docs/CONFIG.md)"));
   }
-  if (!failed) crossRules();
+  if (failed) return INIT_CONFIG_INVALID;
+  commit();
+  crossRules();
   return failed ? INIT_CONFIG_INVALID : INIT_OK;
 }
