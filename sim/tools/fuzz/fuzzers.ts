@@ -331,7 +331,8 @@ export function genConfig(rng: Rng): Uint8Array {
   const ops = rng.int(1, 4);
   for (let i = 0; i < ops; i++) {
     const j = rng.int(0, entries.length - 1);
-    switch (rng.int(0, 5)) {
+    switch (rng.int(0, 6)) {
+      case 6: entries.push(entries[j]!); break; // the same member twice: refused
       case 0: entries.splice(j, 1); break;
       case 1: entries[j] = [entries[j]![0], jsonValue(rng)]; break;
       case 2: entries[j] = [entries[j]![0], jsonNumber(rng)]; break;
@@ -344,6 +345,9 @@ export function genConfig(rng: Rng): Uint8Array {
   if (k === 9) return new TextEncoder().encode(text + " ".repeat(rng.int(0, 2100))); // around config_cap
   return new TextEncoder().encode(k === 8 ? new TextDecoder().decode(mutate(rng, new TextEncoder().encode(text), 2)) : text);
 }
+
+/** The only hal imports a refused config may call (no GPIO, UART, ADC, KV, socket). */
+export const CALLS_ALLOWED_WHEN_REFUSED: ReadonlySet<string> = new Set(["log"]);
 
 class ConfigBench {
   readonly clock = new VirtualClock(5_000_000);
@@ -371,6 +375,13 @@ class ConfigBench {
       rig.advance(10);
       rig.advance(1000);
       if (this.link.connects.length !== connectsBefore) throw new Problem("init", `socket opened after a refused config (${rc})`);
+      if (rc !== -5) {
+        // A refused config touches no hardware at all, not even to drive the relay "off" with a pin
+        // and polarity that were never validated: init, ticks and shutdown call nothing but `log`.
+        rig.x.shutdown(rig.nowMs());
+        const touched = rig.halCalls.filter((n) => !CALLS_ALLOWED_WHEN_REFUSED.has(n));
+        if (touched.length) throw new Problem("init", `refused config (${rc}) made hal calls: ${[...new Set(touched)].join(", ")}`);
+      }
     } else {
       for (let i = 0; i < 3; i++) rig.advance(50);
       if (this.link.connects.length === connectsBefore) throw new Problem("init", "accepted config but no connect attempt");
