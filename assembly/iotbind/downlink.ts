@@ -1,5 +1,5 @@
 // Downlink (platform -> device) rules of PROTOCOL.md. Every message ends in
-// exactly one counter (ids 32..39, docs/ABI.md) and one log line:
+// exactly one counter (ids 32..39 or 43, docs/ABI.md) and one log line:
 //   36 oversize (> DOWNLINK_MAX_LEN, or the MQTT client skipped it)
 //   35 malformed JSON (jsonOpen status and byte offset logged)
 //   38 no `uid` member

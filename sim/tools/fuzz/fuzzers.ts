@@ -165,7 +165,7 @@ const DOC_STATE = (uid: string, cmd: string): string =>
 function mqttPieces(rng: Rng): Uint8Array {
   const id = rng.chance(0.1) ? 0 : rng.int(1, 65535);
   switch (rng.int(0, 13)) {
-    case 0: return publish(DOWNLINK, DOC_STATE(FUZZ_UID, rng.pick(["on", "off"])), rng.int(0, 1), id);
+    case 0: return publish(DOWNLINK, DOC_STATE(FUZZ_UID, rng.pick(["on", "off"])), rng.int(0, 1), id, rng.chance(0.2) ? 1 : 0);
     case 1: return publish(DOWNLINK, DOC_STATE("other-tank", "on"), rng.int(0, 1), id);
     case 2: return publish(DOWNLINK, `{"uid":"${FUZZ_UID}","key":"${FUZZ_KEY}","cmd":"on"}`, 1, id);
     case 3: return publish(rng.pick([DOWNLINK, "other/topic", "", "a/+/b", "\u0000"]), rng.bytes(rng.size(64)), rng.int(0, 1), id, rng.chance(0.2) ? 1 : 0);
@@ -202,7 +202,8 @@ function allowedFromStream(bytes: Uint8Array): Set<boolean> {
   for (const f of frames) {
     const p = parsePublishFrame(f);
     if (!p || p.topic !== DOWNLINK) continue;
-    for (const s of allowedRelayStates(p.payload, FUZZ_UID)) out.add(s);
+    // A retained "on" never turns the pump on (docs/PROTOCOL-IMPL.md): only a retained "off" may act.
+    for (const s of allowedRelayStates(p.payload, FUZZ_UID)) if (!(s && (f.flags & 1) !== 0)) out.add(s);
   }
   return out;
 }
