@@ -186,118 +186,208 @@ function profile(kind: cfg.SensorKind, blind: i32, range: i32, gap: u32, trig: i
 }
 
 // ----------------------------------------------------------- members
-// Table-driven: a member's name is word i of MEMBERS; KIND/LO/HI row i say
+// Table-driven: a member's name is word i of MEMBERS; row i of ROWS says
 // how to validate it; its value is kept in vals[i] (seen[i] set) and only
 // commit() stores it into config.ts, once every member is valid. No `switch`
 // over members: one function with ~85 cases nests ~85 blocks deep, past
 // wasm3's validator limit of 32 (docs/CONFIG.md). test/config/config.test.ts
 // checks every member against the ranges documented in docs/CONFIG.md, which
 // catches a shifted row.
-// One literal (string concatenation would run, and allocate, at start).
-const K_INT: i32 = 0;     // integer in [LO, HI]
-const K_SECS: i32 = 1;    // integer seconds in [LO, HI], stored in ms
-const K_SCALED: i32 = 2;  // number in [LO, HI], stored x10 (0.1 % or 0.1 degC)
-const K_BOOL: i32 = 3;
-const K_STR: i32 = 4;     // string of LO..HI bytes into string slot aux
-const K_TOPIC: i32 = 5;   // like K_STR, without MQTT wildcards and U+0000
-const K_WORD: i32 = 6;    // one word of word list aux, stored as its index
+const K_INT: u16 = 0;     // integer in [lo, hi]
+const K_SECS: u16 = 1;    // integer seconds in [lo, hi], stored in ms
+const K_SCALED: u16 = 2;  // number in [lo, hi], stored x10 (0.1 % or 0.1 degC)
+const K_BOOL: u16 = 3;
+const K_STR: u16 = 4;     // string of lo..hi bytes into string slot aux
+const K_TOPIC: u16 = 5;   // like K_STR, without MQTT wildcards and U+0000
+const K_WORD: u16 = 6;    // one word of word list aux, stored as its index
+const HUNDREDS: u16 = 128;
+const ROW: i32 = 6;       // bytes per row of ROWS
 const M_CLIENT_ID: i32 = 2;
 const M_SENSOR: i32 = 30;
 
+// One literal (string concatenation would run, and allocate, at start).
 const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms");
 export const MEMBER_COUNT: i32 = 83;
-// Per member (index = word of MEMBERS): kind | aux << 3 (aux: string slot or word list),
-// lowest and highest value (strings: minimum length and capacity).
-const KIND = memory.data<u8>([4, 12, 20, 29, 37, 44, 0, 52, 60, 0, 3, 0, 0, 0, 0, 0, 0, 0, 69, 76, 0, 3, 3, 0, 0, 2, 1, 1, 1, 3, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 22, 0, 0, 0, 0, 3, 30, 38, 1, 1, 1, 1, 2, 2, 2, 1, 3, 2, 2, 0, 3, 0]);
-const LO = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 100, 100, 1000, 1000, 500, 1, 0, 0, 0, 0, 0, 0, 0, 10, 0, 10, 0, 0, -1, -1, 5, 0, 100, 10, -1, 1200, -1, 8, 500, 1, 1, 1, 100, 0, 1, 0, 1000, 0, -40, -1, 100, -40, 1000, 100, 8, 1, 0, -1000, 0, 10, 10, 10, -1, 0, 0, 0, 0, 0, 10, 0, 1, 0, 0, 1, 0, 0, 0, -1, 0, 10]);
-const HI = memory.data<i32>([cfg.UID_CAP, cfg.KEY_CAP, cfg.CLIENT_ID_CAP, cfg.TOPIC_CAP, cfg.TOPIC_CAP, cfg.HOST_CAP, 65535, cfg.USER_CAP, cfg.PASS_CAP, 3600, 1, 1, cfg.INFLIGHT_SLOTS, 60000, 3600000, 3600000, 120000, 60000, cfg.WILL_CAP, cfg.WILL_CAP, 1, 1, 1, 3, 3, 100, 86400, 3600, 86400, 1, 0, 63, 63, 1000, 2000, 20000, 5000, 7, 921600, 31, 16, 5000, 100000, 64, 15, 3600000, 20000, 10, 95, 3600000, 0, 85, 31, 1000000, 85, 10000, 1000000, 16, 20000, 20000, 1000, 0, 20000, 50000, 50000, 63, 1, 0, 0, 3600, 3600, 86400, 86400, 100, 99, 50, 3600, 1, 100, 100, 63, 1, 1000]);
+// Row i describes member i (word i of MEMBERS): kind (| aux << 3: string slot
+// or word list; | HUNDREDS: the highest value is given in hundreds), lowest
+// value (strings: minimum length), highest value (strings: capacity).
+const ROWS = memory.data<u16>([
+  K_STR, 1, <u16>cfg.UID_CAP, // uid
+  K_STR | 1 << 3, 1, <u16>cfg.KEY_CAP, // key
+  K_STR | 2 << 3, 1, <u16>cfg.CLIENT_ID_CAP, // client_id
+  K_TOPIC | 3 << 3, 1, <u16>cfg.TOPIC_CAP, // uplink_topic
+  K_TOPIC | 4 << 3, 1, <u16>cfg.TOPIC_CAP, // downlink_topic
+  K_STR | 5 << 3, 1, <u16>cfg.HOST_CAP, // broker_host
+  K_INT, 1, 65535, // broker_port
+  K_STR | 6 << 3, 1, <u16>cfg.USER_CAP, // broker_user
+  K_STR | 7 << 3, 0, <u16>cfg.PASS_CAP, // broker_password
+  K_INT, 0, 3600, // mqtt_keepalive_s
+  K_BOOL, 0, 1, // mqtt_clean_session
+  K_INT, 0, 1, // mqtt_qos
+  K_INT, 1, <u16>cfg.INFLIGHT_SLOTS, // mqtt_inflight
+  K_INT, 100, 60000, // mqtt_backoff_base_ms
+  K_INT | HUNDREDS, 100, 36000, // mqtt_backoff_cap_ms
+  K_INT | HUNDREDS, 1000, 36000, // mqtt_stable_ms
+  K_INT | HUNDREDS, 1000, 1200, // mqtt_connect_timeout_ms
+  K_INT, 500, 60000, // mqtt_ping_timeout_ms
+  K_TOPIC | 8 << 3, 1, <u16>cfg.WILL_CAP, // will_topic
+  K_STR | 9 << 3, 0, <u16>cfg.WILL_CAP, // will_payload
+  K_INT, 0, 1, // will_qos
+  K_BOOL, 0, 1, // will_retain
+  K_BOOL, 0, 1, // json_numbers
+  K_INT, 0, 3, // level_decimals
+  K_INT, 0, 3, // temperature_decimals
+  K_SCALED, 0, 100, // deadband_pct
+  K_SECS | HUNDREDS, 10, 864, // heartbeat_s
+  K_SECS, 0, 3600, // min_interval_s
+  K_SECS | HUNDREDS, 10, 864, // ping_interval_s
+  K_BOOL, 0, 1, // send_temperature
+  K_WORD, 0, 0, // sensor
+  K_INT, <u16>(-1), 63, // trig_pin
+  K_INT, <u16>(-1), 63, // echo_pin
+  K_INT, 5, 1000, // trigger_us
+  K_INT, 0, 2000, // blind_mm
+  K_INT, 100, 20000, // max_range_mm
+  K_INT, 10, 5000, // ping_gap_ms
+  K_INT, <u16>(-1), 7, // uart_port
+  K_INT | HUNDREDS, 1200, 9216, // uart_baud
+  K_INT, <u16>(-1), 31, // adc_channel
+  K_INT, 8, 16, // adc_bits
+  K_INT, 500, 5000, // adc_ref_mv
+  K_INT | HUNDREDS, 1, 1000, // analog_mm_per_v
+  K_INT, 1, 64, // analog_samples
+  K_INT, 1, 15, // pings_per_reading
+  K_INT | HUNDREDS, 100, 36000, // reading_interval_ms
+  K_INT, 0, 20000, // spike_limit_mm
+  K_INT, 1, 10, // spike_confirm
+  K_INT, 0, 95, // smoothing_pct
+  K_INT | HUNDREDS, 1000, 36000, // stale_ms
+  K_WORD | 1 << 3, 0, 0, // temperature
+  K_SCALED, <u16>(-40), 85, // temperature_c
+  K_INT, <u16>(-1), 31, // ntc_channel
+  K_INT | HUNDREDS, 100, 10000, // ntc_r0_ohm
+  K_SCALED, <u16>(-40), 85, // ntc_t0_c
+  K_INT, 1000, 10000, // ntc_beta
+  K_INT | HUNDREDS, 100, 10000, // ntc_series_ohm
+  K_INT, 8, 16, // ntc_bits
+  K_INT, 1, 20000, // empty_distance_mm
+  K_INT, 0, 20000, // full_distance_mm
+  K_INT, <u16>(-1000), 1000, // distance_offset_mm
+  K_WORD | 2 << 3, 0, 0, // tank_shape
+  K_INT, 10, 20000, // tank_diameter_mm
+  K_INT, 10, 50000, // tank_length_mm
+  K_INT, 10, 50000, // tank_width_mm
+  K_INT, <u16>(-1), 63, // relay_pin
+  K_BOOL, 0, 1, // relay_active_high
+  K_WORD | 3 << 3, 0, 0, // pump_mode
+  K_WORD | 4 << 3, 0, 0, // power_on
+  K_SECS, 0, 3600, // min_on_s
+  K_SECS, 0, 3600, // min_off_s
+  K_SECS | HUNDREDS, 10, 864, // max_run_s
+  K_SECS | HUNDREDS, 0, 864, // lockout_s
+  K_SCALED, 1, 100, // high_cutoff_pct
+  K_SCALED, 0, 99, // low_cutoff_pct
+  K_SCALED, 0, 50, // cutoff_hysteresis_pct
+  K_SECS, 1, 3600, // unknown_level_off_s
+  K_BOOL, 0, 1, // auto
+  K_SCALED, 0, 100, // auto_start_pct
+  K_SCALED, 0, 100, // auto_stop_pct
+  K_INT, <u16>(-1), 63, // button_pin
+  K_BOOL, 0, 1, // button_active_low
+  K_INT, 10, 1000, // button_debounce_ms
+]);
 
-/** Stores the validated values of the members present into config.ts (no nesting: one `if` each). */
+/** Stores the validated values of the members present into config.ts (straight-line: no nesting). */
 function commit(): void {
   if (has(M_SENSOR)) applyProfile(val(M_SENSOR)); // first: explicit members override the profile
-  let v = 0;
-  if (has(0)) { v = val(0); cfg.uidLen = v; } // uid
-  if (has(1)) { v = val(1); cfg.keyLen = v; } // key
-  if (has(2)) { v = val(2); cfg.clientIdLen = v; } // client_id
-  if (has(3)) { v = val(3); cfg.uplinkLen = v; } // uplink_topic
-  if (has(4)) { v = val(4); cfg.downlinkLen = v; } // downlink_topic
-  if (has(5)) { v = val(5); cfg.hostLen = v; } // broker_host
-  if (has(6)) { v = val(6); cfg.brokerPort = v; } // broker_port
-  if (has(7)) { v = val(7); cfg.userLen = v; } // broker_user
-  if (has(8)) { v = val(8); cfg.passLen = v; cfg.passSet = true; } // broker_password
-  if (has(9)) { v = val(9); cfg.keepAliveS = v; } // mqtt_keepalive_s
-  if (has(10)) { v = val(10); cfg.cleanSession = v != 0; } // mqtt_clean_session
-  if (has(11)) { v = val(11); cfg.uplinkQos = v; } // mqtt_qos
-  if (has(12)) { v = val(12); cfg.inflightMax = v; } // mqtt_inflight
-  if (has(13)) { v = val(13); cfg.backoffBaseMs = <u32>v; } // mqtt_backoff_base_ms
-  if (has(14)) { v = val(14); cfg.backoffCapMs = <u32>v; } // mqtt_backoff_cap_ms
-  if (has(15)) { v = val(15); cfg.backoffResetMs = <u32>v; } // mqtt_stable_ms
-  if (has(16)) { v = val(16); cfg.connectTimeoutMs = <u32>v; } // mqtt_connect_timeout_ms
-  if (has(17)) { v = val(17); cfg.pingTimeoutMs = <u32>v; } // mqtt_ping_timeout_ms
-  if (has(18)) { v = val(18); cfg.willTopicLen = v; } // will_topic
-  if (has(19)) { v = val(19); cfg.willPayloadLen = v; } // will_payload
-  if (has(20)) { v = val(20); cfg.willQos = v; } // will_qos
-  if (has(21)) { v = val(21); cfg.willRetain = v != 0; } // will_retain
-  if (has(22)) { v = val(22); cfg.numbersAsStrings = v == 0; } // json_numbers
-  if (has(23)) { v = val(23); cfg.levelDecimals = v; } // level_decimals
-  if (has(24)) { v = val(24); cfg.temperatureDecimals = v; } // temperature_decimals
-  if (has(25)) { v = val(25); cfg.deadbandPermille = v; } // deadband_pct
-  if (has(26)) { v = val(26); cfg.heartbeatMs = <u32>v; } // heartbeat_s
-  if (has(27)) { v = val(27); cfg.minIntervalMs = <u32>v; } // min_interval_s
-  if (has(28)) { v = val(28); cfg.pingIntervalMs = <u32>v; } // ping_interval_s
-  if (has(29)) { v = val(29); cfg.sendTemperature = v != 0; } // send_temperature
-  if (has(31)) { v = val(31); cfg.trigPin = v; } // trig_pin
-  if (has(32)) { v = val(32); cfg.echoPin = v; } // echo_pin
-  if (has(33)) { v = val(33); cfg.triggerUs = v; } // trigger_us
-  if (has(34)) { v = val(34); cfg.blindMm = v; } // blind_mm
-  if (has(35)) { v = val(35); cfg.maxRangeMm = v; } // max_range_mm
-  if (has(36)) { v = val(36); cfg.pingGapMs = <u32>v; } // ping_gap_ms
-  if (has(37)) { v = val(37); cfg.uartPort = v; } // uart_port
-  if (has(38)) { v = val(38); cfg.uartBaud = v; } // uart_baud
-  if (has(39)) { v = val(39); cfg.adcChannel = v; } // adc_channel
-  if (has(40)) { v = val(40); cfg.adcBits = v; } // adc_bits
-  if (has(41)) { v = val(41); cfg.adcRefMv = v; } // adc_ref_mv
-  if (has(42)) { v = val(42); cfg.analogUmPerMv = v; } // analog_mm_per_v
-  if (has(43)) { v = val(43); cfg.analogSamples = v; } // analog_samples
-  if (has(44)) { v = val(44); cfg.pingsPerReading = v; } // pings_per_reading
-  if (has(45)) { v = val(45); cfg.readingIntervalMs = <u32>v; } // reading_interval_ms
-  if (has(46)) { v = val(46); cfg.spikeLimitMm = v; } // spike_limit_mm
-  if (has(47)) { v = val(47); cfg.spikeConfirm = v; } // spike_confirm
-  if (has(48)) { v = val(48); cfg.smoothingPct = v; } // smoothing_pct
-  if (has(49)) { v = val(49); cfg.staleMs = <u32>v; } // stale_ms
-  if (has(50)) { v = val(50); cfg.tempSource = <cfg.TempSource>v; } // temperature
-  if (has(51)) { v = val(51); cfg.tempFixedDeciC = v; } // temperature_c
-  if (has(52)) { v = val(52); cfg.ntcChannel = v; } // ntc_channel
-  if (has(53)) { v = val(53); cfg.ntcR0 = v; } // ntc_r0_ohm
-  if (has(54)) { v = val(54); cfg.ntcT0DeciC = v; } // ntc_t0_c
-  if (has(55)) { v = val(55); cfg.ntcBeta = v; } // ntc_beta
-  if (has(56)) { v = val(56); cfg.ntcSeriesOhm = v; } // ntc_series_ohm
-  if (has(57)) { v = val(57); cfg.ntcBits = v; } // ntc_bits
-  if (has(58)) { v = val(58); cfg.emptyDistanceMm = v; } // empty_distance_mm
-  if (has(59)) { v = val(59); cfg.fullDistanceMm = v; } // full_distance_mm
-  if (has(60)) { v = val(60); cfg.distanceOffsetMm = v; } // distance_offset_mm
-  if (has(61)) { v = val(61); cfg.tankShape = <cfg.TankShape>v; } // tank_shape
-  if (has(62)) { v = val(62); cfg.tankDiameterMm = v; } // tank_diameter_mm
-  if (has(63)) { v = val(63); cfg.tankLengthMm = v; } // tank_length_mm
-  if (has(64)) { v = val(64); cfg.tankWidthMm = v; } // tank_width_mm
-  if (has(65)) { v = val(65); cfg.relayPin = v; } // relay_pin
-  if (has(66)) { v = val(66); cfg.relayActiveHigh = v != 0; } // relay_active_high
-  if (has(67)) { v = val(67); cfg.pumpMode = <cfg.PumpMode>v; } // pump_mode
-  if (has(68)) { v = val(68); cfg.powerOn = <cfg.PowerOn>v; } // power_on
-  if (has(69)) { v = val(69); cfg.minOnMs = <u32>v; } // min_on_s
-  if (has(70)) { v = val(70); cfg.minOffMs = <u32>v; } // min_off_s
-  if (has(71)) { v = val(71); cfg.maxRunMs = <u32>v; } // max_run_s
-  if (has(72)) { v = val(72); cfg.lockoutMs = <u32>v; } // lockout_s
-  if (has(73)) { v = val(73); cfg.highCutoffPermille = v; } // high_cutoff_pct
-  if (has(74)) { v = val(74); cfg.lowCutoffPermille = v; } // low_cutoff_pct
-  if (has(75)) { v = val(75); cfg.hysteresisPermille = v; } // cutoff_hysteresis_pct
-  if (has(76)) { v = val(76); cfg.unknownOffMs = <u32>v; } // unknown_level_off_s
-  if (has(77)) { v = val(77); cfg.autoMode = v != 0; } // auto
-  if (has(78)) { v = val(78); cfg.autoStartPermille = v; } // auto_start_pct
-  if (has(79)) { v = val(79); cfg.autoStopPermille = v; } // auto_stop_pct
-  if (has(80)) { v = val(80); cfg.buttonPin = v; } // button_pin
-  if (has(81)) { v = val(81); cfg.buttonActiveLow = v != 0; } // button_active_low
-  if (has(82)) { v = val(82); cfg.buttonDebounceMs = <u32>v; } // button_debounce_ms
+  cfg.uidLen = pick(0, cfg.uidLen); // uid
+  cfg.keyLen = pick(1, cfg.keyLen); // key
+  cfg.clientIdLen = pick(2, cfg.clientIdLen); // client_id
+  cfg.uplinkLen = pick(3, cfg.uplinkLen); // uplink_topic
+  cfg.downlinkLen = pick(4, cfg.downlinkLen); // downlink_topic
+  cfg.hostLen = pick(5, cfg.hostLen); // broker_host
+  cfg.brokerPort = pick(6, cfg.brokerPort); // broker_port
+  cfg.userLen = pick(7, cfg.userLen); // broker_user
+  cfg.passLen = pick(8, cfg.passLen); // broker_password
+  if (has(8)) cfg.passSet = true;
+  cfg.keepAliveS = pick(9, cfg.keepAliveS); // mqtt_keepalive_s
+  cfg.cleanSession = pick(10, <i32>cfg.cleanSession) != 0; // mqtt_clean_session
+  cfg.uplinkQos = pick(11, cfg.uplinkQos); // mqtt_qos
+  cfg.inflightMax = pick(12, cfg.inflightMax); // mqtt_inflight
+  cfg.backoffBaseMs = <u32>pick(13, <i32>cfg.backoffBaseMs); // mqtt_backoff_base_ms
+  cfg.backoffCapMs = <u32>pick(14, <i32>cfg.backoffCapMs); // mqtt_backoff_cap_ms
+  cfg.backoffResetMs = <u32>pick(15, <i32>cfg.backoffResetMs); // mqtt_stable_ms
+  cfg.connectTimeoutMs = <u32>pick(16, <i32>cfg.connectTimeoutMs); // mqtt_connect_timeout_ms
+  cfg.pingTimeoutMs = <u32>pick(17, <i32>cfg.pingTimeoutMs); // mqtt_ping_timeout_ms
+  cfg.willTopicLen = pick(18, cfg.willTopicLen); // will_topic
+  cfg.willPayloadLen = pick(19, cfg.willPayloadLen); // will_payload
+  cfg.willQos = pick(20, cfg.willQos); // will_qos
+  cfg.willRetain = pick(21, <i32>cfg.willRetain) != 0; // will_retain
+  cfg.numbersAsStrings = pick(22, cfg.numbersAsStrings ? 0 : 1) == 0; // json_numbers
+  cfg.levelDecimals = pick(23, cfg.levelDecimals); // level_decimals
+  cfg.temperatureDecimals = pick(24, cfg.temperatureDecimals); // temperature_decimals
+  cfg.deadbandPermille = pick(25, cfg.deadbandPermille); // deadband_pct
+  cfg.heartbeatMs = <u32>pick(26, <i32>cfg.heartbeatMs); // heartbeat_s
+  cfg.minIntervalMs = <u32>pick(27, <i32>cfg.minIntervalMs); // min_interval_s
+  cfg.pingIntervalMs = <u32>pick(28, <i32>cfg.pingIntervalMs); // ping_interval_s
+  cfg.sendTemperature = pick(29, <i32>cfg.sendTemperature) != 0; // send_temperature
+  cfg.trigPin = pick(31, cfg.trigPin); // trig_pin
+  cfg.echoPin = pick(32, cfg.echoPin); // echo_pin
+  cfg.triggerUs = pick(33, cfg.triggerUs); // trigger_us
+  cfg.blindMm = pick(34, cfg.blindMm); // blind_mm
+  cfg.maxRangeMm = pick(35, cfg.maxRangeMm); // max_range_mm
+  cfg.pingGapMs = <u32>pick(36, <i32>cfg.pingGapMs); // ping_gap_ms
+  cfg.uartPort = pick(37, cfg.uartPort); // uart_port
+  cfg.uartBaud = pick(38, cfg.uartBaud); // uart_baud
+  cfg.adcChannel = pick(39, cfg.adcChannel); // adc_channel
+  cfg.adcBits = pick(40, cfg.adcBits); // adc_bits
+  cfg.adcRefMv = pick(41, cfg.adcRefMv); // adc_ref_mv
+  cfg.analogUmPerMv = pick(42, cfg.analogUmPerMv); // analog_mm_per_v
+  cfg.analogSamples = pick(43, cfg.analogSamples); // analog_samples
+  cfg.pingsPerReading = pick(44, cfg.pingsPerReading); // pings_per_reading
+  cfg.readingIntervalMs = <u32>pick(45, <i32>cfg.readingIntervalMs); // reading_interval_ms
+  cfg.spikeLimitMm = pick(46, cfg.spikeLimitMm); // spike_limit_mm
+  cfg.spikeConfirm = pick(47, cfg.spikeConfirm); // spike_confirm
+  cfg.smoothingPct = pick(48, cfg.smoothingPct); // smoothing_pct
+  cfg.staleMs = <u32>pick(49, <i32>cfg.staleMs); // stale_ms
+  cfg.tempSource = <cfg.TempSource>pick(50, <i32>cfg.tempSource); // temperature
+  cfg.tempFixedDeciC = pick(51, cfg.tempFixedDeciC); // temperature_c
+  cfg.ntcChannel = pick(52, cfg.ntcChannel); // ntc_channel
+  cfg.ntcR0 = pick(53, cfg.ntcR0); // ntc_r0_ohm
+  cfg.ntcT0DeciC = pick(54, cfg.ntcT0DeciC); // ntc_t0_c
+  cfg.ntcBeta = pick(55, cfg.ntcBeta); // ntc_beta
+  cfg.ntcSeriesOhm = pick(56, cfg.ntcSeriesOhm); // ntc_series_ohm
+  cfg.ntcBits = pick(57, cfg.ntcBits); // ntc_bits
+  cfg.emptyDistanceMm = pick(58, cfg.emptyDistanceMm); // empty_distance_mm
+  cfg.fullDistanceMm = pick(59, cfg.fullDistanceMm); // full_distance_mm
+  cfg.distanceOffsetMm = pick(60, cfg.distanceOffsetMm); // distance_offset_mm
+  cfg.tankShape = <cfg.TankShape>pick(61, <i32>cfg.tankShape); // tank_shape
+  cfg.tankDiameterMm = pick(62, cfg.tankDiameterMm); // tank_diameter_mm
+  cfg.tankLengthMm = pick(63, cfg.tankLengthMm); // tank_length_mm
+  cfg.tankWidthMm = pick(64, cfg.tankWidthMm); // tank_width_mm
+  cfg.relayPin = pick(65, cfg.relayPin); // relay_pin
+  cfg.relayActiveHigh = pick(66, <i32>cfg.relayActiveHigh) != 0; // relay_active_high
+  cfg.pumpMode = <cfg.PumpMode>pick(67, <i32>cfg.pumpMode); // pump_mode
+  cfg.powerOn = <cfg.PowerOn>pick(68, <i32>cfg.powerOn); // power_on
+  cfg.minOnMs = <u32>pick(69, <i32>cfg.minOnMs); // min_on_s
+  cfg.minOffMs = <u32>pick(70, <i32>cfg.minOffMs); // min_off_s
+  cfg.maxRunMs = <u32>pick(71, <i32>cfg.maxRunMs); // max_run_s
+  cfg.lockoutMs = <u32>pick(72, <i32>cfg.lockoutMs); // lockout_s
+  cfg.highCutoffPermille = pick(73, cfg.highCutoffPermille); // high_cutoff_pct
+  cfg.lowCutoffPermille = pick(74, cfg.lowCutoffPermille); // low_cutoff_pct
+  cfg.hysteresisPermille = pick(75, cfg.hysteresisPermille); // cutoff_hysteresis_pct
+  cfg.unknownOffMs = <u32>pick(76, <i32>cfg.unknownOffMs); // unknown_level_off_s
+  cfg.autoMode = pick(77, <i32>cfg.autoMode) != 0; // auto
+  cfg.autoStartPermille = pick(78, cfg.autoStartPermille); // auto_start_pct
+  cfg.autoStopPermille = pick(79, cfg.autoStopPermille); // auto_stop_pct
+  cfg.buttonPin = pick(80, cfg.buttonPin); // button_pin
+  cfg.buttonActiveLow = pick(81, <i32>cfg.buttonActiveLow) != 0; // button_active_low
+  cfg.buttonDebounceMs = <u32>pick(82, <i32>cfg.buttonDebounceMs); // button_debounce_ms
+}
+
+/** The validated value of member `i` when present, else `current` (the default). */
+function pick(i: i32, current: i32): i32 {
+  return has(i) ? val(i) : current;
 }
 
 const vals: usize = memory.data(MEMBER_COUNT * 4);
@@ -328,11 +418,12 @@ function member(): bool {
   if (i < 0) return false;
   if (has(i)) { bad(ascii("is given more than once")); return true; }
   store<u8>(seen + <usize>i, 1);
-  const k = <i32>load<u8>(KIND + <usize>i);
+  const row = ROWS + <usize>(i * ROW);
+  const k = <i32>load<u16>(row);
   const kind = k & 7;
-  const aux = k >> 3;
-  const lo = <i32>load<i16>(LO + <usize>(i << 1));
-  const hi = load<i32>(HI + <usize>(i << 2));
+  const aux = (k >> 3) & 15;
+  const lo = <i32>load<i16>(row + 2);
+  const hi = <i32>load<u16>(row + 4) * ((k & HUNDREDS) != 0 ? 100 : 1);
   let v = 0;
   if (kind == K_INT) v = takeInt(lo, hi);
   else if (kind == K_SECS) v = takeInt(lo, hi) * 1000;
