@@ -188,7 +188,7 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
   if (!live) detach = attachLines(sim, out, { debug: o.debug });
   sim.on("error", (e) => process.stderr.write(`iotbind-tank: ${e.message}\n`));
   await sim.start();
-  const dash = o.web ? await startDashboard(sim, { port: Number(process.env.IOTBIND_WEB_PORT ?? DEFAULT_DASHBOARD_PORT), host: process.env.IOTBIND_WEB_HOST, fallbackToFreePort: true }) : null;
+  const dash = o.web ? await startDashboard(sim, { port: Number(process.env.IOTBIND_WEB_PORT ?? DEFAULT_DASHBOARD_PORT), host: process.env.IOTBIND_WEB_HOST, allowedOrigins: process.env.IOTBIND_WEB_ALLOWED_ORIGINS?.split(",").map((x) => x.trim()).filter(Boolean), fallbackToFreePort: true }) : null;
   if (dash) out({ event: "web", url: dash.url }, `web dashboard: ${dash.url}`);
   if (live) {
     view = new TerminalView(sim, { title: `${o.broker ? "" : "(embedded broker)"}${dash ? `  dashboard ${dash.url}` : ""}` });

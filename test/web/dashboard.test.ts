@@ -10,7 +10,9 @@
  * - "On" on a full tank is refused by the pump rules (HIGH_LEVEL): the relay
  *   stays off and the refusal is visible on the page;
  * - the chart grows as virtual time runs;
- * - a screenshot is written to test-artifacts/dashboard.png.
+ * - a screenshot is written to test-artifacts/dashboard.png;
+ * - another web page (a second origin on another port) cannot switch a pump:
+ *   not by fetch (no-cors text/plain, CORS JSON), an HTML form, or the WebSocket.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -18,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { createServer, type Server } from "node:http";
 import { Simulation } from "../../sim/simulation.js";
 import { startDashboard, DEFAULT_STATIC_DIR, type Dashboard } from "../../sim/web/server.js";
 
@@ -151,5 +154,78 @@ describe("web dashboard", () => {
     mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
     await page.screenshot({ path: join(ROOT, "test-artifacts", "dashboard.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("web dashboard against another web page (issue 13)", () => {
+  it("a page on another origin cannot switch a pump: fetch, form POST and WebSocket are all refused", async () => {
+    const calls: [string, boolean][] = [];
+    const orig = sim.setSwitch.bind(sim);
+    sim.setSwitch = (uid: string, on: boolean) => {
+      calls.push([uid, on]);
+      return orig(uid, on);
+    };
+    const target = new URL(dash.url);
+    const switchUrl = `${dash.url}api/devices/${A}/switch`;
+    const wsUrl = `ws://${target.host}/ws`;
+    // The attacker's page: every way a browser page can reach the dashboard, reporting what it saw.
+    const evil = `<!doctype html><title>evil</title><body>
+<form id="f" method="POST" action="${switchUrl}" target="sink" enctype="text/plain"><input name='{"on":true,"x":"' value='"}'></form>
+<form id="g" method="POST" action="${switchUrl}" target="sink2"><input name="on" value="true"></form>
+<iframe name="sink"></iframe><iframe name="sink2"></iframe>
+<script>
+window.results = {};
+(async () => {
+  try { const r = await fetch(${JSON.stringify(switchUrl)}, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: '{"on":true}' }); window.results.noCors = "sent:" + r.type; } catch (e) { window.results.noCors = "error"; }
+  try { const r = await fetch(${JSON.stringify(switchUrl)}, { method: "POST", headers: { "content-type": "application/json" }, body: '{"on":true}' }); window.results.cors = "status:" + r.status; } catch (e) { window.results.cors = "blocked"; }
+  document.getElementById("f").submit();
+  document.getElementById("g").submit();
+  window.results.ws = await new Promise((resolve) => {
+    const ws = new WebSocket(${JSON.stringify(wsUrl)});
+    ws.onopen = () => { ws.send(JSON.stringify({ type: "switch", uid: ${JSON.stringify(A)}, on: true, id: 1 })); setTimeout(() => resolve("opened"), 500); };
+    ws.onerror = () => resolve("refused");
+  });
+  window.results.done = true;
+})();
+</script></body>`;
+    const other: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(evil);
+    });
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+    const otherPort = (other.address() as { port: number }).port;
+    expect(otherPort).not.toBe(dash.port);
+    const attacker = await context.newPage();
+    const answers: { url: string; method: string; status: number }[] = [];
+    attacker.on("response", (r) => answers.push({ url: r.url(), method: r.request().method(), status: r.status() }));
+    try {
+      expect(sim.device(A).device.relayOn).toBe(false);
+      await attacker.goto(`http://127.0.0.1:${otherPort}/`);
+      await expect.poll(() => attacker.evaluate(() => (window as unknown as { results: { done?: boolean } }).results.done), { timeout: 10_000 }).toBe(true);
+      const results = await attacker.evaluate(() => (window as unknown as { results: Record<string, unknown> }).results);
+      expect(results.cors).toBe("blocked"); // the preflight is not granted
+      expect(results.ws).toBe("refused"); // the upgrade is refused (403)
+      // the no-cors fetch and the forms reach the server, which refuses them (their answers are opaque to the page);
+      // give the forms' navigations time to land, and the firmware time to act if anything got through
+      await attacker.waitForTimeout(1500);
+      const t0 = sim.now();
+      await expect.poll(() => sim.now(), { timeout: 10_000 }).toBeGreaterThan(t0 + 30_000);
+      expect(calls).toEqual([]);
+      expect(sim.platform!.device(A)!.cmd).toBe("off");
+      expect(sim.device(A).device.relayOn).toBe(false);
+      // the requests did reach the dashboard, which refused them: the no-cors fetch, both forms, the preflight
+      const seen = answers.filter((a) => a.url === switchUrl);
+      expect(seen.filter((a) => a.method === "POST" && a.status === 403).length).toBeGreaterThanOrEqual(3);
+      expect(seen.every((a) => a.status === 403), JSON.stringify(seen)).toBe(true);
+      // and the dashboard's own page still switches (control)
+      await card(A).locator('[data-action="on"]').click();
+      await expect.poll(() => sim.device(A).device.relayOn, { timeout: 10_000 }).toBe(true);
+      expect(calls).toEqual([[A, true]]);
+    } finally {
+      sim.setSwitch = orig;
+      await attacker.close();
+      other.closeAllConnections();
+      await new Promise<void>((r) => other.close(() => r()));
+    }
   });
 });
