@@ -80,6 +80,7 @@ struct host_params {
   uint32_t wasm_len;
   const char *config;       /* the firmware config JSON */
   size_t config_len;
+  const char *config_name;  /* named in config errors, e.g. the file (NULL: "config") */
   volatile int *stop;       /* set non-zero (e.g. by a signal) for a clean shutdown */
   int max_restarts;         /* < 0: unlimited */
 };
