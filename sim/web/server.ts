@@ -19,6 +19,7 @@
  * another web page's origin, and every POST must be application/json (415):
  * see origin.ts.
  */
+import { performance } from "node:perf_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -277,7 +278,7 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
       if (c.page >= pages) c.page = pages - 1;
       const devices = matching.slice(c.page * c.pageSize, (c.page + 1) * c.pageSize);
       const page: PageMsg = {
-        type: "page", nowMs: source.now(), speed: source.getSpeed(), brokerUp: source.brokerUp?.() ?? null, filter: c.filter, status: c.status,
+        type: "page", nowMs: source.now(), speed: source.getSpeed(), achievedSpeed: achieved(), brokerUp: source.brokerUp?.() ?? null, filter: c.filter, status: c.status,
         page: c.page, pageSize: c.pageSize, total: matching.length, counts, devices,
       };
       send(c, page);
@@ -306,7 +307,17 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
     }
   }
 
+  // The achieved speed: virtual time gained over the last ~3 s of real time.
+  const marks: { real: number; virtual: number }[] = [];
+  function achieved(): number | null {
+    const a = marks[0];
+    const b = marks[marks.length - 1];
+    if (!a || !b || b.real - a.real < 500) return null;
+    return Math.round(((b.virtual - a.virtual) / (b.real - a.real)) * 10) / 10;
+  }
   const timer = setInterval(() => {
+    marks.push({ real: performance.now(), virtual: source.now() });
+    while (marks.length > 2 && marks[marks.length - 1]!.real - marks[0]!.real > 3000) marks.shift();
     try {
       push();
     } catch {
