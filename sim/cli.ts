@@ -273,15 +273,13 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
  * after GIVE_UP_AFTER such disconnects of one device in a row without ever
  * connecting (credentials: in a row, connected before or not), calls `fail`.
  */
-function watchBrokerRefusals(sim: Simulation, url: string, fail: (message: string) => void): { everConnected: () => boolean } {
+function watchBrokerRefusals(sim: Simulation, url: string, fail: (message: string) => void): void {
   const counts = new Map<string, { refused: number; unreachable: number; connected: boolean }>();
-  let any = false;
   sim.on("conn", (e) => {
     const c = counts.get(e.uid) ?? { refused: 0, unreachable: 0, connected: false };
     counts.set(e.uid, c);
     if (e.state === "CONNECTED") {
       c.connected = true;
-      any = true;
       c.refused = 0;
       c.unreachable = 0;
       return;
@@ -293,7 +291,6 @@ function watchBrokerRefusals(sim: Simulation, url: string, fail: (message: strin
       if (++c.unreachable >= GIVE_UP_AFTER) fail(`cannot reach the broker at ${url} (tried ${GIVE_UP_AFTER} times): start it, or check --broker; --keep-trying retries for ever`);
     }
   });
-  return { everConnected: () => any };
 }
 
 async function runScenarioCli(o: CliOptions, live: boolean, out: ReturnType<typeof lineWriter>): Promise<number> {
@@ -355,7 +352,7 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
   if (!live) detach = attachLines(sim, out, { debug: o.debug });
   let failure: string | null = null;
   sim.on("error", (e) => process.stderr.write(`iotbind-tank: ${describeError(e, o)}\n`));
-  const watch = o.keepTrying ? null : watchBrokerRefusals(sim, o.broker ?? "the embedded broker", (m) => {
+  if (!o.keepTrying) watchBrokerRefusals(sim, o.broker ?? "the embedded broker", (m) => {
     failure ??= m;
     void stop("gave up on the broker");
   });
@@ -388,7 +385,7 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
           `${s.uid}: level ${s.levelPct ?? "?"} % (simulated ${s.trueLevelPct.toFixed(1)} %), relay ${s.relayOn ? "on" : "off"}, ${s.publishes} publishes, ${s.relaySwitches} relay switches`,
         );
       }
-      const ended = (watch?.everConnected() ?? everConnected) || everConnected
+      const ended = everConnected
         ? `MQTT DISCONNECT sent${o.broker ? "" : ", embedded broker closed"}`
         : `never connected to ${o.broker ?? "the broker"}`;
       out({ event: "stopped", reason, time_s: sim.now() / 1000, connected: everConnected }, `stopped at ${formatVirtualTime(sim.now())} (${reason}): ${ended}`);

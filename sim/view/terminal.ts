@@ -83,8 +83,9 @@ export class TerminalView {
     const at = (ms: number): string => chalk.gray(formatVirtualTime(ms));
     this.onRelay = (e: { uid: string; on: boolean; atMs: number; trueLevelPct: number }): void =>
       this.push(`${at(e.atMs)} ${e.uid} pump ${e.on ? chalk.green("ON") : chalk.red("OFF")} at ${e.trueLevelPct.toFixed(1)} %`);
-    this.onConn = (e: { uid: string; state: string; atMs: number }): void => {
-      if (e.state === "CONNECTED" || e.state === "BACKING_OFF") this.push(`${at(e.atMs)} ${e.uid} mqtt ${e.state === "CONNECTED" ? chalk.green(e.state) : chalk.yellow(e.state)}`);
+    this.onConn = (e: { uid: string; state: string; atMs: number; reason?: string }): void => {
+      if (e.state === "CONNECTED") this.push(`${at(e.atMs)} ${e.uid} mqtt ${chalk.green("connected")}`);
+      if (e.state === "BACKING_OFF") this.push(`${at(e.atMs)} ${e.uid} mqtt ${chalk.yellow("disconnected")}${e.reason ? `: ${e.reason}` : ""}`);
     };
     this.onBroker = (e: { state: string; atMs: number }): void => this.push(`${at(e.atMs)} broker ${e.state === "up" ? chalk.green("up") : chalk.red("down")}`);
     this.onPlatform = (e: { kind: string; uid: string | null; atMs: number; cmd?: string; source?: string }): void => {

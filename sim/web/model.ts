@@ -254,7 +254,7 @@ export class DashboardModel {
         this.sample(m); // the step is exact on the chart
         break;
       case "conn":
-        this.log(m, "conn", `MQTT ${e.state}`, undefined, e.atMs);
+        this.log(m, "conn", `MQTT ${e.state.toLowerCase().replace(/_/g, " ")}${e.reason ? `: ${e.reason}` : ""}`, undefined, e.atMs);
         break;
       case "platform-switch":
         if (e.source === "app") this.log(m, "app", `mobile app: switch ${e.cmd.toUpperCase()}`, undefined, e.atMs);

@@ -117,6 +117,7 @@ describe("CLI against brokers that cannot be used: one line, exit 1", () => {
     expect(r.stdout).toMatch(/never connected/);
     // disconnect reasons are words, not bare numbers
     expect(r.stdout).toMatch(/reason 1 \(could not reach the broker/);
+    expect(r.stdout).toMatch(/mqtt BACKING_OFF \(could not reach the broker/);
     expect(r.stdout).not.toMatch(/reason \d+,/);
   });
 
