@@ -33,7 +33,12 @@ export interface RunScenarioOptions {
   onSimulation?: (sim: Simulation) => void;
   /** Aborting ends the run early (Ctrl-C): the devices still disconnect cleanly; `aborted` is set in the result. */
   signal?: AbortSignal;
+  /** Real seconds of virtual time standing still after which the run fails with a ScenarioError (default STALL_S). */
+  stallS?: number;
 }
+
+/** Real seconds without any virtual progress after which a scenario fails as stuck. */
+export const STALL_S = 30;
 
 export interface CheckResult {
   expectation: Expectation;
@@ -210,10 +215,34 @@ export async function runScenario(s: Scenario, o: RunScenarioOptions = {}): Prom
   let runError: unknown = null;
   const onAbort = (): void => void sim.scheduler.stop();
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  // A run whose virtual time stands still (waiting for ever on the network, a deadline that is never due)
+  // fails with a message instead of spinning until killed.
+  let lastNow = -1;
+  let stillS = 0;
+  let stalled: ScenarioError | null = null;
+  let onStall: () => void = () => {};
+  const stall = new Promise<void>((r) => (onStall = r));
+  const watchdog = setInterval(() => {
+    const now = sim.now();
+    stillS = now === lastNow ? stillS + 1 : 0;
+    lastNow = now;
+    if (stillS >= (o.stallS ?? STALL_S) && stalled === null) {
+      stalled = new ScenarioError(`scenario ${s.name} made no progress: virtual time stood still at ${(now / 1000).toFixed(1)} s for ${stillS} s of real time`);
+      onStall();
+    }
+  }, 1000);
+  watchdog.unref();
   try {
-    if (!o.signal?.aborted) await sim.runUntil(s.durationS * 1000);
+    if (!o.signal?.aborted) await Promise.race([sim.runUntil(s.durationS * 1000), stall]);
   } catch (e) {
     runError = e;
+  }
+  clearInterval(watchdog);
+  if (stalled) {
+    // whatever holds virtual time may hold the shutdown too: stop in the background, report now
+    o.signal?.removeEventListener("abort", onAbort);
+    void sim.stop().catch(() => {});
+    throw stalled;
   }
   o.signal?.removeEventListener("abort", onAbort);
   sample();

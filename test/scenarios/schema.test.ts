@@ -184,6 +184,20 @@ describe("scenario schema", () => {
 
 describe("scenario checks see every event", () => {
   const broker = inject("broker");
+  it("a scenario whose virtual time stands still fails with a message instead of spinning", async () => {
+    const s: Scenario = { name: "stuck", description: "", durationS: 600, expect: [{ kind: "no-traps" }] };
+    const t0 = Date.now();
+    await expect(runScenario(s, {
+      uid: `sc-stuck-${process.pid}`,
+      outDir: null,
+      stallS: 2,
+      broker: { url: `mqtt://${broker.host}:${broker.port}`, user: broker.user, password: broker.password },
+      // something in the run never finishes: virtual time cannot move past 5 s
+      onSimulation: (sim) => void sim.scheduler.at(5000, () => new Promise<void>(() => {})),
+    })).rejects.toThrow(/scenario stuck made no progress: virtual time stood still at 5\.0 s for 2 s of real time/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 30_000);
+
   it("relay-never-on-above reports the highest level the relay was on at, even with hour-long samples", async () => {
     const s: Scenario = {
       name: "sparse-overflow",
