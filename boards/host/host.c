@@ -137,9 +137,11 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
       return STEP_TRAPPED;
     memory_text(eptr, elen, text, sizeof text);
-    const char *why = strncmp(text, "config: ", 8) == 0 ? text + 8 : text;
-    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s: %s", (long)(int32_t)rc,
-             init_status_name((int32_t)rc), p->config_name ? p->config_name : "config", why);
+    /* one line: the firmware's own words, then the file (and where, for a syntax error) */
+    const char *where = (int32_t)rc == IOTBIND_INIT_CONFIG_JSON ? p->config_where : NULL;
+    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
+             init_status_name((int32_t)rc), text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "",
+             where ? " at " : "", where ? where : "", p->config_name ? ")" : "");
     relay_off();
     *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
     return STEP_FATAL;

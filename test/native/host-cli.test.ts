@@ -1,9 +1,9 @@
 /**
  * The native host's command line (boards/platform/posix/main.c), as a careless
  * user meets it (issue 16): --help exits 0; every usage error is one line on
- * stderr naming the option (and the bad value), exit 1; a config with a JSON
- * syntax error is named with its line and column, exit 2; a config the
- * firmware refuses is reported once, with the file name, exit 2.
+ * stderr naming the option (and the bad value), exit 1; a config the firmware
+ * refuses is reported once (the firmware's words), with the file name, and for
+ * a JSON syntax error the line and column, exit 2.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -85,7 +85,7 @@ describe("iotbind-tank-host command line", () => {
       const r = host([file]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.lines, r.stderr).toHaveLength(1);
-      const w = /^iotbind-tank-host: (.+): JSON syntax error at line (\d+), column (\d+): \S/.exec(r.lines[0]!);
+      const w = /init refused the config: -2 CONFIG_JSON: .* \(in (.+) at line (\d+), column (\d+): [^)]+\)$/.exec(r.lines[0]!);
       expect(w, r.lines[0]).not.toBeNull();
       expect(w![1]).toBe(file);
       // the text before the mistake is a valid JSON prefix, so the error cannot be reported before it

@@ -122,7 +122,7 @@ export function Chart({ samples, version, height, legend = false, thresholds }: 
   }, [version, samples]);
 
   // uPlot draws axes on the canvas: their labels are repeated as attributes
-  return <div class="chart" ref={el} data-points={samples ? samples.t.length : 0} data-axis-labels={[X_LABEL, Y_LABEL, TEMP_LABEL].join("|")} />;
+  return <div class="chart" ref={el} data-points={samples ? samples.t.length : 0} data-temp-points={samples ? samples.temp.filter((v) => v !== null).length : 0} data-axis-labels={[X_LABEL, Y_LABEL, TEMP_LABEL].join("|")} />;
 }
 
 /** The key to the chart's lines, band and thresholds (also for the small card charts, whose uPlot legend is off). */

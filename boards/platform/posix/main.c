@@ -206,6 +206,8 @@ int main(int argc, char **argv) {
   if (too_long) { fprintf(stderr, "iotbind-tank-host: %s: too long (the firmware takes at most 64 KiB)\n", config_path); return 2; }
   /* the firmware wants the JSON text only: drop a trailing newline */
   while (n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
+  /* The firmware decides what it accepts; the host only says where in the file a syntax error is. */
+  static char where[160];
   size_t at = 0;
   const char *syntax = json_syntax(config, n, &at);
   if (syntax) {
@@ -213,9 +215,8 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < at && k < n; k++) {
       if (config[k] == '\n') { line++; col = 1; } else col++;
     }
-    fprintf(stderr, "iotbind-tank-host: %s: JSON syntax error at line %lu, column %lu: %s\n", config_path,
-            (unsigned long)line, (unsigned long)col, syntax);
-    return 2;
+    snprintf(where, sizeof where, "line %lu, column %lu: %s", (unsigned long)line, (unsigned long)col, syntax);
+    p.config_where = where;
   }
   p.config_name = config_path;
   p.config = config;
