@@ -344,6 +344,8 @@ describe("web dashboard explains itself (issue 16)", () => {
       expect(await card(uid).locator("header .badge").textContent()).toBe("stale");
     }
     expect(await page.locator('[data-field="live"]').textContent()).toBe("reconnecting…");
+    expect(await page.locator('[data-field="achieved-speed"] strong').textContent()).toBe("—"); // nothing is running as far as the page knows
+    await expect.poll(() => page.locator('[data-field="stale"]').textContent(), { timeout: 5_000 }).toMatch(/simulator [1-9]\d* s ago/); // the banner keeps time
     await page.screenshot({ path: join(ROOT, "test-artifacts", "dashboard-stale.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

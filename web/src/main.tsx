@@ -59,7 +59,14 @@ function App() {
   const p = store.page;
   const h = store.hello;
   const speed = p?.speed ?? h?.speed ?? null;
-  const achieved = p?.achievedSpeed ?? null;
+  const achieved = store.stale ? null : (p?.achievedSpeed ?? null);
+  // while stale, nothing arrives: tick once a second so "lost … ago" stays true
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!store.stale) return;
+    const t = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [store.stale]);
   // the requested speed is what was asked for; the achieved one is what the machine manages
   const behind = achieved !== null && speed !== null && achieved < speed * 0.9;
   return (
