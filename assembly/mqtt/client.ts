@@ -378,6 +378,18 @@ export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 
   return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
 }
 
+/**
+ * The caller holds newer values of the facts in `latest` (mqttPublish's mask)
+ * than any stored message, to be published on the next session: stored QoS 1
+ * messages whose mask it covers are superseded now (dropped, or freed instead
+ * of resent when on the wire; counter 11).
+ */
+export function mqttSupersede(latest: i32): void {
+  if (latest <= 0 || latest > 255) return;
+  dropSupersededUnsent(latest);
+  markSupersededSent(latest, -1);
+}
+
 /** Result of the last subscribe/unsubscribe: MQTT_REQ_PENDING, the SUBACK code (0, 1, 0x80), 0 for UNSUBACK (and before any request), or MQTT_REQ_BUSY when the session ended first. */
 export function mqttRequestResult(): i32 { return reqResult; }
 
