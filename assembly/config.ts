@@ -53,6 +53,7 @@ export let backoffCapMs: u32 = 60000;     // mqtt_backoff_cap_ms, >= base, <= 36
 export let backoffResetMs: u32 = 60000;   // mqtt_stable_ms: a connection up this long resets the backoff, ms
 export let connectTimeoutMs: u32 = 10000; // mqtt_connect_timeout_ms: socket + CONNACK + SUBACK, 1000..120000 ms
 export let pingTimeoutMs: u32 = 5000;     // mqtt_ping_timeout_ms: PINGRESP wait, 500..60000 ms
+export let pubackTimeoutMs: u32 = 0;      // mqtt_puback_timeout_ms: PUBACK wait, 1000..3600000 ms; 0 (absent) = 2 x keep-alive, 120 s when keep-alive is 0
 export let willQos: i32 = 0;              // will_qos, 0..1
 export let willRetain: bool = false;      // will_retain
 

@@ -27,7 +27,7 @@ export type DeviceConfig = {
   broker_user?: string;
   /** MQTT password; needs `broker_user` (string 0..96 bytes; default none) */
   broker_password?: string;
-  /** keep-alive in seconds (0 = off) (integer 0..3600; default 60) */
+  /** keep-alive in seconds (0 = off); mosquitto ≥ 2.0.12 refuses a value above its `max_keepalive`, and 0 unless `max_keepalive 0` (CONNACK 2, see [MQTT.md](MQTT.md#keep-alive-and-the-brokers-max_keepalive)) (integer 0..3600; default 60) */
   mqtt_keepalive_s?: number;
   /** MQTT clean-session flag (boolean; default true) */
   mqtt_clean_session?: boolean;
@@ -45,6 +45,8 @@ export type DeviceConfig = {
   mqtt_connect_timeout_ms?: number;
   /** wait for PINGRESP before the link counts as dead (integer 500..60000; default 5000) */
   mqtt_ping_timeout_ms?: number;
+  /** a QoS 1 uplink unacknowledged this long closes the connection (with DISCONNECT) and a new one resends it ([MQTT.md](MQTT.md#never-stuck)) (integer 1000..3600000; default 2 × `mqtt_keepalive_s` (120000 when keep-alive is 0)) */
+  mqtt_puback_timeout_ms?: number;
   /** MQTT will topic (string 1..96 bytes; default none) */
   will_topic?: string;
   /** MQTT will payload; needs `will_topic` (string 0..96 bytes; default none) */
@@ -178,4 +180,4 @@ export type DeviceConfig = {
 };
 
 /** The names of every config member, in the order of docs/CONFIG.md. */
-export const CONFIG_MEMBERS = ["uid", "key", "client_id", "uplink_topic", "downlink_topic", "broker_host", "broker_port", "broker_tls", "broker_user", "broker_password", "mqtt_keepalive_s", "mqtt_clean_session", "mqtt_qos", "mqtt_inflight", "mqtt_backoff_base_ms", "mqtt_backoff_cap_ms", "mqtt_stable_ms", "mqtt_connect_timeout_ms", "mqtt_ping_timeout_ms", "will_topic", "will_payload", "will_qos", "will_retain", "json_numbers", "level_decimals", "temperature_decimals", "deadband_pct", "heartbeat_s", "min_interval_s", "ping_interval_s", "send_temperature", "sensor", "trig_pin", "echo_pin", "trigger_us", "blind_mm", "max_range_mm", "ping_gap_ms", "uart_port", "uart_baud", "adc_channel", "adc_bits", "adc_ref_mv", "analog_mm_per_v", "analog_samples", "pings_per_reading", "reading_interval_ms", "spike_limit_mm", "spike_confirm", "smoothing_pct", "stale_ms", "temperature", "temperature_c", "ntc_channel", "ntc_r0_ohm", "ntc_t0_c", "ntc_beta", "ntc_series_ohm", "ntc_bits", "empty_distance_mm", "full_distance_mm", "distance_offset_mm", "tank_shape", "tank_diameter_mm", "tank_length_mm", "tank_width_mm", "relay_pin", "relay_active_high", "pump_mode", "power_on", "min_on_s", "min_off_s", "max_run_s", "lockout_s", "high_cutoff_pct", "low_cutoff_pct", "cutoff_hysteresis_pct", "unknown_level_off_s", "auto", "auto_start_pct", "auto_stop_pct", "button_pin", "button_active_low", "button_debounce_ms"] as const satisfies readonly (keyof DeviceConfig)[];
+export const CONFIG_MEMBERS = ["uid", "key", "client_id", "uplink_topic", "downlink_topic", "broker_host", "broker_port", "broker_tls", "broker_user", "broker_password", "mqtt_keepalive_s", "mqtt_clean_session", "mqtt_qos", "mqtt_inflight", "mqtt_backoff_base_ms", "mqtt_backoff_cap_ms", "mqtt_stable_ms", "mqtt_connect_timeout_ms", "mqtt_ping_timeout_ms", "mqtt_puback_timeout_ms", "will_topic", "will_payload", "will_qos", "will_retain", "json_numbers", "level_decimals", "temperature_decimals", "deadband_pct", "heartbeat_s", "min_interval_s", "ping_interval_s", "send_temperature", "sensor", "trig_pin", "echo_pin", "trigger_us", "blind_mm", "max_range_mm", "ping_gap_ms", "uart_port", "uart_baud", "adc_channel", "adc_bits", "adc_ref_mv", "analog_mm_per_v", "analog_samples", "pings_per_reading", "reading_interval_ms", "spike_limit_mm", "spike_confirm", "smoothing_pct", "stale_ms", "temperature", "temperature_c", "ntc_channel", "ntc_r0_ohm", "ntc_t0_c", "ntc_beta", "ntc_series_ohm", "ntc_bits", "empty_distance_mm", "full_distance_mm", "distance_offset_mm", "tank_shape", "tank_diameter_mm", "tank_length_mm", "tank_width_mm", "relay_pin", "relay_active_high", "pump_mode", "power_on", "min_on_s", "min_off_s", "max_run_s", "lockout_s", "high_cutoff_pct", "low_cutoff_pct", "cutoff_hysteresis_pct", "unknown_level_off_s", "auto", "auto_start_pct", "auto_stop_pct", "button_pin", "button_active_low", "button_debounce_ms"] as const satisfies readonly (keyof DeviceConfig)[];

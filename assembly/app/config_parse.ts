@@ -206,8 +206,8 @@ const M_CLIENT_ID: i32 = 2;
 const M_SENSOR: i32 = 30;
 
 // One literal (string concatenation would run, and allocate, at start).
-const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms broker_tls");
-export const MEMBER_COUNT: i32 = 84;
+const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms broker_tls mqtt_puback_timeout_ms");
+export const MEMBER_COUNT: i32 = 85;
 // Row i describes member i (word i of MEMBERS): kind (| aux << 3: string slot
 // or word list; | HUNDREDS: the highest value is given in hundreds), lowest
 // value (strings: minimum length), highest value (strings: capacity).
@@ -296,6 +296,7 @@ const ROWS = memory.data<u16>([
   K_BOOL, 0, 1, // button_active_low
   K_INT, 10, 1000, // button_debounce_ms
   K_BOOL, 0, 1, // broker_tls
+  K_INT | HUNDREDS, 1000, 36000, // mqtt_puback_timeout_ms
 ]);
 
 /** Stores the validated values of the members present into config.ts (straight-line: no nesting). */
@@ -385,6 +386,7 @@ function commit(): void {
   cfg.buttonActiveLow = pick(81, <i32>cfg.buttonActiveLow) != 0; // button_active_low
   cfg.buttonDebounceMs = <u32>pick(82, <i32>cfg.buttonDebounceMs); // button_debounce_ms
   cfg.brokerTls = pick(83, <i32>cfg.brokerTls) != 0; // broker_tls
+  cfg.pubackTimeoutMs = <u32>pick(84, <i32>cfg.pubackTimeoutMs); // mqtt_puback_timeout_ms
 }
 
 /** The validated value of member `i` when present, else `current` (the default). */

@@ -1,6 +1,8 @@
 // Uplink publish policy (PROTOCOL.md, config.ts "reporting"):
 // - nothing is published unless the MQTT session is CONNECTED; nothing is
 //   queued while offline, so after a reconnect only the latest values go out;
+//   a reading stored unacknowledged is superseded (never resent) as soon as a
+//   newer valid reading exists (mqttSupersede; docs/MQTT.md "Never stuck");
 // - on every new session (mqttSessionId() changed): an open device state
 //   (sync.ts) is reported (kind 2 when a reading goes with it, else kind 3),
 //   otherwise a `get` (kind 4) so the relay follows the platform; then the
@@ -17,7 +19,7 @@
 // connected) is retried RETRY_MS later with fresh values; one that can never
 // be sent (too big for an MQTT packet) is dropped and counted (41).
 import * as cfg from "../config";
-import { mqttState, mqttSessionId, MqttState } from "../mqtt/client";
+import { mqttState, mqttSessionId, mqttSupersede, MqttState } from "../mqtt/client";
 import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
 import { relayIsOn } from "../pump/pump";
 import { elapsed, until, minU } from "../util/time";
@@ -84,7 +86,12 @@ function readingPublished(nowMs: u32, level: i32): void {
 /** Publish policy (readings, pings, get after connect, state reports); returns ms until it next needs a tick. */
 export function reportTick(nowMs: u32): u32 {
   syncLocalChanges(nowMs);
-  if (mqttState() != MqttState.CONNECTED) return IDLE_WAIT_MS;
+  if (mqttState() != MqttState.CONNECTED) {
+    // A reading newer than the last one published exists: the next session publishes it first
+    // (readingForced), so a stored older reading is superseded now and not resent after CONNACK.
+    if (validLevel() >= 0 && readingSeq() != lastPubSeq) mqttSupersede(1);
+    return IDLE_WAIT_MS;
+  }
   const sid = mqttSessionId();
   if (sid != lastSession) {
     lastSession = sid;

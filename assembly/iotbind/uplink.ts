@@ -71,11 +71,24 @@ export const UPLINK_RETRY: i32 = -1;
 /** sendUplink result: can never be sent as is (does not fit the uplink buffer or an MQTT packet): drop it. */
 export const UPLINK_DROP: i32 = -2;
 
+/**
+ * Latest-value facts an uplink carries (mqttPublish `latest`): a stored QoS 1
+ * uplink is superseded, never resent, once a newer one carries all of its
+ * facts (a reading by a newer reading, a state by a newer state, ...).
+ */
+function latestMask(kind: UplinkKind): i32 {
+  if (kind == UplinkKind.READING) return 1;           // level + temperature
+  if (kind == UplinkKind.READING_STATE) return 1 | 2; // reading and relay state
+  if (kind == UplinkKind.STATE) return 2;
+  if (kind == UplinkKind.GET) return 4;
+  return 8;                                           // ping
+}
+
 /** Encodes and publishes one uplink (uplink topic, configured QoS, never retained). UPLINK_OK / _RETRY / _DROP. */
 export function sendUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32, nowMs: u32): i32 {
   const n = encodeUplink(kind, on, levelPm, tempDeciC);
   let rc = -100;
-  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs);
+  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs, latestMask(kind));
   logBegin();
   if (rc == 0) {
     count(C_UPLINK_SENT);

@@ -10,6 +10,18 @@
 //          drops only the accepted prefix, so the stream is never corrupted.
 //   slots  INFLIGHT_SLOTS x SLOT_CAP bytes: serialized QoS 1 PUBLISH packets
 //          kept until their PUBACK (see "QoS 1 policy" below).
+//
+// Link recovery rules (docs/MQTT.md "Never stuck"):
+//   - a QoS 1 message that is the oldest unacknowledged one fully written to
+//     a connection when that connection ends counts a strike; at
+//     UNDELIVERABLE_STRIKES strikes in a row it is dropped (counter 10);
+//   - a stored message is superseded (dropped, never sent again; counter 11)
+//     when a newer one carries everything it carried (`latest` masks);
+//   - a QoS 1 message unacknowledged for mqtt_puback_timeout_ms after it was
+//     queued closes the connection with DISCONNECT (PUBACK_TIMEOUT);
+//   - a connection the client ends on its own decision after CONNACK
+//     (refused SUBACK, PUBACK timeout) ends with DISCONNECT, so the broker
+//     discards the will [MQTT-3.1.2-10].
 import {
   halSockConnect, halSockStatus, halSockSend, halSockRecv, halSockClose, halRandomU32,
   LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
@@ -18,7 +30,7 @@ import {
 import {
   RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP,
   hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
-  backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs,
+  backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
   clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
   willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain,
   downlinkBuf, downlinkLen,
@@ -27,6 +39,7 @@ import {
   count, C_MQTT_CONNECTS, C_MQTT_CONNECT_ATTEMPTS, C_MQTT_PACKETS_IN, C_MQTT_PACKETS_OUT,
   C_MQTT_PROTOCOL_ERRORS, C_MQTT_OVERSIZE_SKIPS, C_MQTT_KEEPALIVE_TIMEOUTS,
   C_MQTT_PUBLISH_DROPPED, C_MQTT_RETRANSMISSIONS, C_SOCKET_ERRORS, disconnectCounter,
+  C_MQTT_UNDELIVERABLE, C_MQTT_SUPERSEDED, C_MQTT_PUBACK_TIMEOUTS,
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize } from "../app/inbox";
@@ -52,7 +65,11 @@ export const enum Reason {
   PROTOCOL_VIOLATION = 9, KEEPALIVE_TIMEOUT = 10, SUBSCRIBE_REFUSED = 11,
   SEND_FAILED = 12, HOST_VIOLATION = 13, SHUTDOWN = 14,
   TLS_UNTRUSTED = 15, TLS_NAME_MISMATCH = 16, TLS_HANDSHAKE_TIMEOUT = 17, TLS_HANDSHAKE_FAILED = 18,
+  PUBACK_TIMEOUT = 19,
 }
+
+/** Connections a stored QoS 1 message may end in a row before it is dropped as undeliverable. */
+export const UNDELIVERABLE_STRIKES: i32 = 3;
 
 /** mqttPublish results. */
 export const MQTT_PUB_OK: i32 = 0;
@@ -113,6 +130,7 @@ let lastRetain: bool = false;
 // Transmit side.
 const txq: usize = memory.data(TX_CAP);
 let txLen: i32 = 0;
+let txDone: u32 = 0;           // bytes sock_send accepted on this connection (txDone + txLen = bytes queued)
 
 // QoS 1 store. Slot i: bytes at slots + i*SLOT_CAP, meta at meta + i*META.
 //
@@ -122,16 +140,20 @@ let txLen: i32 = 0;
 // stored first byte and becomes SLOT_RESEND; after the next CONNACK 0 the
 // slots go out again oldest first (by seq), same packet id, behind the
 // downlink SUBSCRIBE [MQTT-4.4.0-1, MQTT-3.3.1-1, MQTT-4.6.0-1]. Slots
-// filled while no session existed (SLOT_QUEUED) follow with DUP=0. Nothing
-// is dropped on reconnect; only mqttStop discards the store. With clean
-// session the broker sees a resend as a new message: at-least-once.
+// filled while no session existed (SLOT_QUEUED) follow with DUP=0. With
+// clean session the broker sees a resend as a new message: at-least-once.
+// Only three things drop a stored message: supersession by a newer one,
+// UNDELIVERABLE_STRIKES strikes (see the top of this file), and mqttStop.
 const SLOT_FREE: u8 = 0;
 const SLOT_QUEUED: u8 = 1;     // to be written to txq (first transmission)
 const SLOT_RESEND: u8 = 2;     // to be written to txq again with DUP=1 (counted retransmission)
 const SLOT_SENT: u8 = 3;       // in txq or sent, awaiting PUBACK
-const META: i32 = 12;          // u8 state @0, u16 len @2, u16 id @4, u32 seq @8
+// Meta per slot: u8 state @0, u8 latest mask @1, u16 len @2, u16 id @4,
+// u8 strikes @6, u8 superseded @7, u32 seq @8, u32 end @12 (txDone value at
+// which its last byte is accepted by sock_send), u32 queued-at ms @16.
+const META: i32 = 20;
 const slots: usize = memory.data(INFLIGHT_SLOTS * SLOT_CAP);
-const meta: usize = memory.data(INFLIGHT_SLOTS * 12);
+const meta: usize = memory.data(INFLIGHT_SLOTS * 20);
 let seqNext: u32 = 0;
 
 // @ts-ignore: decorator
@@ -146,6 +168,77 @@ let seqNext: u32 = 0;
 @inline function slotSeq(i: i32): u32 { return load<u32>(meta + <usize>(i * META + 8)); }
 // @ts-ignore: decorator
 @inline function slotPtr(i: i32): usize { return slots + <usize>(i * SLOT_CAP); }
+// @ts-ignore: decorator
+@inline function slotMeta(i: i32): usize { return meta + <usize>(i * META); }
+
+/** True when a message with `latest` mask `newer` makes one with mask `older` obsolete: it carries everything the older one did. */
+function supersedes(newer: i32, older: i32): bool {
+  return older != 0 && (older & ~newer) == 0;
+}
+
+/** Frees stored messages that a new message with mask `latest` supersedes and that are not on the wire; returns how many. */
+function dropSupersededUnsent(latest: i32): i32 {
+  let n = 0;
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    const s = slotState(i);
+    if ((s == SLOT_QUEUED || s == SLOT_RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
+      setSlotState(i, SLOT_FREE);
+      count(C_MQTT_SUPERSEDED);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** Marks messages on the wire that `latest` supersedes: freed at their PUBACK, or when the connection ends, never resent. */
+function markSupersededSent(latest: i32, except: i32): void {
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    if (i != except && slotState(i) == SLOT_SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
+  }
+}
+
+/** Effective PUBACK timeout, ms: mqtt_puback_timeout_ms, else twice the keep-alive (120 s when keep-alive is off). */
+function pubackTimeout(): u32 {
+  if (pubackTimeoutMs > 0) return pubackTimeoutMs;
+  return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
+}
+
+/** Slot of the oldest message on the wire (SLOT_SENT), -1 none; `whole`: only those sock_send fully accepted. */
+function oldestSent(whole: bool): i32 {
+  let best = -1;
+  let bestSeq: u32 = 0;
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) {
+    if (slotState(i) != SLOT_SENT) continue;
+    if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
+    const q = slotSeq(i);
+    if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
+  }
+  return best;
+}
+
+/**
+ * The connection is ending: the oldest message fully written to it and not
+ * acknowledged is the one the broker most likely closed on. It counts a
+ * strike; at UNDELIVERABLE_STRIKES it is dropped and counted (counter 10).
+ */
+function strikeHead(): void {
+  const i = oldestSent(true);
+  if (i < 0) return;
+  const m = slotMeta(i);
+  if (load<u8>(m + 7) != 0) return; // superseded: resetLink frees it anyway
+  const strikes = <i32>load<u8>(m + 6) + 1;
+  store<u8>(m + 6, <u8>strikes);
+  if (strikes < UNDELIVERABLE_STRIKES) return;
+  setSlotState(i, SLOT_FREE);
+  count(C_MQTT_UNDELIVERABLE);
+  logBegin();
+  logStr(ascii("mqtt: QoS 1 message id "));
+  logInt(slotId(i));
+  logStr(ascii(" dropped: the connection ended right after it "));
+  logInt(strikes);
+  logStr(ascii(" times in a row"));
+  logEnd(LOG_WARN);
+}
 
 function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
 
@@ -223,10 +316,13 @@ export function mqttTick(nowMs: u32): u32 {
  * ownership). QoS 0 is written to the transmit queue at once and needs a
  * session (CONNACK accepted). QoS 1 is stored in an in-flight slot, also
  * while the link is down, and is sent when a session is up; it stays until
- * its PUBACK. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
+ * its PUBACK, unless superseded or undeliverable (see the top of the file).
+ * `latest` (0..255) is a bit mask of the latest-value facts the message
+ * carries (0: none, never superseded): a stored QoS 1 message whose mask is
+ * covered by it is superseded. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
  */
-export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32): i32 {
-  if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0) return MQTT_PUB_BAD_ARG;
+export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0): i32 {
+  if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
   if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen) || !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
   const size = publishSize(topicLen, payloadLen, qos);
@@ -241,6 +337,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
     return MQTT_PUB_OK;
   }
   if (size < 0 || size > SLOT_CAP) return MQTT_PUB_TOO_BIG;
+  dropSupersededUnsent(latest);
   if (slotsUsed() >= windowSize()) {
     count(C_MQTT_PUBLISH_DROPPED);
     return MQTT_PUB_WINDOW_FULL;
@@ -253,14 +350,18 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   const id = allocId();
   const n = encPublish(slotPtr(slot), SLOT_CAP, topic, topicLen, payload, payloadLen, 1, retain, false, id);
   if (n < 0) return MQTT_PUB_TOO_BIG;
-  const m = meta + <usize>(slot * META);
+  const m = slotMeta(slot);
+  store<u8>(m + 1, <u8>latest);
   store<u16>(m + 2, <u16>n);
   store<u16>(m + 4, <u16>id);
+  store<u8>(m + 6, 0);
+  store<u8>(m + 7, 0);
   store<u32>(m + 8, seqNext);
   seqNext++;
   setSlotState(slot, SLOT_QUEUED);
+  markSupersededSent(latest, slot);
   if (linkUp()) {
-    pumpSlots();
+    pumpSlots(nowMs);
     flush(nowMs);
   }
   return MQTT_PUB_OK;
@@ -282,6 +383,18 @@ export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 
   return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
 }
 
+/**
+ * The caller holds newer values of the facts in `latest` (mqttPublish's mask)
+ * than any stored message, to be published on the next session: stored QoS 1
+ * messages whose mask it covers are superseded now (dropped, or freed instead
+ * of resent when on the wire; counter 11).
+ */
+export function mqttSupersede(latest: i32): void {
+  if (latest <= 0 || latest > 255) return;
+  dropSupersededUnsent(latest);
+  markSupersededSent(latest, -1);
+}
+
 /** Result of the last subscribe/unsubscribe: MQTT_REQ_PENDING, the SUBACK code (0, 1, 0x80), 0 for UNSUBACK (and before any request), or MQTT_REQ_BUSY when the session ended first. */
 export function mqttRequestResult(): i32 { return reqResult; }
 
@@ -300,18 +413,7 @@ export function mqttStop(nowMs: u32): void {
     state = MqttState.STOPPED;
     return;
   }
-  if (sock >= 0 && state != MqttState.SOCKET_CONNECTING && state != MqttState.BACKING_OFF) {
-    // Whole packets only: a partially sent packet is completed first when the
-    // queue has room for DISCONNECT behind it; otherwise DISCONNECT is skipped
-    // rather than corrupting the stream.
-    const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
-    if (n > 0) {
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
-    }
-    const sent = halSockSend(sock, txq, txLen);
-    if (sent < 0) count(C_SOCKET_ERRORS);
-  }
+  if (state != MqttState.SOCKET_CONNECTING && state != MqttState.BACKING_OFF) sendDisconnect();
   if (sock >= 0) halSockClose(sock);
   sock = -1;
   lastReason = Reason.SHUTDOWN;
@@ -322,6 +424,29 @@ export function mqttStop(nowMs: u32): void {
 }
 
 // ------------------------------------------------------------------ internals
+
+/**
+ * Queues DISCONNECT and offers the queue to the socket once. Whole packets
+ * only: a partially sent packet is completed first when the queue has room
+ * for DISCONNECT behind it; otherwise DISCONNECT is skipped rather than
+ * corrupting the stream.
+ */
+function sendDisconnect(): void {
+  if (sock < 0) return;
+  const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
+  if (n > 0) {
+    txLen += n;
+    count(C_MQTT_PACKETS_OUT);
+  }
+  const sent = halSockSend(sock, txq, txLen);
+  if (sent < 0) count(C_SOCKET_ERRORS);
+}
+
+/** The client ends a session on its own decision: DISCONNECT first (the broker then discards the will), then close and back off. */
+function closeCleanly(reason: i32, nowMs: u32): void {
+  sendDisconnect();
+  fail(reason, nowMs);
+}
 
 /** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
 function inMemory(ptr: usize, len: i32): bool {
@@ -367,6 +492,7 @@ function startAttempt(nowMs: u32): void {
 function resetLink(): void {
   rxLen = 0;
   txLen = 0;
+  txDone = 0;
   skipping = false;
   skipLeft = 0;
   pingOut = false;
@@ -378,7 +504,10 @@ function resetLink(): void {
     if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
   }
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == SLOT_SENT) {
+    if (slotState(i) == SLOT_SENT && load<u8>(slotMeta(i) + 7) != 0) {
+      setSlotState(i, SLOT_FREE); // superseded while on the wire: never resent
+      count(C_MQTT_SUPERSEDED);
+    } else if (slotState(i) == SLOT_SENT) {
       const p = slotPtr(i);
       store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
       setSlotState(i, SLOT_RESEND);
@@ -401,6 +530,8 @@ function fail(reason: i32, nowMs: u32): void {
   lastReason = reason;
   count(disconnectCounter(reason));
   if (reason == Reason.PROTOCOL_VIOLATION) count(C_MQTT_PROTOCOL_ERRORS);
+  // The client's own decisions (and host bugs) are not the message's fault.
+  if (reason != Reason.SUBSCRIBE_REFUSED && reason != Reason.HOST_VIOLATION) strikeHead();
   resetLink();
   const delay = backoffDelay(failures);
   if (failures < 30) failures++;
@@ -486,6 +617,14 @@ function timers(nowMs: u32): void {
     stable = true;
     failures = 0;
   }
+  const head = oldestSent(false);
+  if (head >= 0 && elapsed(nowMs, load<u32>(slotMeta(head) + 16)) >= pubackTimeout()) {
+    // The broker keeps the link (PINGRESP) but lost a PUBACK: a new
+    // connection resends the message (as the Paho embedded client does).
+    count(C_MQTT_PUBACK_TIMEOUTS);
+    closeCleanly(Reason.PUBACK_TIMEOUT, nowMs);
+    return;
+  }
   if (keepAliveS <= 0) return;
   if (pingOut) {
     if (elapsed(nowMs, pingAt) >= pingTimeoutMs) {
@@ -537,6 +676,10 @@ function nextWait(nowMs: u32): u32 {
         }
       }
       if (!stable) w = minU(w, until(nowMs, upSince + backoffResetMs));
+      {
+        const head = oldestSent(false);
+        if (head >= 0) w = minU(w, until(nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout()));
+      }
       break;
     default: return 1000;
   }
@@ -563,6 +706,7 @@ function flush(nowMs: u32): bool {
     // current packet (and those behind it) goes out on a later call.
     copyBytes(txq, txq + <usize>n, txLen - n);
     txLen -= n;
+    txDone += <u32>n;
     lastSent = nowMs;
   }
   return true;
@@ -592,11 +736,11 @@ function pumpControl(nowMs: u32): void {
       reqQueued = true;
     }
   }
-  pumpSlots();
+  pumpSlots(nowMs);
 }
 
 /** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
-function pumpSlots(): void {
+function pumpSlots(nowMs: u32): void {
   for (;;) {
     let best = -1;
     let bestSeq: u32 = 0;
@@ -614,6 +758,8 @@ function pumpSlots(): void {
     count(C_MQTT_PACKETS_OUT);
     if (slotState(best) == SLOT_RESEND) count(C_MQTT_RETRANSMISSIONS);
     setSlotState(best, SLOT_SENT);
+    store<u32>(slotMeta(best) + 12, txDone + <u32>txLen);
+    store<u32>(slotMeta(best) + 16, nowMs);
   }
 }
 
@@ -715,6 +861,20 @@ function skipStep(nowMs: u32): bool {
   return true;
 }
 
+/**
+ * CONNACK 2 (identifier rejected): mosquitto >= 2.0.12 answers so to a
+ * 3.1.1 CONNECT whose keep-alive exceeds its max_keepalive (or is 0 while
+ * max_keepalive is set); the client id is valid by construction, so the
+ * keep-alive is the likely cause and the line says what to change.
+ */
+function logKeepAliveHint(): void {
+  logBegin();
+  logStr(ascii("mqtt: CONNACK 2 (identifier rejected): if mqtt_keepalive_s "));
+  logInt(keepAliveS);
+  logStr(ascii(" exceeds the broker's max_keepalive (or is 0), lower it or raise max_keepalive"));
+  logEnd(LOG_WARN);
+}
+
 /** Handles one complete packet of `total` bytes at rx. False when the connection was closed. */
 function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
   if (type == T_CONNACK) {
@@ -724,7 +884,11 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     if ((flags & 0xFE) != 0) return violation(nowMs);            // reserved bits 7-1 of the acknowledge flags
     if (rc > 5) return violation(nowMs);                         // [MQTT-3.2.2-6]
     if (rc != 0) {
-      if ((flags & 1) != 0) return violation(nowMs);             // [MQTT-3.2.2-4]
+      // A refusal is reported as the refusal even with session present set
+      // against [MQTT-3.2.2-4]: mosquitto >= 2.0.12 sets it on its keep-alive
+      // refusal to a client with a stored session, and the reason is what
+      // the user needs.
+      if (rc == 2) logKeepAliveHint();
       fail(Reason.CONNACK_PROTOCOL + rc - 1, nowMs);             // named refusal, backs off
       return false;
     }
@@ -780,7 +944,7 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     if (subId != 0 && id == subId) {
       subId = 0;
       if (rc == 0x80) {
-        fail(Reason.SUBSCRIBE_REFUSED, nowMs);
+        closeCleanly(Reason.SUBSCRIBE_REFUSED, nowMs); // DISCONNECT: no will on every retry
         return false;
       }
       if (state == MqttState.SUBSCRIBING) sessionUp(nowMs);

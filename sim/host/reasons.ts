@@ -22,6 +22,11 @@ const WORDS: Record<string, string> = {
   SEND_FAILED: "sending to the broker failed",
   HOST_VIOLATION: "the host broke the firmware's ABI",
   SHUTDOWN: "the device was shut down",
+  TLS_UNTRUSTED: "the broker's TLS certificate is not trusted (unknown CA, expired, or not the pinned one)",
+  TLS_NAME_MISMATCH: "the broker's TLS certificate is not for this host name",
+  TLS_HANDSHAKE_TIMEOUT: "the TLS handshake with the broker did not finish in time",
+  TLS_HANDSHAKE_FAILED: "the TLS handshake with the broker failed (is it a TLS port?)",
+  PUBACK_TIMEOUT: "the broker did not acknowledge a message in time (PUBACK timeout); reconnecting",
 };
 
 /** The reason's name ("CONNACK_BAD_CREDENTIALS"), or "reason N" for a code this host does not know. */

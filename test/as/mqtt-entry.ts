@@ -29,7 +29,7 @@ export function cfg_str(which: i32, len: i32): i32 {
   return -1;
 }
 
-/** Sets numeric config `which`: 0 port, 1 keep-alive s, 2 clean session, 3 inflight, 4 backoff base, 5 backoff cap, 6 stable ms, 7 connect timeout, 8 ping timeout, 9 will qos, 10 will retain, 11 password set flag, 12 broker_tls. */
+/** Sets numeric config `which`: 0 port, 1 keep-alive s, 2 clean session, 3 inflight, 4 backoff base, 5 backoff cap, 6 stable ms, 7 connect timeout, 8 ping timeout, 9 will qos, 10 will retain, 11 password set flag, 12 broker_tls, 13 PUBACK timeout ms. */
 export function cfg_num(which: i32, v: i32): void {
   if (which == 0) cfg.brokerPort = v;
   else if (which == 1) cfg.keepAliveS = v;
@@ -44,6 +44,7 @@ export function cfg_num(which: i32, v: i32): void {
   else if (which == 10) cfg.willRetain = v != 0;
   else if (which == 11) cfg.passSet = v != 0;
   else if (which == 12) cfg.brokerTls = v != 0;
+  else if (which == 13) cfg.pubackTimeoutMs = <u32>v;
 }
 
 export function start(now: u32): void { mqttStart(now); }
@@ -53,6 +54,11 @@ export function stop(now: u32): void { mqttStop(now); }
 export function publish(topicLen: i32, payloadLen: i32, qos: i32, retain: i32, now: u32): i32 {
   if (topicLen < 0 || payloadLen < 0 || topicLen + payloadLen > SCRATCH_CAP) return -100;
   return mqttPublish(scratch, topicLen, scratch + <usize>topicLen, payloadLen, qos, retain != 0, now);
+}
+/** As publish, with the latest-value mask of mqttPublish (supersession). */
+export function publish_latest(topicLen: i32, payloadLen: i32, qos: i32, latest: i32, now: u32): i32 {
+  if (topicLen < 0 || payloadLen < 0 || topicLen + payloadLen > SCRATCH_CAP) return -100;
+  return mqttPublish(scratch, topicLen, scratch + <usize>topicLen, payloadLen, qos, false, now, latest);
 }
 /** Raw pointers, for bounds tests. */
 export function publish_raw(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, now: u32): i32 {

@@ -3,6 +3,7 @@
  * on a free loopback port. Fails loudly when the binary is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -91,8 +92,13 @@ export class Mosquitto {
     this.info = info;
   }
 
-  /** Starts a broker with password authentication (user tank / s3cret-pass) on a free port. */
-  static async start(opts: { port?: number; tls?: boolean } = {}): Promise<Mosquitto> {
+  /**
+   * Starts a broker with password authentication (user tank / s3cret-pass) on a free port.
+   * `conf`: extra mosquitto.conf lines (e.g. `max_packet_size 150`). `denySubscribe`: topic
+   * filters the account may not subscribe to, enforced by mosquitto's own dynamic-security
+   * plugin (which then also does the authentication): such a SUBSCRIBE gets SUBACK 0x80.
+   */
+  static async start(opts: { port?: number; tls?: boolean; conf?: string[]; denySubscribe?: string[] } = {}): Promise<Mosquitto> {
     const bin = findMosquitto();
     const dir = mkdtempSync(join(tmpdir(), "iotbind-mosq-"));
     const port = opts.port ?? (await freePort());
@@ -117,12 +123,28 @@ export class Mosquitto {
     if (pw.status !== 0) throw new Error(`mosquitto_passwd failed: ${pw.stderr || pw.error}`);
     const logFile = join(dir, "mosquitto.log");
     const confFile = join(dir, "mosquitto.conf");
+    const auth = [`password_file ${pwFile}`];
+    if (opts.denySubscribe) {
+      const plugin = ["/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so", "/usr/lib/mosquitto_dynamic_security.so"].find((p) => existsSync(p));
+      if (!plugin) throw new Error("mosquitto_dynamic_security.so not found: the SUBACK-refusal tests need mosquitto's dynamic-security plugin");
+      const dynsec = join(dir, "dynamic-security.json");
+      const salt = randomBytes(12);
+      // The plugin's own password format: PBKDF2-SHA512, 64 bytes, base64.
+      const hash = pbkdf2Sync(BROKER_PASSWORD, salt, 101, 64, "sha512");
+      writeFileSync(dynsec, JSON.stringify({
+        defaultACLAccess: { publishClientSend: true, publishClientReceive: true, subscribe: true, unsubscribe: true },
+        clients: [{ username: BROKER_USER, password: hash.toString("base64"), salt: salt.toString("base64"), iterations: 101, roles: [{ rolename: "deny" }] }],
+        groups: [],
+        roles: [{ rolename: "deny", acls: opts.denySubscribe.map((topic) => ({ acltype: "subscribePattern", topic, priority: 0, allow: false })) }],
+      }));
+      auth.splice(0, 1, `plugin ${plugin}`, `plugin_opt_config_file ${dynsec}`);
+    }
     writeFileSync(
       confFile,
       [
         `listener ${port} 127.0.0.1`,
         "allow_anonymous false",
-        `password_file ${pwFile}`,
+        ...auth,
         "persistence false",
         `log_dest file ${logFile}`,
         "log_type all",
@@ -131,6 +153,7 @@ export class Mosquitto {
         "max_keepalive 65535",
         // Small MQTT packets must not wait for delayed ACKs (Nagle): virtual-time simulations wait for every reply.
         "set_tcp_nodelay true",
+        ...(opts.conf ?? []),
         // As root, mosquitto would drop to user "mosquitto", which cannot read this private temp dir.
         ...(process.getuid?.() === 0 ? ["user root"] : []),
         ...tlsLines,
@@ -171,6 +194,12 @@ export class Mosquitto {
   async restart(): Promise<void> {
     await this.kill();
     await this.launch();
+  }
+
+  /** Appends mosquitto.conf lines and restarts the broker with them (same port, accounts and log). */
+  async reconfigure(lines: string[]): Promise<void> {
+    writeFileSync(this.confFile, readFileSync(this.confFile, "utf8") + lines.join("\n") + "\n");
+    await this.restart();
   }
 
   async stop(): Promise<void> {

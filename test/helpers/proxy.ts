@@ -4,12 +4,18 @@
  * connection it can forward, stall (stop forwarding, buffer, keep the
  * sockets open), black-hole (drop everything, keep the sockets open), slow
  * the link to one byte per write, or cut it (destroy both sides) — also
- * in the middle of a packet, after a given number of bytes.
+ * in the middle of a packet, after a given number of bytes. It can also drop
+ * whole MQTT packets of one direction by rule (e.g. every PUBACK), and answer
+ * a CONNECT itself instead of the broker (a stricter broker in front of the
+ * real one).
  */
 import { createServer, Socket, type Server, type AddressInfo } from "node:net";
 
 export type LinkMode = "forward" | "stall" | "blackhole" | "slow";
 export type Direction = "up" | "down"; // up: device -> broker, down: broker -> device
+
+/** Decides, per whole MQTT packet (first byte, whole packet), whether to drop it. */
+export type PacketDrop = (b0: number, packet: Buffer) => boolean;
 
 interface Pipe {
   mode: LinkMode;
@@ -17,6 +23,22 @@ interface Pipe {
   busy: boolean;
   bytes: number;
   cutAt: number | null;
+  drop: PacketDrop | null;
+  partial: Buffer;
+  dropped: number;
+}
+
+/** Length of the MQTT packet at the start of `b`, or 0 when it is not complete yet. */
+export function mqttPacketLength(b: Buffer): number {
+  let len = 0;
+  let mul = 1;
+  for (let i = 1; i < 5; i++) {
+    if (i >= b.length) return 0;
+    len += (b[i]! & 0x7f) * mul;
+    mul *= 128;
+    if ((b[i]! & 0x80) === 0) return b.length >= i + 1 + len ? i + 1 + len : 0;
+  }
+  throw new Error("malformed remaining length");
 }
 
 export class ProxyLink {
@@ -25,7 +47,7 @@ export class ProxyLink {
   private readonly pipes: Record<Direction, Pipe>;
 
   constructor(readonly client: Socket, readonly upstream: Socket, mode: LinkMode, private readonly slowGapMs: number, private readonly onClose: (l: ProxyLink) => void) {
-    const mk = (): Pipe => ({ mode, queue: [], busy: false, bytes: 0, cutAt: null });
+    const mk = (): Pipe => ({ mode, queue: [], busy: false, bytes: 0, cutAt: null, drop: null, partial: Buffer.alloc(0), dropped: 0 });
     this.pipes = { up: mk(), down: mk() };
     client.on("data", (b: Buffer) => this.in("up", b));
     upstream.on("data", (b: Buffer) => this.in("down", b));
@@ -54,6 +76,21 @@ export class ProxyLink {
     }
   }
 
+  /** Drops whole MQTT packets going in `dir` for which `drop` is true (null: forward everything). */
+  setDrop(dir: Direction, drop: PacketDrop | null): void {
+    this.pipes[dir].drop = drop;
+  }
+
+  /** MQTT packets dropped so far in a direction. */
+  dropped(dir: Direction): number {
+    return this.pipes[dir].dropped;
+  }
+
+  /** Bytes that arrived before this link existed (a gated CONNECT), forwarded as if just received. */
+  inject(dir: Direction, b: Buffer): void {
+    this.in(dir, b);
+  }
+
   /** Cuts the link after `n` more bytes went in `dir` (mid-packet when n falls inside one). */
   cutAfter(dir: Direction, n: number): void {
     this.pipes[dir].cutAt = this.pipes[dir].bytes + n;
@@ -71,7 +108,17 @@ export class ProxyLink {
   private in(dir: Direction, b: Buffer): void {
     const p = this.pipes[dir];
     if (p.mode === "blackhole" || this.closed) return;
-    p.queue.push(b);
+    if (p.drop) {
+      p.partial = Buffer.concat([p.partial, b]);
+      for (let n = mqttPacketLength(p.partial); n > 0; n = mqttPacketLength(p.partial)) {
+        const pkt = p.partial.subarray(0, n);
+        p.partial = p.partial.subarray(n);
+        if (p.drop(pkt[0]!, pkt)) p.dropped++;
+        else p.queue.push(pkt);
+      }
+    } else {
+      p.queue.push(b);
+    }
     this.pump(dir);
   }
 
@@ -110,6 +157,15 @@ export class FaultProxy {
   mode: LinkMode = "forward";
   /** Refuse new connections (accept and destroy at once). */
   refuse = false;
+  /** Packet drop rule of the broker-to-device direction for links accepted from now on. */
+  dropDown: PacketDrop | null = null;
+  /**
+   * Answers the device's CONNECT instead of the broker: returns the bytes to
+   * send back before closing (a refusal), or null to connect on to the broker.
+   */
+  gate: ((connect: Buffer) => Buffer | null) | null = null;
+  /** CONNECTs the gate answered itself. */
+  gated = 0;
   readonly links: ProxyLink[] = [];
   accepted = 0;
   private constructor(private readonly server: Server, readonly port: number, readonly target: { host: string; port: number }, private readonly slowGapMs: number) {}
@@ -142,11 +198,33 @@ export class FaultProxy {
     this.accepted++;
     client.setNoDelay(true);
     if (this.refuse) { client.destroy(); return; }
+    if (!this.gate) { this.link(client, Buffer.alloc(0)); return; }
+    const gate = this.gate;
+    let head = Buffer.alloc(0);
+    const onData = (b: Buffer): void => {
+      head = Buffer.concat([head, b]);
+      if (mqttPacketLength(head) === 0) return;
+      client.off("data", onData);
+      const reply = gate(head.subarray(0, mqttPacketLength(head)));
+      if (reply) {
+        this.gated++;
+        client.end(reply); // as a broker does after a refusing CONNACK
+        return;
+      }
+      this.link(client, head);
+    };
+    client.on("data", onData);
+    client.on("error", () => client.destroy());
+  }
+
+  private link(client: Socket, head: Buffer): void {
     const upstream = new Socket();
     upstream.setNoDelay(true);
     const link = new ProxyLink(client, upstream, this.mode, this.slowGapMs, () => {});
+    if (this.dropDown) link.setDrop("down", this.dropDown);
     this.links.push(link);
     upstream.connect(this.target.port, this.target.host);
+    if (head.length) link.inject("up", head);
   }
 
   /** Sets the mode of every open link (and of new ones unless `onlyExisting`). */

@@ -201,11 +201,13 @@ export const R = {
   CONNACK_UNAVAILABLE: 6, CONNACK_BAD_CREDENTIALS: 7, CONNACK_NOT_AUTHORISED: 8, PROTOCOL_VIOLATION: 9,
   KEEPALIVE_TIMEOUT: 10, SUBSCRIBE_REFUSED: 11, SEND_FAILED: 12, HOST_VIOLATION: 13, SHUTDOWN: 14,
   TLS_UNTRUSTED: 15, TLS_NAME_MISMATCH: 16, TLS_HANDSHAKE_TIMEOUT: 17, TLS_HANDSHAKE_FAILED: 18,
+  PUBACK_TIMEOUT: 19,
 } as const;
 /** ABI.md counter ids. */
 export const C = {
   CONNECTS: 0, ATTEMPTS: 1, PACKETS_IN: 2, PACKETS_OUT: 3, PROTOCOL_ERRORS: 4, OVERSIZE: 5, KEEPALIVE_TIMEOUTS: 6,
-  DROPPED: 7, RETRANSMISSIONS: 8, SOCKET_ERRORS: 9, DISCONNECT_BASE: 16,
+  DROPPED: 7, RETRANSMISSIONS: 8, SOCKET_ERRORS: 9, UNDELIVERABLE: 10, SUPERSEDED: 11, PUBACK_TIMEOUTS: 12,
+  DISCONNECT_BASE: 16,
 } as const;
 
 export interface ClientExports {
@@ -218,6 +220,7 @@ export interface ClientExports {
   tick(now: number): number;
   stop(now: number): void;
   publish(topicLen: number, payloadLen: number, qos: number, retain: number, now: number): number;
+  publish_latest(topicLen: number, payloadLen: number, qos: number, latest: number, now: number): number;
   publish_raw(topic: number, topicLen: number, payload: number, payloadLen: number, qos: number, now: number): number;
   subscribe(len: number, qos: number, now: number): number;
   unsubscribe(len: number, now: number): number;
@@ -238,7 +241,7 @@ export interface ClientExports {
 export const CFG_STR = { host: 0, clientId: 1, user: 2, password: 3, downlink: 4, willTopic: 5, willPayload: 6 } as const;
 export const CFG_NUM = {
   port: 0, keepAliveS: 1, cleanSession: 2, inflight: 3, backoffBase: 4, backoffCap: 5, stableMs: 6,
-  connectTimeout: 7, pingTimeout: 8, willQos: 9, willRetain: 10, passSet: 11, tls: 12,
+  connectTimeout: 7, pingTimeout: 8, willQos: 9, willRetain: 10, passSet: 11, tls: 12, pubackTimeout: 13,
 } as const;
 
 export interface ClientConfig {
@@ -262,6 +265,8 @@ export interface ClientConfig {
   stableMs?: number;
   connectTimeout?: number;
   pingTimeout?: number;
+  /** mqtt_puback_timeout_ms; 0 = derived from the keep-alive. */
+  pubackTimeout?: number;
 }
 
 const enc = new TextEncoder();
@@ -312,6 +317,7 @@ export class MqttClient {
       ["port", CFG_NUM.port], ["keepAliveS", CFG_NUM.keepAliveS], ["inflight", CFG_NUM.inflight],
       ["backoffBase", CFG_NUM.backoffBase], ["backoffCap", CFG_NUM.backoffCap], ["stableMs", CFG_NUM.stableMs],
       ["connectTimeout", CFG_NUM.connectTimeout], ["pingTimeout", CFG_NUM.pingTimeout], ["willQos", CFG_NUM.willQos],
+      ["pubackTimeout", CFG_NUM.pubackTimeout],
     ];
     for (const [k, id] of nums) if (c[k] !== undefined) this.x.cfg_num(id, c[k] as number);
     if (c.cleanSession !== undefined) this.x.cfg_num(CFG_NUM.cleanSession, c.cleanSession ? 1 : 0);
@@ -341,6 +347,15 @@ export class MqttClient {
     this.scratch(t);
     this.scratch(p, t.length);
     return this.x.publish(t.length, p.length, qos, retain ? 1 : 0, this.hal.now >>> 0);
+  }
+
+  /** QoS `qos` publish carrying the latest-value mask `latest` (mqttPublish's supersession). */
+  publishLatest(topic: string, payload: string, qos: number, latest: number): number {
+    const t = enc.encode(topic);
+    const p = enc.encode(payload);
+    this.scratch(t);
+    this.scratch(p, t.length);
+    return this.x.publish_latest(t.length, p.length, qos, latest, this.hal.now >>> 0);
   }
 
   /** Writes bytes at the scratch buffer (for codec probes). */

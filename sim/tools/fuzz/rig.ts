@@ -126,8 +126,21 @@ export class FakeLink {
   recvMax = Infinity;
   /** Drop everything the firmware sends and answer nothing (a black hole). */
   blackHole = false;
-  /** Answer CONNECT/SUBSCRIBE/PINGREQ/QoS 1 PUBLISH automatically. */
-  peerAuto = true;
+  /**
+   * Answer CONNECT/SUBSCRIBE/PINGREQ/QoS 1 PUBLISH automatically. While off
+   * (an input is being fed), PUBACKs for uplinks are owed, not lost: they are
+   * sent when it is switched on again on the same connection, as a slow
+   * broker would (a firmware must not be stuck by a PUBACK that comes late).
+   */
+  get peerAuto(): boolean { return this.auto; }
+  set peerAuto(on: boolean) {
+    this.auto = on;
+    if (!on) return;
+    if (this.open && !this.peerClosed) for (const id of this.owedAcks) this.push(puback(id));
+    this.owedAcks = [];
+  }
+  private auto = true;
+  private owedAcks: number[] = [];
   /** Auto-acknowledge QoS 1 publishes (PUBACK). */
   autoPuback = true;
   /** Extra CONNACK return code / SUBACK code the auto peer answers with. */
@@ -172,6 +185,7 @@ export class FakeLink {
     this.peerClosed = false;
     this.connectSeenAt = -1;
     this.clearInbound();
+    this.owedAcks = [];
     this.outbuf = new Uint8Array(0);
     return this.handle;
   }
@@ -235,7 +249,10 @@ export class FakeLink {
         const p = parsePublishFrame(f);
         if (p) {
           this.uplinks.push({ topic: p.topic, payload: new TextDecoder().decode(p.payload), qos: p.qos, dup: p.dup, at: this.now, conn: this.conn });
-          if (p.qos === 1 && this.peerAuto && this.autoPuback) this.push(puback(p.id));
+          if (p.qos === 1 && this.autoPuback) {
+            if (this.peerAuto) this.push(puback(p.id));
+            else this.owedAcks.push(p.id);
+          }
         }
       }
     }
