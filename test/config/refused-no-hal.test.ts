@@ -19,9 +19,17 @@ const VALID: Record<string, unknown> = {
 /** Member names from docs/CONFIG.md's tables. */
 function documentedMembers(): Map<string, string> {
   const md = readFileSync(packagePath("docs", "CONFIG.md"), "utf8");
-  return new Map([...md.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+  return new Map([...md.matchAll(/^\| `(\w+)` \| ([^|]+) \| ([^|]+) \|/gm)].map((m) => [m[1]!, `${m[2]!.trim()} ${m[3]!.trim()}`]));
 }
 const DOC_TYPES = documentedMembers();
+
+/** A valid value from the docs row (type and range) of a member that has no entry in DUP_VALUE. */
+function documentedValue(name: string): unknown {
+  const row = DOC_TYPES.get(name) ?? "";
+  if (row.startsWith("boolean")) return false;
+  const low = /^integer (-?\d+)\.\./.exec(row);
+  return low ? Number(low[1]) : 1;
+}
 const MEMBERS = [...DOC_TYPES.keys()];
 
 const ALLOWED = new Set(["log"]);
@@ -113,7 +121,7 @@ describe("duplicate members", () => {
     it(`${name} given twice is refused, naming it`, () => {
       // the same (valid) value twice, first and second occurrence anywhere
       const base = Object.entries(VALID).filter(([k]) => k !== name);
-      const value = name in VALID ? VALID[name] : DUP_VALUE[name] ?? (DOC_TYPES.get(name) === "boolean" ? false : 1);
+      const value = name in VALID ? VALID[name] : DUP_VALUE[name] ?? documentedValue(name);
       const fw = bootBare(objectText([[name, value], ...base, [name, value]]));
       expect(fw.status).toBe(-3);
       expect(fw.error).toBe(`config: member "${name}": is given more than once`);

@@ -22,8 +22,8 @@ describe("guard closes on time, not on a successful publish", () => {
       fc.integer({ min: 1, max: 9_000 }),      // a stale "off" inside the guard time
       (inflight, refusedAt, after, staleAt) => {
         const link = new FakeLink();
-        link.autoPuback = false; // the broker takes every PUBLISH and acknowledges none
-        const rig = makeRig({ mqtt_inflight: inflight, reading_interval_ms: 500, deadband_pct: 0, min_interval_s: 0, min_on_s: 5, max_run_s: 3600 }, 1, link);
+        link.autoPuback = false; // the broker takes every PUBLISH and acknowledges none (PUBACK timeout off the path: an hour)
+        const rig = makeRig({ mqtt_inflight: inflight, mqtt_puback_timeout_ms: 3_600_000, reading_interval_ms: 500, deadband_pct: 0, min_interval_s: 0, min_on_s: 5, max_run_s: 3600 }, 1, link);
         expect(timeUntil(rig, () => rig.state === S.CONNECTED, 5000, 20)).toBeGreaterThanOrEqual(0);
         // readings fill the window: from now on nothing more can be queued
         expect(timeUntil(rig, () => rig.counter(C.DROPPED) > 0, 20_000)).toBeGreaterThanOrEqual(0);
