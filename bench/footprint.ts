@@ -43,6 +43,8 @@ export function measureFootprint(opts: { quick?: boolean } = {}): Footprint {
   // (an unknown --target name applies asconfig.json's common options only, and writes no .wat)
   const target = opts.quick ? ["--target", "bench-quick", "-O2", "--shrinkLevel", "2", "--noAssert", "--debug"] : ["--target", "release", "--debug"];
   run(process.execPath, [packagePath("node_modules", "assemblyscript", "bin", "asc.js"), "assembly/index.ts", ...target, "--transform", packagePath("transform", "ascii.mjs"), "-o", named]);
+  // the release post-build (wasm-opt, merged data segments) as `npm run build:wasm` does it, keeping the names
+  run(process.execPath, [packagePath("scripts", "wasm-release.mjs"), named, "--keep-names"]);
   const wasmBytes = readFileSync(release).length;
   const sections: Record<string, number> = {};
   for (const line of run("wasm-objdump", ["-h", release]).split("\n")) {
