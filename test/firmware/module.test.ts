@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FIRMWARE_PATH } from "../../sim/host/device.js";
+import { dataSegments } from "../../sim/tools/fuzz/rig.js";
 
 const wasm = readFileSync(DEFAULT_FIRMWARE_PATH);
 const module = new WebAssembly.Module(wasm);
@@ -14,7 +15,7 @@ const module = new WebAssembly.Module(wasm);
 const ABI_EXPORTS = [
   "memory", "abi_version", "config_ptr", "config_cap", "init", "error_ptr", "error_len", "tick", "shutdown",
   "level_permille", "distance_mm", "temperature_decic", "volume_ml", "reading_quality", "relay_state", "conn_state",
-  "pump_last_refusal", "counter", "last_disconnect",
+  "pump_last_refusal", "counter", "last_disconnect", "__heap_base", "__data_end",
 ];
 
 function disassemble(path: string): string {
@@ -51,6 +52,21 @@ describe("firmware.wasm", () => {
   // ceiling catches regressions; lower it whenever the firmware shrinks.
   it("stays within its size ceiling of 29 KiB", () => {
     expect(wasm.length).toBeLessThanOrEqual(29 * 1024);
+  });
+
+  it("exports __heap_base = __data_end: the true end of static data, above every data segment, below the page end", () => {
+    const imports: Record<string, Record<string, () => number>> = {};
+    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+    const ex = new WebAssembly.Instance(module, imports as WebAssembly.Imports).exports;
+    const heapBase = Number((ex.__heap_base as WebAssembly.Global).value);
+    const dataEnd = Number((ex.__data_end as WebAssembly.Global).value);
+    expect(dataEnd).toBe(heapBase);
+    let segEnd = 0;
+    for (const s of dataSegments(wasm)) segEnd = Math.max(segEnd, s.offset + s.bytes.length);
+    expect(heapBase).toBeGreaterThanOrEqual(segEnd);
+    // every buffer the hosts are handed lies below it
+    expect(Number((ex.config_ptr as () => number)()) + Number((ex.config_cap as () => number)())).toBeLessThanOrEqual(heapBase);
+    expect(heapBase).toBeLessThan(65536);
   });
 
   it("keeps string literals as compile-time UTF-8 (no AssemblyScript string headers in static data)", () => {
