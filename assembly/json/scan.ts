@@ -25,7 +25,7 @@
 //   exponent is in -22..22 (Clinger's fast path), which covers every value the
 //   protocol and the config use; otherwise it is within a few ulp. Overflow
 //   gives +/-Infinity, underflow 0, as JSON.parse does.
-import { bytesEqAscii } from "../util/bytes";
+import { bytesEqAscii, inMemory } from "../util/bytes";
 import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
 
 export const enum JsonType { NONE = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, OBJECT = 6, ARRAY = 7 }
@@ -439,7 +439,7 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
   if (len > JSON_MAX_LEN) { errOff = 0; return JsonError.TOO_LONG; }
   if (len <= 0) { errOff = 0; return JsonError.EMPTY; }
   // A caller bug (input not inside memory) is refused rather than trapped on.
-  if (<u64>ptr + <u64>len > (<u64>memory.size() << 16)) { errOff = 0; return JsonError.TOO_LONG; }
+  if (!inMemory(ptr, len)) { errOff = 0; return JsonError.TOO_LONG; }
   inPtr = ptr;
   inLen = len;
   let p = skipWs(0);

@@ -43,7 +43,7 @@ import {
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize } from "../app/inbox";
-import { copyBytes } from "../util/bytes";
+import { copyBytes, inMemory } from "../util/bytes";
 import { elapsed, reached, until, minU } from "../util/time";
 import { clampI } from "../util/num";
 import {
@@ -448,12 +448,6 @@ function closeCleanly(reason: i32, nowMs: u32): void {
   fail(reason, nowMs);
 }
 
-/** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
-function inMemory(ptr: usize, len: i32): bool {
-  if (len < 0) return false;
-  const end: u64 = <u64>ptr + <u64>len;
-  return end <= (<u64>memory.size() << 16);
-}
 
 /** A session exists: CONNACK accepted, socket open. */
 function linkUp(): bool {

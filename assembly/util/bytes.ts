@@ -3,6 +3,18 @@ import { Ascii, asciiLen, asciiAt } from "./ascii";
 // the capacity the caller passes. ASCII literals are read with charCodeAt
 // (string literals are static data, reading them allocates nothing).
 
+/**
+ * Bytes of linear memory: exactly one page (asconfig.json: initial = maximum
+ * = 1, no memory.grow). A constant, not `memory.size`: WAMR shrinks an
+ * instance's memory to `__heap_base` only for modules without memory.size.
+ */
+const MEMORY_BYTES: u64 = 65536;
+
+/** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
+export function inMemory(ptr: usize, len: i32): bool {
+  return len >= 0 && <u64>ptr + <u64>len <= MEMORY_BYTES;
+}
+
 /** Copies `n` bytes from `src` to `dst` (regions may overlap). */
 export function copyBytes(dst: usize, src: usize, n: i32): void {
   if (n <= 0 || dst == src) return;

@@ -43,8 +43,10 @@ describe("firmware.wasm", () => {
   it("contains no memory.grow and no allocator: it cannot allocate", () => {
     const text = disassemble(DEFAULT_FIRMWARE_PATH);
     expect(text).not.toMatch(/memory\.grow/);
+    // nor memory.size: with it, WAMR would not shrink the instance's memory to __heap_base
+    expect(text).not.toMatch(/memory\.size/);
     const debug = disassemble(DEFAULT_FIRMWARE_PATH.replace("firmware.wasm", "firmware.debug.wasm"));
-    expect(debug).not.toMatch(/memory\.grow/);
+    expect(debug).not.toMatch(/memory\.grow|memory\.size/);
     expect(debug).not.toMatch(/__alloc|__new|__realloc|__concat/);
   });
 
