@@ -1,10 +1,12 @@
 /**
- * vitest global setup: one shared mosquitto for the whole run, provided to
- * tests as `inject("broker")`. Tests that kill or restart a broker start
- * their own with `Mosquitto.start()`.
+ * vitest global setup: the native hosts built once (native-build.ts), and one
+ * shared mosquitto for the whole run, provided to tests as
+ * `inject("broker")`. Tests that kill or restart a broker start their own
+ * with `Mosquitto.start()`.
  */
 import type { TestProject } from "vitest/node";
 import { Mosquitto, type BrokerInfo } from "./mosquitto.js";
+import { buildNativeHosts } from "./native-build.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +17,7 @@ declare module "vitest" {
 let broker: Mosquitto | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
+  buildNativeHosts();
   broker = await Mosquitto.start();
   project.provide("broker", broker.info);
 }
