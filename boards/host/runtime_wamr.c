@@ -36,6 +36,9 @@
 #define WASM_STACK_BYTES (8u * 1024u)
 #define APP_HEAP_BYTES 0u
 
+static uint32_t wasm_stack_bytes = WASM_STACK_BYTES;
+void rt_set_wasm_stack(uint32_t bytes) { wasm_stack_bytes = bytes; }
+
 #ifndef ESP_PLATFORM
 /* WAMR's os_printf/os_vprintf on Linux (BH_VPRINTF): to stderr, never stdout. */
 int iotbind_wamr_vprintf(const char *format, va_list ap);
@@ -179,12 +182,12 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     }
     module_from = wasm;
   }
-  inst = wasm_runtime_instantiate(module, WASM_STACK_BYTES, APP_HEAP_BYTES, ebuf, sizeof ebuf);
+  inst = wasm_runtime_instantiate(module, wasm_stack_bytes, APP_HEAP_BYTES, ebuf, sizeof ebuf);
   if (!inst) {
     snprintf(err, err_cap, "instantiate: %s", ebuf);
     return -1;
   }
-  exec_env = wasm_runtime_create_exec_env(inst, WASM_STACK_BYTES);
+  exec_env = wasm_runtime_create_exec_env(inst, wasm_stack_bytes);
   if (!exec_env) {
     snprintf(err, err_cap, "cannot create the execution environment");
     rt_close();

@@ -33,6 +33,8 @@
 #include "m3_env.h" /* M3Module's function list: to name an import left unlinked */
 
 #define WASM3_STACK_BYTES (8u * 1024u)
+static uint32_t wasm_stack_bytes = WASM3_STACK_BYTES;
+void rt_set_wasm_stack(uint32_t bytes) { wasm_stack_bytes = bytes; }
 
 /* ---------------------------------------------------------------- natives */
 
@@ -229,7 +231,7 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     snprintf(err, err_cap, "cannot create the wasm3 environment");
     return -1;
   }
-  runtime = m3_NewRuntime(env, WASM3_STACK_BYTES, NULL);
+  runtime = m3_NewRuntime(env, wasm_stack_bytes, NULL);
   if (!runtime) {
     snprintf(err, err_cap, "out of memory for a wasm3 runtime");
     return -1;

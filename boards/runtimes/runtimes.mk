@@ -35,6 +35,11 @@ $(RT)/sources.mk: $(MANIFEST) $(B)/runtimes/Cargo.lock $(W3REQ)
 
 -include $(RT)/sources.mk
 
+# Named here so that make treats them as targets, not as intermediate files
+# of the hosts' pattern rules (which it would delete after linking).
+LIBS64 := $(RT)/wamr-classic-64/libvmlib.a $(RT)/wamr-fast-64/libvmlib.a $(RT)/wasm3-64/libm3.a
+LIBS32 := $(RT)/wamr-classic-32/libvmlib.a $(RT)/wamr-fast-32/libvmlib.a $(RT)/wasm3-32/libm3.a
+
 # ------------------------------------------------------------------ WAMR
 WAMR_INC := $(WAMR_ROOT)/core/iwasm/include
 WAMR_FLAGS_64 :=
