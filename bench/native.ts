@@ -202,14 +202,18 @@ function minWasmStack(exe: string, args: string[], lo = 64, hi = 32768): number 
   return hi;
 }
 
-export function measureNative(log: (s: string) => void, o: { attribution?: boolean; runtimes?: RuntimeName[] } = {}): NativeResult {
+/**
+ * o.quick (the bench's smoke mode): 64-bit builds only and no smallest-stack
+ * search; instructions, memory and painted stack of every runtime still.
+ */
+export function measureNative(log: (s: string) => void, o: { attribution?: boolean; runtimes?: RuntimeName[]; quick?: boolean } = {}): NativeResult {
   if (!has("wasm2c") || !has("gcc")) throw new Error("wasm2c and gcc are needed (apt-get install -y wabt gcc)");
   if (!ensureValgrind(log)) throw new Error("valgrind is missing and could not be installed");
   const base = packagePath("build", "bench", "native");
   const wasm = packagePath("build", "firmware.wasm");
   const wanted = o.runtimes ?? RUNTIME_NAMES;
   // the runtime libraries, 64- and 32-bit (registry-fetched sources, boards/runtimes/)
-  mustSh("make", ["-s", "-C", packagePath("boards"), "runtimes", "libs32"], { timeoutMs: 900_000 });
+  mustSh("make", ["-s", "-j2", "-C", packagePath("boards"), "runtimes", ...(o.quick ? [] : ["libs32"])], { timeoutMs: 900_000 });
   const runtimes: RuntimeBench[] = [];
   let wasm2c: RuntimeBench | undefined;
   for (const rt of wanted) {
@@ -220,7 +224,7 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
       const args = rt === "wasm2c" ? [] : ["--wasm", wasm];
       const builds: Array<[64 | 32, string]> = rt === "wasm2c"
         ? [[64, build(wasm, join(base, "release"))]]
-        : [[64, buildRuntime(rt, 64, join(base, `${rt}-64`))], [32, buildRuntime(rt, 32, join(base, `${rt}-32`))]];
+        : [[64, buildRuntime(rt, 64, join(base, `${rt}-64`))], ...(o.quick ? [] : [[32, buildRuntime(rt, 32, join(base, `${rt}-32`))] as [32, string]])];
       for (const [bits, exe] of builds) {
         const key = bits === 64 ? "m64" : "m32";
         const plain = sh(exe, [...args, "--mem"], { timeoutMs: 120_000 });
@@ -234,7 +238,7 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
         const painted = sh(exe, [...args, "--paint"], { timeoutMs: 120_000 });
         const st = lastJson(painted.stdout, "stack");
         if (st && painted.status === 0) rb.nativeStack[key] = st.stack as StackReport;
-        if (rt !== "wasm2c") rb.minWasmStack[key] = minWasmStack(exe, args);
+        if (rt !== "wasm2c" && !o.quick) rb.minWasmStack[key] = minWasmStack(exe, args);
         if (bits === 64) {
           const dir = rt === "wasm2c" ? join(base, "release") : join(base, `${rt}-64`);
           rb.sections = sectionsOf(callgrind(exe, dir, args), rb.driver, new Map());
