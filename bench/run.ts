@@ -199,6 +199,14 @@ export function headline(r: BenchResults): string {
     rows.push(["allocator", m.allocatorFunctions.length ? `${m.allocatorFunctions.length} functions` : `none; highest written byte ${num(m.highWaterAfterInit)} after init, ${num(m.highWaterAfterRun)} after run`, "no allocator, top does not move", m.allocatorFunctions.length === 0 && m.highWaterAfterRun <= m.staticEnd ? "met" : "check"]);
   }
   for (const s of r.native?.sections ?? []) rows.push([`instructions: ${s.name.replace("_", " ")}`, num(s.instructions), "wasm2c + gcc -O2, callgrind", ""]);
+  for (const rb of (r.native?.runtimes ?? []).filter((x) => x.runtime !== "wasm2c")) {
+    rows.push([`instructions under ${rb.runtime}: idle tick / reading cycle / downlink / config parse`,
+      rb.sections.map((s) => `${num(s.instructions)} (${rb.factor[s.name] ?? "?"}×)`).join(" / ") || "—", "callgrind, x86-64; × = factor to wasm2c", rb.ok ? "" : "**check failed**"]);
+  }
+  const ram = (name: string): string => { const v = ramOf(rtOf(r, name), "m32"); return v === undefined ? "—" : `${num(v)} B`; };
+  if (r.native?.runtimes?.length) rows.push(["RAM at 32 bit: WAMR fast / WAMR classic / wasm3", `${ram("wamr-fast")} / ${ram("wamr-classic")} / ${ram("wasm3")}`, "WAMR pool + 64 KiB linear memory; wasm3 malloc heap", ""]);
+  const nest = headlineKeys(r).maxControlNesting;
+  if (nest !== undefined) rows.push(["deepest control nesting of a function", String(nest), "≤ 32 (wasm3 HEAD on ESP32)", nest <= 32 ? "met" : "**missed**"]);
   const fl = r.fleet?.rows ?? [];
   const at = fl.find((x) => x.n === 1000) ?? fl[fl.length - 1];
   if (at) {
