@@ -7,6 +7,7 @@
  */
 import { isMain } from "./main.js";
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { Simulation, type BrokerOption } from "./simulation.js";
 import { TerminalView, formatVirtualTime } from "./view/terminal.js";
 import { attachLines, lineWriter } from "./view/lines.js";
@@ -31,7 +32,10 @@ in virtual time (hours of a tank's life in seconds).
                      (default: until Ctrl-C)
   --seed S           random seed (default 1)
   --prefix P         device uids are P-001, P-002, ... (default tank)
-  --broker URL       use this broker (mqtt://host:port) instead of the embedded one
+  --broker URL       use this broker (mqtt://host:port, or mqtts://host:8883 for
+                     TLS: certificate and host name verified) instead of the embedded one
+  --ca FILE          PEM CA certificate(s) to trust for an mqtts:// broker
+                     (default: Node's trusted roots)
   --user U           broker user name
   --password P       broker password
   --no-platform      do not run the platform emulator (e.g. against a real MQTT.one account)
@@ -50,6 +54,8 @@ export interface CliOptions {
   seed: string | null;
   prefix: string;
   broker: string | null;
+  /** PEM read from --ca (TLS brokers only). */
+  ca: Buffer | undefined;
   user: string | undefined;
   password: string | undefined;
   platform: boolean;
@@ -81,6 +87,7 @@ export function parseCli(argv: string[]): CliOptions | null {
       seed: { type: "string" },
       prefix: { type: "string" },
       broker: { type: "string" },
+      ca: { type: "string" },
       user: { type: "string" },
       password: { type: "string" },
       "no-platform": { type: "boolean" },
@@ -111,6 +118,7 @@ export function parseCli(argv: string[]): CliOptions | null {
     seed: values.seed ?? null,
     prefix: values.prefix ?? "tank",
     broker: values.broker ?? null,
+    ca: values.ca === undefined ? undefined : readCa(values.ca, values.broker),
     user: values.user,
     password: values.password,
     platform: !values["no-platform"],
@@ -120,8 +128,22 @@ export function parseCli(argv: string[]): CliOptions | null {
   };
 }
 
+/** --ca FILE: only with an mqtts:// broker; the file must hold a PEM certificate. */
+function readCa(file: string, broker: string | undefined): Buffer {
+  if (!broker?.startsWith("mqtts://")) throw new Error("--ca: needs --broker mqtts://host:port (a TLS broker)");
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (e) {
+    throw new Error(`--ca: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`--ca: ${file} holds no PEM certificate`);
+  return pem;
+}
+
 function brokerOption(o: CliOptions): BrokerOption {
-  return o.broker ? { url: o.broker, user: o.user, password: o.password } : { embedded: true };
+  if (!o.broker) return { embedded: true };
+  return { url: o.broker, user: o.user, password: o.password, ...(o.ca ? { ca: o.ca } : {}) };
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {

@@ -5,7 +5,9 @@
  *   iotbind-tank-host [options] config.json
  *
  * config.json is the firmware config of docs/ABI.md (member names of
- * assembly/config.ts), e.g. boards/posix/example-config.json.
+ * assembly/config.ts), e.g. boards/posix/example-config.json. With
+ * "broker_tls": true the host terminates TLS, trusting --ca FILE (or the
+ * system store).
  */
 #include <math.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 
 #include "host.h"
 #include "posix_platform.h"
+#include "sockets_tls.h"
 #include "sim_tank.h"
 
 static volatile int stop;
@@ -35,6 +38,8 @@ static void usage(void) {
         "  --max-restarts N     exit with status 5 after N restarts after traps (default unlimited)\n"
         "  --wasm FILE          module bytes for a runtime that loads them (WAMR); the wasm2c\n"
         "                       build runs the module it was compiled from and ignores this\n"
+        "  --ca FILE            PEM CA bundle trusted for a broker_tls connection\n"
+        "                       (default: the system store /etc/ssl/certs/ca-certificates.crt)\n"
         "  --verbose            debug logging\n"
         "exit status: 0 stopped by SIGINT/SIGTERM, 1 usage or I/O error, 2 config refused,\n"
         "             3 module refused, 4 hardware setup failed, 5 too many restarts\n",
@@ -63,6 +68,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--millis-offset") == 0) { posix_opts.millis_offset = (uint32_t)strtoul(v, NULL, 0); i++; }
     else if (strcmp(a, "--max-restarts") == 0) { p.max_restarts = atoi(v); i++; }
     else if (strcmp(a, "--wasm") == 0) { wasm_path = v; i++; }
+    else if (strcmp(a, "--ca") == 0) { sockets_tls_configure(v, NULL); i++; }
     else if (a[0] == '-' || config_path) { usage(); return 1; }
     else config_path = a;
   }
