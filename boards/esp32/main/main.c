@@ -44,13 +44,12 @@ static volatile int stop; /* never set: the device runs until reset */
 
 /* The host thread's stack. Measured (npm run bench, bench/RESULTS.md
  * "Runtimes"): the bench driver's whole scenario (load, config parse,
- * readings, downlinks, traps excluded) on a painted stack uses 3.8 KB with
+ * readings, downlinks, traps excluded) on a painted stack uses 3.5 KB with
  * WAMR's fast interpreter and 3.2 KB with the classic one at 32 bit (x86,
  * 8 KiB wasm stack, which WAMR keeps in its own heap, not here). 16 KiB is
  * ~4x that: room for what the driver does not include (host.c's log
  * formatting, lwIP's select/recv, ESP-IDF's logging) and for Xtensa's
- * windowed-register frames, which are larger than x86's. wasm3 would need
- * more: 24.7 KB at 32 bit (its compiler recurses while loading). */
+ * windowed-register frames, which are larger than x86's. (wasm3: 4.5 KB.) */
 #define HOST_STACK_BYTES (16 * 1024)
 
 static uint32_t crc32(const uint8_t *p, size_t n) {
