@@ -43,6 +43,7 @@
 import { EventEmitter } from "node:events";
 import { connectAsync } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.js";
+import { disconnectWords, withReasonWords } from "./host/reasons.js";
 import { Device, loadFirmware, type DeviceConfig, type PublishSeen } from "./host/device.js";
 import type { TlsOptions } from "./host/sockets.js";
 import { CONN_STATE_NAMES, ConnState, QUALITY_NAMES } from "./host/abi.js";
@@ -177,6 +178,9 @@ export interface ConnEvent {
   uid: string;
   state: string;
   atMs: number;
+  /** When backing off: why the connection ended (DISCONNECT_NAMES code, and in words). */
+  reasonCode?: number;
+  reason?: string;
 }
 
 export type PlatformEvent =
@@ -392,7 +396,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.brokerUrl = `${this.tls ? "mqtts" : "mqtt"}://${urlHost(this.brokerHost)}:${this.brokerPort}`;
     this.auth = { user, password };
     this.brokerUp = true;
-    this.emit("broker", { state: "up", url: this.brokerUrl, atMs: this.now() });
+    // An external broker is "up" once the platform emulator has connected to it (without the emulator: once configured).
+    const announce = (): void => void this.emit("broker", { state: "up", url: this.brokerUrl, atMs: this.now() });
+    if (o.platform === false || this.embedded) announce();
 
     if (o.platform !== false) {
       const p = await PlatformEmulator.start({
@@ -403,6 +409,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         mqtt: { reconnectPeriod: 100, ...this.mqttTls },
       });
       this.platform = p;
+      if (!this.embedded) announce();
       p.on("error", () => {}); // broker outages: mqtt.js reconnects
       // Keep virtual time still while a message is on its way device → platform → device.
       p.on("message", (r: SeenRecord) => {
@@ -665,12 +672,13 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       this.emit("relay", { uid, on, atMs: this.now(), trueLevelPct: hw.truth().levelPct, levelPct: device.levelPct });
       this.emitUpdate(state);
     });
-    device.on("conn", (_s, stateName) => {
+    device.on("conn", (cs, stateName) => {
       this.updateWaiting(state);
-      this.emit("conn", { uid, state: stateName, atMs: this.now() });
+      const code = cs === ConnState.BACKING_OFF ? device.lastDisconnect : undefined;
+      this.emit("conn", code === undefined ? { uid, state: stateName, atMs: this.now() } : { uid, state: stateName, atMs: this.now(), reasonCode: code, reason: disconnectWords(code) });
       this.emitUpdate(state);
     });
-    device.on("log", (level, text) => this.emit("log", { uid, level, text, atMs: this.now() }));
+    device.on("log", (level, text) => this.emit("log", { uid, level, text: withReasonWords(text), atMs: this.now() }));
     device.on("trap", (e) => this.emit("trap", { uid, error: e.message, atMs: this.now() }));
     this.platform?.register({ uid, key, name, downlinkTopic: String(config.downlink_topic) });
     this.list.push(state);

@@ -233,6 +233,9 @@ export class Tank {
    * Advances the tank by `dtMs` with the pump relay `relayOn`. Exact for the
    * piecewise-constant rates: the step is split at every hour boundary.
    */
+  /** Called at the end of every constant-rate piece of a step: tank time ms, level %, relay (checks that must see every moment). */
+  onPiece: ((elapsedMs: number, levelPct: number, relayOn: boolean) => void) | null = null;
+
   step(dtMs: number, relayOn: boolean): TankStepResult {
     const res: TankStepResult = { pumped: 0, consumed: 0, overflowed: 0, unmet: 0 };
     if (!(dtMs > 0)) return res;
@@ -270,6 +273,8 @@ export class Tank {
       res.pumped += this.pumpMode === "fill" ? pump : pumpedOut;
       this.elapsed += dt;
       left -= dt;
+      // Rates are constant within a piece, so the level's extremes are at piece ends: an observer sees every one.
+      this.onPiece?.(this.elapsed, this.levelPct, relayOn);
     }
     this.totals.pumped += res.pumped;
     this.totals.consumed += res.consumed;
