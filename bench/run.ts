@@ -19,7 +19,8 @@ import { loadFirmware } from "../sim/host/device.js";
 import { Mosquitto } from "../test/harness/mosquitto.js";
 import { measureFootprint, type Footprint, type MemoryFootprint } from "./footprint.js";
 import { measureMemory } from "./memory-run.js";
-import { measureNative, type NativeResult } from "./native.js";
+import { measureNative, type NativeResult, type RuntimeBench } from "./native.js";
+import { analyzeModule } from "../test/helpers/wasm-nesting.js";
 import { measureFleet, type FleetResult } from "./fleet.js";
 import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
 import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
@@ -42,6 +43,8 @@ export interface BenchResults {
   /** Later `--only` runs merged into this file: which sections, when, how long. */
   updates?: Array<{ sections: string[]; date: string; durationS: number }>;
   errors: Array<{ section: string; error: string }>;
+  /** The figures the README and the closing notes quote (see headlineKeys). */
+  headline?: Record<string, number>;
 }
 
 function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number } {
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     const memory = measureMemory(module, o.smoke ? 1 : 24);
     r.footprint = { ...f, memory, targets: { maxBytes: 16 * 1024, pages: 1 } };
   });
-  await step("native", () => { r.native = measureNative(log, { attribution: !o.smoke }); });
+  await step("native", () => { r.native = measureNative(log, { attribution: !o.smoke, quick: o.smoke }); });
   await step("accuracy", () => {
     r.accuracy = measureAccuracy(module, o.smoke ? { hours: 0.25, steps: 2, otherSeeds: 1 } : { hours: 8, steps: 20, otherSeeds: 4 });
   });
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
   }
   await step("tls", async () => { r.tls = await measureTls({ smoke: o.smoke, log }); });
 
+  r.headline = headlineKeys(r);
   r.durationS = round((performance.now() - t0) / 1000, 1);
   if (merged) {
     // The file stays the full run's; this run is recorded as an update of some sections.
@@ -139,6 +143,71 @@ async function main(): Promise<void> {
 
 // ------------------------------------------------------------------ report
 
+const rtOf = (r: BenchResults, name: string): RuntimeBench | undefined => r.native?.runtimes?.find((x) => x.runtime === name);
+const instrOf = (rb: RuntimeBench | undefined, section: string): number | undefined => rb?.sections.find((s) => s.name === section)?.instructions;
+/** WAMR: the pool (module copy + loaded module + instance + exec env) plus the linear memory outside it. wasm3 and wasm2c: malloc heap in use (linear memory included). */
+function ramOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undefined {
+  const m = rb?.memory[key];
+  if (!m) return undefined;
+  return m.pool_total !== undefined ? m.pool_total + (m.linear_memory ?? 0) : m.heap_in_use;
+}
+
+/** results.json `headline`: stable keys for the README and the issues' closing notes. */
+export function headlineKeys(r: BenchResults): Record<string, number> {
+  const h: Record<string, number> = {};
+  const put = (k: string, v: number | undefined): void => { if (v !== undefined && Number.isFinite(v)) h[k] = v; };
+  put("wasmBytes", r.footprint?.wasmBytes);
+  try {
+    put("maxControlNesting", Math.max(...analyzeModule(readFileSync(packagePath("build", "firmware.wasm"))).map((f) => f.maxNesting)));
+  } catch { /* no module: no key */ }
+  const names: Array<[string, string]> = [["wasm2c", "Wasm2c"], ["wamr-classic", "WamrClassic"], ["wamr-fast", "WamrFast"], ["wasm3", "Wasm3"]];
+  const ops: Array<[string, string]> = [["idle_tick", "IdleTick"], ["reading_cycle", "ReadingCycle"], ["downlink", "Downlink"], ["config_parse", "ConfigParse"]];
+  for (const [rt, key] of names) {
+    const rb = rtOf(r, rt);
+    for (const [op, opKey] of ops) put(`instr${opKey}${key}`, instrOf(rb, op));
+    if (rt === "wasm2c") continue;
+    const sep = rt === "wasm3" ? "_" : "";
+    put(`ram${key}${sep}32Bytes`, ramOf(rb, "m32"));
+    put(`ram${key}${sep}64Bytes`, ramOf(rb, "m64"));
+    put(`minWasmStack${key}${sep}32Bytes`, rb?.minWasmStack.m32);
+    put(`nativeStack${key}${sep}32Bytes`, rb?.nativeStack.m32?.used);
+  }
+  return h;
+}
+
+function runtimeSection(n: NativeResult): string[] {
+  const out: string[] = [];
+  const rts = n.runtimes ?? [];
+  if (!rts.length) return out;
+  out.push("## Runtimes: wasm2c, WAMR classic, WAMR fast, wasm3 (same driver, same module)", "");
+  out.push(`The driver above linked with each runtime adapter of \`boards/host/\` and the real runtime library: WAMR ${"2.4.3"} (crate wamrx-sys 0.3.0, \`${n.sources?.wamr ?? "?"}\`) built as WAMR's ESP-IDF port configures it (interpreter only, bulk memory on, SIMD and reference types off, no AOT/JIT/WASI/libc-builtin, software bounds checks), classic and fast interpreter; wasm3 0.5.0 (pywasm3 0.5.0's source distribution, \`${n.sources?.wasm3 ?? "?"}\`) with the flags of its esp32-idf example (\`-O3 -DESP32 -Dd_m3MaxFunctionStackHeight=256\`). Instructions: x86-64 build, callgrind, per operation; the factor is to wasm2c + gcc -O2 in the same run. RAM at 32 bit (\`-m32\`, pointer size as on ESP32) and 64 bit: WAMR with a pool allocator (\`wasm_runtime_get_mem_alloc_info\`): module copy + loaded module + instance + exec env (8 KiB wasm stack, app heap 0), plus the linear memory that WAMR maps outside the pool; wasm3 and wasm2c: malloc heap in use after the first \`init\` (mallinfo2; linear memory included). Smallest wasm stack: the smallest (16-byte steps) with which the whole driver scenario (config parse, readings, downlinks) completes. Native stack: the driver run on a painted thread stack, bytes written minus an empty thread's (glibc's thread descriptor), 8 KiB wasm stack.`, "");
+  const op = (rb: RuntimeBench, name: string): string => {
+    const v = instrOf(rb, name);
+    if (v === undefined) return "—";
+    return rb.runtime === "wasm2c" ? num(v) : `${num(v)} (${rb.factor[name] ?? "?"}×)`;
+  };
+  const b = (x: number | undefined): string => (x === undefined ? "—" : `${num(x)} B`);
+  out.push(table(["runtime", "idle tick", "reading cycle", "downlink", "config parse", "RAM, 32-bit", "RAM, 64-bit", "min wasm stack 32 / 64-bit", "native stack 32 / 64-bit"],
+    rts.map((rb) => [
+      `${rb.runtime}${rb.ok ? "" : " (**check failed**)"}`,
+      op(rb, "idle_tick"), op(rb, "reading_cycle"), op(rb, "downlink"), op(rb, "config_parse"),
+      b(ramOf(rb, "m32")), b(ramOf(rb, "m64")),
+      rb.runtime === "wasm2c" ? "C stack" : `${b(rb.minWasmStack.m32)} / ${b(rb.minWasmStack.m64)}`,
+      `${b(rb.nativeStack.m32?.used)} / ${b(rb.nativeStack.m64?.used)}`,
+    ])), "");
+  const wamr = rts.filter((x) => x.memory.m32?.pool_total !== undefined);
+  if (wamr.length) {
+    out.push("WAMR's pool, step by step (bytes; 32-bit / 64-bit):", "");
+    const pair = (rb: RuntimeBench, k: "module_copy" | "module_loaded" | "instance" | "exec_env" | "pool_total" | "linear_memory"): string =>
+      `${num(rb.memory.m32?.[k])} / ${num(rb.memory.m64?.[k])}`;
+    out.push(table(["runtime", "module copy", "loaded module", "instance", "exec env (8 KiB stack)", "pool total", "linear memory (outside the pool)"],
+      wamr.map((rb) => [rb.runtime, pair(rb, "module_copy"), pair(rb, "module_loaded"), pair(rb, "instance"), pair(rb, "exec_env"), pair(rb, "pool_total"), pair(rb, "linear_memory")])), "");
+  }
+  for (const rb of rts) if (rb.error) out.push(`- ${rb.runtime}: **failed**: \`${rb.error.split("\n")[0]}\``);
+  out.push("");
+  return out;
+}
+
 const kib = (b: number): string => `${round(b / 1024, 1)} KiB`;
 const num = (x: number | undefined, d = 0): string => (x === undefined || !Number.isFinite(x) ? "—" : round(x, d).toLocaleString("en-US"));
 
@@ -153,6 +222,14 @@ export function headline(r: BenchResults): string {
     rows.push(["allocator", m.allocatorFunctions.length ? `${m.allocatorFunctions.length} functions` : `none; highest written byte ${num(m.highWaterAfterInit)} after init, ${num(m.highWaterAfterRun)} after run`, "no allocator, top does not move", m.allocatorFunctions.length === 0 && m.highWaterAfterRun <= m.staticEnd ? "met" : "check"]);
   }
   for (const s of r.native?.sections ?? []) rows.push([`instructions: ${s.name.replace("_", " ")}`, num(s.instructions), "wasm2c + gcc -O2, callgrind", ""]);
+  for (const rb of (r.native?.runtimes ?? []).filter((x) => x.runtime !== "wasm2c")) {
+    rows.push([`instructions under ${rb.runtime}: idle tick / reading cycle / downlink / config parse`,
+      rb.sections.map((s) => `${num(s.instructions)} (${rb.factor[s.name] ?? "?"}×)`).join(" / ") || "—", "callgrind, x86-64; × = factor to wasm2c", rb.ok ? "" : "**check failed**"]);
+  }
+  const ram = (name: string): string => { const v = ramOf(rtOf(r, name), "m32"); return v === undefined ? "—" : `${num(v)} B`; };
+  if (r.native?.runtimes?.length) rows.push(["RAM at 32 bit: WAMR fast / WAMR classic / wasm3", `${ram("wamr-fast")} / ${ram("wamr-classic")} / ${ram("wasm3")}`, "WAMR pool + 64 KiB linear memory; wasm3 malloc heap", ""]);
+  const nest = headlineKeys(r).maxControlNesting;
+  if (nest !== undefined) rows.push(["deepest control nesting of a function", String(nest), "≤ 32 (wasm3 HEAD on ESP32)", nest <= 32 ? "met" : "**missed**"]);
   const fl = r.fleet?.rows ?? [];
   const at = fl.find((x) => x.n === 1000) ?? fl[fl.length - 1];
   if (at) {
@@ -236,6 +313,13 @@ export function render(r: BenchResults): string {
     out.push(table(["operation", "instructions", "reps", "ticks", "what", "top functions (names build)"], n.sections.map((s) => [
       s.name, s.instructions, s.reps, s.ticks, s.what, s.top.map((t) => `${t.fn.replace(/^assembly_/, "")} ${t.pct} %`).join(", "),
     ])), "");
+    const f = (name: string): string => {
+      const rb = n.runtimes?.find((x) => x.runtime === name);
+      const v = rb ? Object.values(rb.factor) : [];
+      return v.length ? `${Math.min(...v)}–${Math.max(...v)}×` : "not measured";
+    };
+    out.push(`Measured on the same module and driver (next section): WAMR's fast interpreter costs ${f("wamr-fast")} the wasm2c instruction count, the classic interpreter ${f("wamr-classic")}, wasm3 ${f("wasm3")}.`, "");
+    out.push(...runtimeSection(n));
   }
 
   const fl = r.fleet;
