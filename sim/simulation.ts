@@ -47,7 +47,7 @@ import { Device, loadFirmware, type DeviceConfig, type PublishSeen } from "./hos
 import { CONN_STATE_NAMES, ConnState, QUALITY_NAMES } from "./host/abi.js";
 import type { LogLevel } from "./host/hal.js";
 import { VirtualClock } from "./clock.js";
-import { Scheduler, TaskClock, mqttExpectsReply } from "./scheduler.js";
+import { Scheduler, TaskClock, mqttExpectsReply, type IoHoldPolicy } from "./scheduler.js";
 import { SimHardware } from "./world/hardware.js";
 import { Tank, type TankOptions } from "./world/tank.js";
 import type { AirOptions } from "./world/air.js";
@@ -104,8 +104,58 @@ export interface SimulationOptions {
   brokerControl?: { stop(): Promise<void>; start(): Promise<void> };
   /** Longest real time the clock waits for one network reply (default 250 ms). */
   ioWaitRealMs?: number;
-  /** Device i first ticks at i × staggerMs of virtual time (devices do not all boot at once; default 0). */
+  /**
+   * Device i first ticks at i × staggerMs of virtual time, so the devices'
+   * readings and heartbeats are spread over time instead of arriving in one
+   * burst per period. Default: one heartbeat period (`heartbeat_s` of
+   * `defaults.config`, else 60 s) divided by the number of devices of the
+   * whole fleet (all shards); 0 boots every device at once.
+   */
   staggerMs?: number;
+  /**
+   * Only this slice of the fleet runs here: "K/N" or `{ k, n }` (1 ≤ K ≤ N).
+   * The fleet (`devices`) is cut into N contiguous slices by device index;
+   * slice K keeps the uids, worlds (seeds), tanks and boot times the devices
+   * have in the whole fleet, so N processes started with 1/N … N/N against
+   * one broker run exactly the devices of one unsharded run, each once.
+   */
+  shard?: string | ShardSpec;
+  /**
+   * Run the devices in this many worker threads (default 0: in this thread).
+   * The compiled firmware module is shared; each worker has its own scheduler
+   * (paced against real time at the same speed: a finite speed is required)
+   * and its own broker connections; events, snapshots and `summary()` arrive
+   * on this thread as without workers. `devices` (the SimDevice objects with
+   * their `Device`) are then not available here.
+   */
+  workers?: number;
+  /**
+   * When a device's network wait holds virtual time (scheduler `ioHold`):
+   * default "unpaced" (only at an infinite speed).
+   */
+  ioHold?: IoHoldPolicy;
+}
+
+/** Slice K of N (1-based). */
+export interface ShardSpec {
+  k: number;
+  n: number;
+}
+
+/** "K/N" → { k, n }; throws a one-line error for anything else. */
+export function parseShard(v: string | ShardSpec): ShardSpec {
+  const m = typeof v === "string" ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v) : null;
+  const k = typeof v === "string" ? (m ? Number(m[1]) : NaN) : v.k;
+  const n = typeof v === "string" ? (m ? Number(m[2]) : NaN) : v.n;
+  if (!Number.isInteger(k) || !Number.isInteger(n) || n < 1 || k < 1 || k > n) {
+    throw new Error(`shard must be "K/N" with 1 <= K <= N, got "${typeof v === "string" ? v : `${v.k}/${v.n}`}"`);
+  }
+  return { k, n };
+}
+
+/** The device indices [from, to) of shard k/n of a fleet of `total` devices (contiguous, disjoint, covering). */
+export function shardRange(total: number, s: ShardSpec): { from: number; to: number } {
+  return { from: Math.floor(((s.k - 1) * total) / s.n), to: Math.floor((s.k * total) / s.n) };
 }
 
 // ------------------------------------------------------------------- events
@@ -298,6 +348,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   private auth: { user?: string; password?: string } = {};
   private updateTimer: NodeJS.Timeout | null = null;
   private runPromise: Promise<void> | null = null;
+  /** Device publishes are decoded (see trackPublishes). */
+  private tracking = false;
+  /** Virtual ms between two devices' first ticks (resolved at start). */
+  private staggerMs = 0;
   private started = false;
   private stopped = false;
 
@@ -305,7 +359,11 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     super();
     this.options = options;
     this.clock = new VirtualClock(0);
-    this.scheduler = new Scheduler(this.clock, { speed: options.speed ?? 60, ioWaitRealMs: options.ioWaitRealMs ?? 250 });
+    this.scheduler = new Scheduler(this.clock, { speed: options.speed ?? 60, ioWaitRealMs: options.ioWaitRealMs ?? 250, ioHold: options.ioHold });
+    // Decoding every sent packet costs: only while someone looks at publishes.
+    (this as EventEmitter).on("newListener", (name: string) => {
+      if (name === "publish" || name === "device-update") this.trackPublishes();
+    });
     this.scheduler.onBusyLoop = (taskId, atMs) => {
       const d = this.list.find((x) => x.taskId === taskId);
       if (d) this.emit("log", { uid: d.uid, level: "busy", text: "host: firmware tick keeps returning 0 ms without progress (busy loop); stepping 1 ms per tick", atMs });
@@ -413,8 +471,12 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     }
 
     this.module = o.firmware instanceof WebAssembly.Module ? o.firmware : await loadFirmware(o.firmware);
-    const specs: SimDeviceSpec[] = Array.isArray(o.devices) ? o.devices : Array.from({ length: o.devices ?? 1 }, () => ({}));
-    for (let i = 0; i < specs.length; i++) await this.addDevice(specs[i]!, i, { user, password });
+    if (this.platform) this.trackPublishes();
+    const total = Array.isArray(o.devices) ? o.devices.length : (o.devices ?? 1);
+    const { from, to } = o.shard === undefined ? { from: 0, to: total } : shardRange(total, parseShard(o.shard));
+    const heartbeatS = Number(o.defaults?.config?.heartbeat_s ?? 60);
+    this.staggerMs = o.staggerMs ?? (total > 1 && heartbeatS > 0 ? (heartbeatS * 1000) / total : 0);
+    for (let i = from; i < to; i++) await this.addDevice(Array.isArray(o.devices) ? o.devices[i]! : {}, i, { user, password });
 
     const every = o.updateIntervalMs ?? 200;
     if (every > 0) {
@@ -612,7 +674,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       state.booted = true;
       return device.tick();
     };
-    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, this.clock.now() + i * (o.staggerMs ?? 0));
+    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, this.clock.now() + i * this.staggerMs);
     device.on("io", (kind, _h, bytes) => {
       this.scheduler.progress(state.taskId);
       if (kind === "sent") {
@@ -624,16 +686,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       }
       this.updateWaiting(state);
     });
-    device.on("publish", (m: PublishSeen) => {
-      const atMs = this.now();
-      state.lastUplink = { topic: m.topic, payload: m.payload, atMs };
-      state.publishes++;
-      if (this.platform && m.topic.startsWith("iotbind/tank/")) state.toPlatform++;
-      this.updateWaiting(state);
-      this.emit("publish", { uid, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, atMs });
-      // Sent from inside the firmware's tick (a hal call): snapshot after it.
-      queueMicrotask(() => this.emitUpdate(state));
-    });
+    if (this.tracking) this.trackDevice(state);
     device.on("relay", (on) => {
       state.relaySwitches++;
       this.emit("relay", { uid, on, atMs: this.now(), trueLevelPct: hw.truth().levelPct, levelPct: device.levelPct });
@@ -651,9 +704,35 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.byUid.set(uid, state);
   }
 
-  /** Virtual time waits while a device waits for the network (a reply, the platform, a connection). */
+  /**
+   * Decodes what the devices send (mqtt-packet) for `publish` events, the
+   * snapshots' `lastUplink`/`publishes` and the platform round trip; off
+   * until the platform emulator runs or someone listens to `publish` or
+   * `device-update` (a load test without them does not pay for it).
+   */
+  private trackPublishes(): void {
+    if (this.tracking) return;
+    this.tracking = true;
+    for (const d of this.list) this.trackDevice(d);
+  }
+
+  private trackDevice(state: DeviceState): void {
+    const uid = state.uid;
+    state.device.on("publish", (m: PublishSeen) => {
+      const atMs = this.now();
+      state.lastUplink = { topic: m.topic, payload: m.payload, atMs };
+      state.publishes++;
+      if (this.platform && m.topic.startsWith("iotbind/tank/")) state.toPlatform++;
+      this.updateWaiting(state);
+      this.emit("publish", { uid, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, atMs });
+      // Sent from inside the firmware's tick (a hal call): snapshot after it.
+      queueMicrotask(() => this.emitUpdate(state));
+    });
+  }
+
+  /** Virtual time waits while a device waits for the network (a reply, the platform, a connection), when the scheduler holds for that (`ioHold`). */
   private updateWaiting(d: DeviceState): void {
-    if (d.stopped || !d.booted) return this.scheduler.setWaiting(d.taskId, false);
+    if (d.stopped || !d.booted || !this.scheduler.ioHoldActive) return this.scheduler.setWaiting(d.taskId, false);
     const cs = d.device.connState;
     const connecting = cs === ConnState.SOCKET_CONNECTING || cs === ConnState.AWAITING_CONNACK || cs === ConnState.SUBSCRIBING;
     this.scheduler.setWaiting(d.taskId, d.awaitingReply || d.expectDownlink || d.toPlatform > 0 || connecting);

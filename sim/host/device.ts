@@ -255,13 +255,17 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
   }
 
+  /** Runs one firmware call; what it sends leaves in one write per socket when it returns (or traps). */
   private guard(fn: () => number, fallback: number): number {
+    this.sockets.cork();
     try {
       return fn();
     } catch (e) {
       if (!(e instanceof WebAssembly.RuntimeError)) throw e;
       this.onTrap(e);
       return fallback;
+    } finally {
+      this.sockets.uncork();
     }
   }
 

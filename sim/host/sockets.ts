@@ -4,6 +4,11 @@
  * queued (0 when nothing, negative once the peer closed or an error occurred
  * and the queue is drained). `send` accepts everything while the socket is
  * writable and lets Node buffer it.
+ *
+ * Between `cork()` and `uncork()` (a host brackets each firmware call with
+ * them) the bytes sent on a handle are gathered and written with one
+ * `write` per handle at `uncork`: a tick that sends a PUBLISH and a PUBACK
+ * costs one syscall, not two. Outside a cork every send is written at once.
  */
 import { Socket } from "node:net";
 
@@ -17,6 +22,8 @@ interface Entry {
   state: number;
   queue: Buffer[];
   queued: number;
+  /** Bytes sent while corked, not yet written. */
+  out: Buffer[];
 }
 
 export interface SocketEvents {
@@ -31,6 +38,9 @@ export interface SocketEvents {
 export class SocketTable {
   private readonly entries = new Map<number, Entry>();
   private nextHandle = 1;
+  private corked = 0;
+  /** Entries with gathered bytes (while corked). */
+  private dirty: Entry[] = [];
   /** Optional redirection of every connect (tests route the firmware through a proxy). */
   connectOverride: ((host: string, port: number) => { host: string; port: number }) | null = null;
 
@@ -41,7 +51,7 @@ export class SocketTable {
     const target = this.connectOverride ? this.connectOverride(host, port) : { host, port };
     const handle = this.nextHandle++;
     const socket = new Socket();
-    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0 };
+    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0, out: [] };
     this.entries.set(handle, entry);
     socket.setNoDelay(true);
     socket.on("connect", () => {
@@ -78,8 +88,32 @@ export class SocketTable {
     if (e.state !== SOCK_CONNECTED) return e.state < 0 ? e.state : 0;
     const copy = Buffer.from(bytes);
     this.events.onSend?.(handle, copy);
-    e.socket.write(copy);
+    if (this.corked > 0) {
+      if (e.out.length === 0) this.dirty.push(e);
+      e.out.push(copy);
+    } else {
+      e.socket.write(copy);
+    }
     return bytes.length;
+  }
+
+  /** Gathers sends until the matching `uncork()` (nests). */
+  cork(): void {
+    this.corked++;
+  }
+
+  /** Writes what was gathered since the outermost `cork()`, one write per handle. */
+  uncork(): void {
+    if (this.corked === 0 || --this.corked > 0) return;
+    const dirty = this.dirty;
+    if (dirty.length === 0) return;
+    this.dirty = [];
+    for (const e of dirty) {
+      const out = e.out;
+      e.out = [];
+      if (e.socket.destroyed) continue;
+      e.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    }
   }
 
   /** Copies up to `cap` queued bytes into `out`; count, 0 when nothing, <0 when closed and drained. */
@@ -100,6 +134,24 @@ export class SocketTable {
     return n;
   }
 
+  /** `recv` into `mem` at `offset` (the caller has checked `offset + cap` is inside `mem`): no view per call. */
+  recvInto(handle: number, mem: Uint8Array, offset: number, cap: number): number {
+    const e = this.entries.get(handle);
+    if (!e) return SOCK_ERR;
+    if (e.queued === 0) return e.state < 0 ? e.state : 0;
+    let n = 0;
+    while (n < cap && e.queue.length > 0) {
+      const head = e.queue[0]!;
+      const take = Math.min(head.length, cap - n);
+      mem.set(take === head.length ? head : head.subarray(0, take), offset + n);
+      n += take;
+      if (take === head.length) e.queue.shift();
+      else e.queue[0] = head.subarray(take);
+    }
+    e.queued -= n;
+    return n;
+  }
+
   /** Bytes waiting to be read on `handle`. */
   pending(handle: number): number {
     return this.entries.get(handle)?.queued ?? 0;
@@ -109,6 +161,12 @@ export class SocketTable {
     const e = this.entries.get(handle);
     if (!e) return;
     this.entries.delete(handle);
+    if (e.out.length > 0) {
+      // Sent before the close in the same firmware call (a DISCONNECT): written first.
+      e.socket.write(e.out.length === 1 ? e.out[0]! : Buffer.concat(e.out));
+      e.out = [];
+      this.dirty = this.dirty.filter((x) => x !== e);
+    }
     e.socket.removeAllListeners();
     e.socket.on("error", () => {});
     e.socket.end();
