@@ -7,7 +7,8 @@
  */
 import { isMain } from "./main.js";
 import { parseArgs } from "node:util";
-import { Simulation, type BrokerOption } from "./simulation.js";
+import { writeFileSync } from "node:fs";
+import { Simulation, parseShard, type BrokerOption } from "./simulation.js";
 import { TerminalView, formatVirtualTime } from "./view/terminal.js";
 import { attachLines, lineWriter } from "./view/lines.js";
 import { formatResult, loadScenario, runScenario } from "./scenarios/runner.js";
@@ -35,6 +36,10 @@ in virtual time (hours of a tank's life in seconds).
   --user U           broker user name
   --password P       broker password
   --no-platform      do not run the platform emulator (e.g. against a real MQTT.one account)
+  --shard K/N        run only slice K of N of the fleet (same uids and worlds as
+                     the whole fleet): start K = 1..N on N machines, one broker
+  --workers W        run the devices in W worker threads (needs a finite --speed)
+  --summary FILE     write a machine-readable run summary (JSON) at the end
   --json             machine-readable events, one JSON object per line
   --no-web           do not start the web dashboard
   --debug            include the firmware's debug log lines
@@ -56,6 +61,9 @@ export interface CliOptions {
   json: boolean;
   web: boolean;
   debug: boolean;
+  shard: string | null;
+  workers: number;
+  summary: string | null;
 }
 
 /** "90", "90s", "10m", "2h", "1d" → seconds. */
@@ -87,6 +95,9 @@ export function parseCli(argv: string[]): CliOptions | null {
       "no-web": { type: "boolean" },
       json: { type: "boolean" },
       debug: { type: "boolean" },
+      shard: { type: "string" },
+      workers: { type: "string" },
+      summary: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -102,7 +113,17 @@ export function parseCli(argv: string[]): CliOptions | null {
     devices = Number(values.devices);
     if (!Number.isInteger(devices) || devices < 1) throw new Error(`--devices must be an integer >= 1, got "${values.devices}"`);
   }
+  if (values.shard !== undefined) parseShard(values.shard);
+  let workers = 0;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`--workers must be an integer >= 0, got "${values.workers}"`);
+    if (workers > 0 && speed === Infinity) throw new Error("--workers needs a finite --speed");
+  }
   return {
+    shard: values.shard ?? null,
+    workers,
+    summary: values.summary ?? null,
     devices,
     scenario: values.scenario ?? null,
     out: values.out ?? "test-artifacts/scenarios",
@@ -180,6 +201,8 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
     speed: o.speed ?? 60,
     seed: o.seed ?? "1",
     uidPrefix: o.prefix,
+    ...(o.shard ? { shard: o.shard } : {}),
+    workers: o.workers,
     // Periodic device-update snapshots feed the web dashboard; the terminal view polls by itself.
     updateIntervalMs: o.web ? 200 : 0,
   });
@@ -199,9 +222,11 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       const snaps = sim.snapshots();
+      const summary = o.summary ? await sim.summary() : null;
       view?.stop();
       await dash?.close();
       await sim.stop();
+      if (summary && o.summary) writeFileSync(o.summary, JSON.stringify({ ...summary, reason }, null, 2) + "\n");
       for (const s of snaps) {
         out(
           { event: "summary", time_s: s.timeMs / 1000, uid: s.uid, level_pct: s.levelPct, true_level_pct: Math.round(s.trueLevelPct * 10) / 10, relay: s.relayOn, conn: s.connState, publishes: s.publishes, relay_switches: s.relaySwitches },

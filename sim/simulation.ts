@@ -44,7 +44,9 @@ import { EventEmitter } from "node:events";
 import { connectAsync } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.js";
 import { Device, loadFirmware, type DeviceConfig, type PublishSeen } from "./host/device.js";
-import { CONN_STATE_NAMES, ConnState, QUALITY_NAMES } from "./host/abi.js";
+import { CONN_STATE_NAMES, ConnState, Counter, DISCONNECT_NAMES, QUALITY_NAMES } from "./host/abi.js";
+import { performance } from "node:perf_hooks";
+import { WorkerPool, type Forwarded } from "./workers.js";
 import type { LogLevel } from "./host/hal.js";
 import { VirtualClock } from "./clock.js";
 import { Scheduler, TaskClock, mqttExpectsReply, type IoHoldPolicy } from "./scheduler.js";
@@ -134,6 +136,8 @@ export interface SimulationOptions {
    * default "unpaced" (only at an infinite speed).
    */
   ioHold?: IoHoldPolicy;
+  /** Internal (worker threads): run only the devices with index in [from, to) of `devices`. */
+  range?: { from: number; to: number };
 }
 
 /** Slice K of N (1-based). */
@@ -159,6 +163,90 @@ export function shardRange(total: number, s: ShardSpec): { from: number; to: num
 }
 
 // ------------------------------------------------------------------- events
+
+/**
+ * What a run did, machine-readable (`sim.summary()`, the CLI's `--summary
+ * FILE`), so load tests can be compared between runs. Counts come from the
+ * firmware's own counters (docs/ABI.md), summed over the devices of this
+ * process (all its workers).
+ */
+export interface RunSummary {
+  /** Devices run here (this shard). */
+  devices: number;
+  /** Devices with an MQTT connection now. */
+  connected: number;
+  shard: ShardSpec | null;
+  workers: number;
+  /** Virtual seconds since the start, real seconds since `start()` returned. */
+  virtualS: number;
+  realS: number;
+  messages: {
+    /** Uplink messages the firmware published (counter 40). */
+    uplinks: number;
+    /** Downlinks the firmware received on its downlink topic (counters 32–39). */
+    downlinks: number;
+    /** MQTT packets in / out (counters 2, 3). */
+    packetsIn: number;
+    packetsOut: number;
+  };
+  /** Real ms from the platform emulator's state publish with a new cmd to the device's relay switching (null without the emulator or samples). */
+  latencyMs: { platformToRelay: { samples: number; p50: number | null; p99: number | null; max: number | null } };
+  /** MQTT disconnects by reason name (docs/ABI.md disconnect table), reasons that occurred. */
+  disconnects: Record<string, number>;
+  traps: number;
+}
+
+/** The counters a RunSummary is made of, for one device or summed. */
+export interface DeviceCounts {
+  uplinks: number;
+  downlinks: number;
+  packetsIn: number;
+  packetsOut: number;
+  connected: number;
+  traps: number;
+  disconnects: Record<string, number>;
+}
+
+/** Reads a device's counters (its firmware's `counter` export). */
+export function deviceCounts(dev: Device): DeviceCounts {
+  let down = 0;
+  for (let id = Counter.DOWNLINK_ACCEPTED; id <= Counter.DOWNLINK_STALE_ECHO; id++) down += dev.counter(id);
+  const disconnects: Record<string, number> = {};
+  for (let r = 1; r < DISCONNECT_NAMES.length; r++) {
+    const n = dev.counter(Counter.DISCONNECT_BASE + r);
+    if (n > 0) disconnects[DISCONNECT_NAMES[r]!] = n;
+  }
+  return {
+    uplinks: dev.counter(Counter.UPLINK_SENT),
+    downlinks: down,
+    packetsIn: dev.counter(Counter.MQTT_PACKETS_IN),
+    packetsOut: dev.counter(Counter.MQTT_PACKETS_OUT),
+    connected: dev.connState === ConnState.CONNECTED ? 1 : 0,
+    traps: dev.traps,
+    disconnects,
+  };
+}
+
+/** Adds `b` into `a`. */
+export function addCounts(a: DeviceCounts, b: DeviceCounts): DeviceCounts {
+  a.uplinks += b.uplinks;
+  a.downlinks += b.downlinks;
+  a.packetsIn += b.packetsIn;
+  a.packetsOut += b.packetsOut;
+  a.connected += b.connected;
+  a.traps += b.traps;
+  for (const [k, v] of Object.entries(b.disconnects)) a.disconnects[k] = (a.disconnects[k] ?? 0) + v;
+  return a;
+}
+
+export function emptyCounts(): DeviceCounts {
+  return { uplinks: 0, downlinks: 0, packetsIn: 0, packetsOut: 0, connected: 0, traps: 0, disconnects: {} };
+}
+
+/** Wall-clock ms comparable across worker threads. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export interface MessageInfo {
   topic: string;
@@ -354,6 +442,13 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   private staggerMs = 0;
   private started = false;
   private stopped = false;
+  /** Real time `start()` returned (wallMs). */
+  private startedWall = 0;
+  /** The platform's last state publish with a cmd the device's relay does not show yet: uid → { on, wall ms }. */
+  private readonly pendingCmd = new Map<string, { on: boolean; t: number }>();
+  private readonly relayLatency: number[] = [];
+  /** With workers: the pool (sim/workers.ts). */
+  private pool: WorkerPool | null = null;
 
   constructor(options: SimulationOptions = {}) {
     super();
@@ -388,9 +483,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     return d;
   }
 
-  /** Virtual ms since the start. */
+  /** Virtual ms since the start (with workers: the latest a worker reported). */
   now(): number {
-    return this.clock.now();
+    return this.pool ? this.pool.now : this.clock.now();
   }
 
   get speed(): number {
@@ -398,7 +493,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   }
 
   set speed(v: number) {
+    if (this.pool && !Number.isFinite(v)) throw new Error("workers need a finite speed");
     this.scheduler.speed = v;
+    this.pool?.setSpeed(v);
   }
 
   /** Starts the broker (or connects to it), the platform emulator and every device (firmware init). Does not tick yet. */
@@ -432,7 +529,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         url: this.brokerUrl,
         username: user,
         password,
-        now: () => this.clock.now(),
+        now: () => this.now(),
         mqtt: { reconnectPeriod: 100 },
       });
       this.platform = p;
@@ -462,6 +559,12 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       p.on("rejected", (r: SeenRecord) => this.emit("platform", { kind: "rejected", uid: r.uid, atMs: r.atMs, reason: r.reason, payload: r.payload }));
       p.on("state", (e: StatePublishedEvent) => {
         const payload = JSON.stringify(e.message);
+        const cmd = (e.message as { cmd?: unknown }).cmd;
+        if (cmd === "on" || cmd === "off") {
+          const on = cmd === "on";
+          if (this.relayOf(e.uid) !== on) this.pendingCmd.set(e.uid, { on, t: wallMs() });
+          else this.pendingCmd.delete(e.uid);
+        }
         this.emit("platform", { kind: "state", uid: e.uid, atMs: e.atMs, topic: e.topic, payload, cause: e.cause });
         // Every device subscribed to that topic receives it.
         for (const d of this.list) {
@@ -473,10 +576,27 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.module = o.firmware instanceof WebAssembly.Module ? o.firmware : await loadFirmware(o.firmware);
     if (this.platform) this.trackPublishes();
     const total = Array.isArray(o.devices) ? o.devices.length : (o.devices ?? 1);
-    const { from, to } = o.shard === undefined ? { from: 0, to: total } : shardRange(total, parseShard(o.shard));
+    const { from, to } = o.range ?? (o.shard === undefined ? { from: 0, to: total } : shardRange(total, parseShard(o.shard)));
     const heartbeatS = Number(o.defaults?.config?.heartbeat_s ?? 60);
     this.staggerMs = o.staggerMs ?? (total > 1 && heartbeatS > 0 ? (heartbeatS * 1000) / total : 0);
-    for (let i = from; i < to; i++) await this.addDevice(Array.isArray(o.devices) ? o.devices[i]! : {}, i, { user, password });
+    const workers = o.workers ?? 0;
+    if (workers > 0) {
+      if (!Number.isInteger(workers)) throw new Error(`workers must be a whole number, got ${workers}`);
+      if (!Number.isFinite(this.speed)) throw new Error("workers need a finite speed (each worker paces its own clock against real time)");
+      this.pool = await WorkerPool.start({
+        count: Math.min(workers, Math.max(1, to - from)),
+        options: { ...o, broker: { url: this.brokerUrl, user, password } },
+        range: { from, to },
+        staggerMs: this.staggerMs,
+        module: this.module,
+        track: this.tracking,
+        onEvent: (f) => this.forwarded(f),
+      });
+      for (const d of this.pool.devices) this.platform?.register(d);
+    } else {
+      for (let i = from; i < to; i++) await this.addDevice(Array.isArray(o.devices) ? o.devices[i]! : {}, i, { user, password });
+    }
+    this.startedWall = wallMs();
 
     const every = o.updateIntervalMs ?? 200;
     if (every > 0) {
@@ -489,6 +609,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
 
   /** Ticks the devices until `stop()`; returns the scheduler's promise (rejects if a tick throws). */
   run(): Promise<void> {
+    if (this.pool) {
+      this.pool.run();
+      // The workers run until pause()/stop(); the main scheduler runs the timers added here (sim.scheduler).
+    }
     this.runPromise ??= this.scheduler.run().finally(() => { this.runPromise = null; });
     return this.runPromise;
   }
@@ -496,24 +620,36 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   /** Runs for `ms` of virtual time, then pauses (resolves). */
   async runFor(ms: number): Promise<void> {
     if (this.runPromise) throw new Error("simulation is running (run()); stop it or use scheduler timers");
+    if (this.pool) return this.runUntil(this.now() + ms);
     await this.scheduler.runFor(ms);
   }
 
   /** Runs until the virtual clock reaches `t`. */
   async runUntil(t: number): Promise<void> {
     if (this.runPromise) throw new Error("simulation is running (run()); stop it or use scheduler timers");
+    if (this.pool) {
+      await this.pool.runUntil(t);
+      this.clock.advanceTo(t);
+      return;
+    }
     await this.scheduler.runUntil(t);
   }
 
   /** Pauses the tick loop (devices stay connected until their keep-alive lapses in real time). */
   async pause(): Promise<void> {
+    await this.pool?.pause();
     await this.scheduler.stop();
   }
 
   /** The mobile app switches the device's pump through the platform emulator; virtual time waits for the publish. */
   async setSwitch(uid: string, on: boolean): Promise<void> {
-    const d = this.need(uid);
     if (!this.platform) throw new Error("setSwitch needs the platform emulator (it is off)");
+    if (this.pool) {
+      if (!this.pool.snapshots.has(uid)) throw new Error(`no simulated device ${uid}`);
+      await this.platform.setSwitch(uid, on); // workers: nothing to hold (finite speed)
+      return;
+    }
+    const d = this.need(uid);
     d.expectDownlink = true;
     this.updateWaiting(d);
     await this.scheduler.hold(this.platform.setSwitch(uid, on));
@@ -521,6 +657,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
 
   /** Presses the device's button (200 ms), if its config has a button_pin. */
   pressButton(uid: string, holdMs = 200): void {
+    if (this.pool) {
+      if (!this.pool.snapshots.has(uid)) throw new Error(`no simulated device ${uid}`);
+      return this.pool.press(uid, holdMs);
+    }
     const d = this.need(uid);
     d.hardware.pressButton(holdMs);
     this.scheduler.wake(d.taskId);
@@ -601,12 +741,67 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     }
   }
 
+  /** A machine-readable summary of the run so far (see RunSummary). */
+  async summary(): Promise<RunSummary> {
+    const c = this.pool ? await this.pool.counts() : this.list.reduce((a, d) => addCounts(a, deviceCounts(d.device)), emptyCounts());
+    const lat = [...this.relayLatency].sort((a, b) => a - b);
+    const pct = (p: number): number | null => (lat.length ? lat[Math.min(lat.length - 1, Math.max(0, Math.ceil((p / 100) * lat.length) - 1))]! : null);
+    const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
+    return {
+      devices: this.pool ? this.pool.size : this.list.length,
+      connected: c.connected,
+      shard: this.options.shard === undefined ? null : parseShard(this.options.shard),
+      workers: this.options.workers ?? 0,
+      virtualS: this.now() / 1000,
+      realS: this.startedWall ? Math.round(wallMs() - this.startedWall) / 1000 : 0,
+      messages: { uplinks: c.uplinks, downlinks: c.downlinks, packetsIn: c.packetsIn, packetsOut: c.packetsOut },
+      latencyMs: { platformToRelay: { samples: lat.length, p50: r3(pct(50)), p99: r3(pct(99)), max: r3(lat.length ? lat[lat.length - 1]! : null) } },
+      disconnects: c.disconnects,
+      traps: c.traps,
+    };
+  }
+
+  /** A device's relay as this thread knows it (for the platform → relay latency). */
+  private relayOf(uid: string): boolean | null {
+    const d = this.byUid.get(uid);
+    if (d) return d.stopped ? null : d.device.relayOn;
+    return this.pool ? this.pool.relayOf(uid) : null;
+  }
+
+  /** A relay switched at real time `t` (wallMs): closes a pending platform → relay measurement. */
+  private relaySwitched(uid: string, on: boolean, t: number): void {
+    const p = this.pendingCmd.get(uid);
+    if (!p) return;
+    this.pendingCmd.delete(uid);
+    if (p.on === on) this.relayLatency.push(t - p.t);
+  }
+
+  /** The device's state now (with workers: the latest snapshot its worker sent, at most `updateIntervalMs` old while someone listens to device-update). */
   snapshot(uid: string): DeviceSnapshot {
+    if (this.pool) {
+      const s = this.pool.snapshots.get(uid);
+      if (!s) throw new Error(`no simulated device ${uid}`);
+      return s;
+    }
     return this.snap(this.need(uid));
   }
 
   snapshots(): DeviceSnapshot[] {
+    if (this.pool) return [...this.pool.snapshots.values()];
     return this.list.map((d) => this.snap(d));
+  }
+
+  /** An event a worker posted: emitted here as if its device ran in this thread. */
+  private forwarded(f: Forwarded): void {
+    if (f.name === "error") {
+      this.emit("error", new Error((f.arg as { message: string }).message));
+      return;
+    }
+    if (f.name === "relay") {
+      const e = f.arg as RelayEvent;
+      this.relaySwitched(e.uid, e.on, f.wall ?? wallMs());
+    }
+    (this.emit as (name: string, arg: unknown) => boolean)(f.name, f.arg);
   }
 
   /** Clean stop: every device sends MQTT DISCONNECT, the platform emulator disconnects, the embedded broker closes. */
@@ -617,6 +812,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.updateTimer = null;
     await this.scheduler.stop();
     await this.runPromise?.catch(() => {});
+    if (this.pool) {
+      await this.pool.stop();
+    }
     await Promise.all(this.list.map(async (d) => {
       d.stopped = true;
       this.scheduler.remove(d.taskId);
@@ -689,6 +887,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     if (this.tracking) this.trackDevice(state);
     device.on("relay", (on) => {
       state.relaySwitches++;
+      this.relaySwitched(uid, on, wallMs());
       this.emit("relay", { uid, on, atMs: this.now(), trueLevelPct: hw.truth().levelPct, levelPct: device.levelPct });
       this.emitUpdate(state);
     });
@@ -713,6 +912,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   private trackPublishes(): void {
     if (this.tracking) return;
     this.tracking = true;
+    this.pool?.track();
     for (const d of this.list) this.trackDevice(d);
   }
 
