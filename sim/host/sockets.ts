@@ -9,6 +9,14 @@
  * them) the bytes sent on a handle are gathered and written with one
  * `write` per handle at `uncork`: a tick that sends a PUBLISH and a PUBACK
  * costs one syscall, not two. Outside a cork every send is written at once.
+ *
+ * TCP handshakes in flight are limited per process (`connectGate.limit`,
+ * default 64): a fleet that boots thousands of devices at once would
+ * overflow the broker's listen backlog (mosquitto: 100), and the dropped
+ * SYNs are retried by the kernel only after 1, 3, 7, 15, 31 s, so a few
+ * devices would connect tens of seconds late. A device whose connect waits
+ * for the gate just sees its socket still connecting (status 0), as on a
+ * slow network.
  */
 import { Socket } from "node:net";
 
@@ -24,6 +32,8 @@ interface Entry {
   queued: number;
   /** Bytes sent while corked, not yet written. */
   out: Buffer[];
+  /** Its place in the connect gate. */
+  gate: { release: () => void; cancel: () => void } | null;
 }
 
 export interface SocketEvents {
@@ -34,6 +44,32 @@ export interface SocketEvents {
   /** The connection was established, closed or failed. */
   onState?: (handle: number, state: number) => void;
 }
+
+/** Process-wide limit of TCP connects in flight (see the header). */
+export const connectGate = {
+  limit: 64,
+  inFlight: 0,
+  queue: [] as Array<() => void>,
+  /** Runs `start` now or when a slot frees; returns a release function (call once the handshake ended, either way). */
+  enter(start: () => void): { release: () => void; cancel: () => void } {
+    let state: "queued" | "running" | "done" = "queued";
+    const run = (): void => {
+      if (state !== "queued") return;
+      state = "running";
+      connectGate.inFlight++;
+      start();
+    };
+    const release = (): void => {
+      if (state !== "running") return;
+      state = "done";
+      connectGate.inFlight--;
+      while (connectGate.inFlight < connectGate.limit && connectGate.queue.length > 0) connectGate.queue.shift()!();
+    };
+    if (connectGate.inFlight < connectGate.limit) run();
+    else connectGate.queue.push(run);
+    return { release, cancel: () => { if (state === "queued") state = "done"; else release(); } };
+  },
+};
 
 export class SocketTable {
   private readonly entries = new Map<number, Entry>();
@@ -51,10 +87,13 @@ export class SocketTable {
     const target = this.connectOverride ? this.connectOverride(host, port) : { host, port };
     const handle = this.nextHandle++;
     const socket = new Socket();
-    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0, out: [] };
+    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0, out: [], gate: null };
     this.entries.set(handle, entry);
     socket.setNoDelay(true);
+    const gate = connectGate.enter(() => socket.connect(target.port, target.host));
+    entry.gate = gate;
     socket.on("connect", () => {
+      gate.release();
       if (entry.state === SOCK_CONNECTING) entry.state = SOCK_CONNECTED;
       this.events.onState?.(handle, entry.state);
     });
@@ -64,15 +103,16 @@ export class SocketTable {
       this.events.onData?.(handle);
     });
     socket.on("error", () => {
+      gate.release();
       entry.state = SOCK_ERR;
       this.events.onState?.(handle, entry.state);
     });
     socket.on("close", () => {
+      gate.release();
       if (entry.state >= 0) entry.state = SOCK_CLOSED;
       this.events.onState?.(handle, entry.state);
       this.events.onData?.(handle);
     });
-    socket.connect(target.port, target.host);
     return handle;
   }
 
@@ -161,6 +201,7 @@ export class SocketTable {
     const e = this.entries.get(handle);
     if (!e) return;
     this.entries.delete(handle);
+    e.gate?.cancel();
     if (e.out.length > 0) {
       // Sent before the close in the same firmware call (a DISCONNECT): written first.
       e.socket.write(e.out.length === 1 ? e.out[0]! : Buffer.concat(e.out));
