@@ -27,16 +27,23 @@
  *   await sim.stop();                         // MQTT DISCONNECT from every device, platform and broker closed
  *
  *   await sim.runFor(3_600_000); await sim.runUntil(t); await sim.pause();   // instead of run()
+ *   await sim.summary();                      // RunSummary: messages, platform → relay latency, disconnects by reason
+ *
+ * Load tests: `shard: "K/N"` runs slice K of N of the fleet (N processes on
+ * N machines, one broker, no coordinator); `workers: W` spreads this
+ * process's devices over W worker threads (finite speed).
  *
  * Devices: `sim.devices` (SimDevice: uid, name, config, device = the host
  * `Device`, hardware = `SimHardware`). Time: `sim.now()` (virtual ms since
  * the start), `sim.clock`, `sim.scheduler` (for `at`/`every` virtual timers).
  *
  * Virtual time: every firmware ticks exactly when its last tick asked (or at
- * once when its socket has data). The network is real, so virtual time stands
- * still while a message is on its way (a device awaits CONNACK/PUBACK/…, a
- * reading travels device → broker → platform → state → device, the app's
- * switch travels to the device), each wait bounded by `ioWaitRealMs`. Time a
+ * once when its socket has data). The network is real: at an infinite speed
+ * virtual time stands still while a message is on its way (a device awaits
+ * CONNACK/PUBACK/…, a reading travels device → broker → platform → state →
+ * device, the app's switch travels to the device), each wait bounded by
+ * `ioWaitRealMs`; at a finite speed replies arrive in paced real time and
+ * nothing is held (`ioHold`). Time a
  * device spends blocked in a hal call (pulseIn) moves only its own clock
  * (`TaskClock`). Events fire in virtual time order; `atMs` is virtual ms.
  */
