@@ -552,8 +552,9 @@ export class Scheduler {
 export class TaskClock implements AdvanceableClock {
   private local: number;
 
-  constructor(readonly shared: VirtualClock) {
-    this.local = shared.now();
+  /** `start`: the device's own time begins there (a device that boots later than the others; default the shared time). */
+  constructor(readonly shared: VirtualClock, start = shared.now()) {
+    this.local = start;
   }
 
   now(): number {

@@ -858,8 +858,11 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       ...def.config,
       ...own.config,
     };
-    // Each device blocks (pulseIn, delayUs) on its own clock, not on everyone's.
-    const clock = new TaskClock(this.clock);
+    // Each device blocks (pulseIn, delayUs) on its own clock, not on everyone's. A device that boots
+    // later (stagger) starts its clock at its boot time, so init (which starts the MQTT connect) and
+    // its world happen then, not at 0: its first tick must not find its connect timeout long expired.
+    const bootAt = this.clock.now() + i * this.staggerMs;
+    const clock = new TaskClock(this.clock, bootAt);
     const hw = new SimHardware({
       board: config,
       clock,
@@ -879,7 +882,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       state.booted = true;
       return device.tick();
     };
-    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, this.clock.now() + i * this.staggerMs);
+    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, bootAt);
     device.on("io", (kind, _h, bytes) => {
       this.scheduler.progress(state.taskId);
       if (kind === "sent") {

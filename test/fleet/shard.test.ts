@@ -77,6 +77,24 @@ describe("shards", () => {
   }, 60_000);
 });
 
+describe("staggered boots", () => {
+  it("a device that boots late connects on its first attempt (its init and connect timeout start at its boot time)", async () => {
+    for (const speed of [Infinity, 200]) {
+      const s = make({ devices: 12, speed, uidPrefix: `st${process.pid}${speed}` }); // default stagger: 60 s / 12 = 5 s, connect timeout 10 s
+      await s.start();
+      await s.runFor(70_000);
+      for (const d of s.devices) {
+        expect(d.device.connStateName, d.uid).toBe("CONNECTED");
+        expect(d.device.counter(1), `${d.uid} connect attempts`).toBe(1);
+      }
+      const sum = await s.summary();
+      expect(sum.disconnects).toEqual({});
+      expect(sum.connected).toBe(12);
+      await s.stop();
+    }
+  }, 60_000);
+});
+
 describe("workers", () => {
   it("devices in worker threads: the same events, snapshots and summary on the main thread", async () => {
     const prefix = `wk${process.pid}`;
