@@ -50,7 +50,7 @@ export interface Derived {
 }
 
 export interface FleetResult {
-  config: { periodS: number; speed: number; warmupS: number; measureS: number; budgetS: number };
+  config: { periodS: number; speed: number; warmupS: number; measureS: number; budgetS: number; /** Each kind ran this many times per N; the run with the highest rate is kept. */ repeats?: number };
   rows: FleetRow[];
   stoppedBecause: string;
 }
@@ -135,7 +135,7 @@ async function startEcho(broker: FleetJob["broker"]): Promise<{ echoed: () => nu
 
 export async function measureFleet(
   broker: FleetJob["broker"] & { pid?: number },
-  o: { sizes: number[]; growUntilBudget: boolean; budgetS: number; warmupS: number; measureS: number; simulation: boolean; log: (s: string) => void; kinds?: FleetKind[] },
+  o: { sizes: number[]; growUntilBudget: boolean; budgetS: number; warmupS: number; measureS: number; simulation: boolean; log: (s: string) => void; kinds?: FleetKind[]; repeats?: number },
   // (the Simulation kind is dropped for larger N once it achieves less than half the requested rate)
 ): Promise<FleetResult> {
   const speed = 10;
@@ -159,9 +159,15 @@ export async function measureFleet(
           kind, n, broker: { host: broker.host, port: broker.port, user: broker.user, password: broker.password }, periodS, speed, startRate: 1000, warmupS: o.warmupS, measureS: o.measureS,
           connectTimeoutS: Math.max(10, n / 200), prefix: `b${process.pid % 10000}${kind === "iotbind-sim" ? "s" : kind === "iotbind-workers" ? "w" : kind[0]}${n}`,
         };
-        const s = await runWorker(job, (job.connectTimeoutS + o.warmupS + o.measureS + n / 100 + 60) * 1000, broker.pid);
-        o.log(`fleet ${kind} N=${n}: ${s.error ?? `${s.connected}/${n} connected, ${s.uplinks}+${s.downlinks} msgs in ${s.measureS}s, cpu ${s.cpuMs} ms, rss ${s.rssMiB} MiB (base ${s.rssBaselineMiB})`}`);
-        samples[kind] = s;
+        // Best of `repeats` runs (the highest message rate): other load on a shared machine only lowers a rate.
+        for (let rep = 0; rep < (o.repeats ?? 1); rep++) {
+          // A repeat gets other uids of the same length (plain mqtt.js client ids are cut at 23 characters).
+          const s = await runWorker({ ...job, prefix: job.prefix.replace(/^b\d+/, `b${(process.pid + rep) % 10000}`) }, (job.connectTimeoutS + o.warmupS + o.measureS + n / 100 + 60) * 1000, broker.pid);
+          o.log(`fleet ${kind} N=${n}${rep > 0 ? ` (run ${rep + 1})` : ""}: ${s.error ?? `${s.connected}/${n} connected, ${s.uplinks}+${s.downlinks} msgs in ${s.measureS}s, cpu ${s.cpuMs} ms, rss ${s.rssMiB} MiB (base ${s.rssBaselineMiB})`}`);
+          const prev = samples[kind];
+          const rate = (x: FleetSample): number => (x.error ? -1 : (x.uplinks + x.downlinks) / x.measureS);
+          if (!prev || rate(s) > rate(prev)) samples[kind] = s;
+        }
       }
       const a = samples.iotbind;
       const b = samples.plain!;
@@ -208,5 +214,5 @@ export async function measureFleet(
   } finally {
     await echo.close();
   }
-  return { config: { periodS, speed, warmupS: o.warmupS, measureS: o.measureS, budgetS: Math.round(o.budgetS) }, rows, stoppedBecause: simNote ? `${stoppedBecause}; ${simNote}` : stoppedBecause };
+  return { config: { periodS, speed, warmupS: o.warmupS, measureS: o.measureS, budgetS: Math.round(o.budgetS), repeats: o.repeats ?? 1 }, rows, stoppedBecause: simNote ? `${stoppedBecause}; ${simNote}` : stoppedBecause };
 }

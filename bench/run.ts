@@ -4,6 +4,12 @@
  * bench/results.json.
  *
  *   node dist/bench/run.js [--smoke] [--out DIR] [--only footprint,native,fleet,accuracy,latency] [--budget SECONDS]
+ *                          [--fleet-sizes 2000,10000] [--fleet-kinds plain,iotbind,iotbind-sim,iotbind-workers] [--fleet-repeats R]
+ *
+ * results.json is merged, not replaced: sections not run keep their figures,
+ * and `headline` keys of other sections stay (the fleet adds
+ * fleetSimulationDevicesAt90, fleetCpuPerMsgVsMqttjs, fleetStartSecondsAt10k,
+ * fleetWorkersDevicesAt90).
  *
  * --smoke: a tiny budget (N = 10 devices, short runs), written to
  * build/bench-smoke/ unless --out says otherwise; test/bench/bench.test.ts
@@ -43,7 +49,7 @@ export interface BenchResults {
   errors: Array<{ section: string; error: string }>;
 }
 
-function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number; fleetSizes: number[] | null; fleetKinds: FleetKind[] | null } {
+function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number; fleetSizes: number[] | null; fleetKinds: FleetKind[] | null; fleetRepeats: number } {
   const a = process.argv.slice(2);
   const smoke = a.includes("--smoke");
   const get = (k: string): string | undefined => {
@@ -59,6 +65,8 @@ function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: num
     // --fleet-sizes 2000,10000: exactly these N (no growing); --fleet-kinds plain,iotbind-sim,iotbind-workers
     fleetSizes: get("--fleet-sizes")?.split(",").map(Number) ?? null,
     fleetKinds: (get("--fleet-kinds")?.split(",") as FleetKind[] | undefined) ?? null,
+    // --fleet-repeats R: run each kind R times per N, keep the best rate (default 1)
+    fleetRepeats: Number(get("--fleet-repeats") ?? 1),
   };
 }
 
@@ -106,7 +114,7 @@ async function main(): Promise<void> {
       const pid = (broker as unknown as { proc: { pid?: number } | null }).proc?.pid;
       r.fleet = await measureFleet({ ...broker!.info, pid }, o.smoke
         ? { sizes: [10], growUntilBudget: false, budgetS: 30, warmupS: 1, measureS: 2, simulation: true, log }
-        : { sizes: o.fleetSizes ?? [100, 1000], growUntilBudget: o.fleetSizes === null, budgetS: Math.max(120, o.budgetS - used - 20), warmupS: 3, measureS: 10, simulation: true, log, ...(o.fleetKinds ? { kinds: o.fleetKinds } : {}) });
+        : { sizes: o.fleetSizes ?? [100, 1000], growUntilBudget: o.fleetSizes === null, budgetS: Math.max(120, o.budgetS - used - 20), warmupS: 3, measureS: 10, simulation: true, log, repeats: o.fleetRepeats, ...(o.fleetKinds ? { kinds: o.fleetKinds } : {}) });
       r.headline = { ...r.headline, ...fleetHeadline(r.fleet) };
     });
   } finally {
@@ -253,7 +261,7 @@ export function render(r: BenchResults): string {
   const fl = r.fleet;
   if (fl) {
     out.push("## Fleet scale (one Node process each, same mosquitto)", "");
-    out.push(`**iotbind (Device each)**: N \`Device\`s (release firmware, one instance each from one compiled module, \`SimHardware\` with an HC-SR04 tank, \`Device.run()\` timers on one \`ScaledClock\` at ${fl.config.speed}×, so the firmware's 10 s heartbeat is one uplink per ${fl.config.periodS} s real; one reading of 5 pings per uplink, \`reading_interval_ms\` 10000; between events the firmware ticks at least every 1 s virtual). **iotbind (Simulation)**: the same devices driven by the product's fleet runner \`Simulation\` (one \`VirtualClock\`, the \`Scheduler\`, speed ${fl.config.speed}, external broker, no platform emulator, boots staggered over one heartbeat by default). **iotbind (Simulation, 2 worker threads)**: the same with \`workers: 2\` (devices in two worker threads of the one process, counts from \`summary()\`; CPU is the whole process). **plain**: N TypeScript devices with one mqtt.js client each, a \`Tank\` model and a ${fl.config.periodS} s timer publishing the same reading JSON at QoS 1. Both subscribe to their state topic; the bench process echoes a state message (QoS 1) for every uplink as the platform does. A device-message is one uplink or one downlink. Each kind runs in a fresh child process: ${fl.config.warmupS} s warm-up after all connected, ${fl.config.measureS} s measured; CPU = user + system of that process; RSS per device = (RSS after GC at the end − RSS of the same process before any device) / N. Stopped: ${fl.stoppedBecause}.`, "");
+    out.push(`**iotbind (Device each)**: N \`Device\`s (release firmware, one instance each from one compiled module, \`SimHardware\` with an HC-SR04 tank, \`Device.run()\` timers on one \`ScaledClock\` at ${fl.config.speed}×, so the firmware's 10 s heartbeat is one uplink per ${fl.config.periodS} s real; one reading of 5 pings per uplink, \`reading_interval_ms\` 10000; between events the firmware ticks at least every 1 s virtual). **iotbind (Simulation)**: the same devices driven by the product's fleet runner \`Simulation\` (one \`VirtualClock\`, the \`Scheduler\`, speed ${fl.config.speed}, external broker, no platform emulator, boots staggered over one heartbeat by default). **iotbind (Simulation, 2 worker threads)**: the same with \`workers: 2\` (devices in two worker threads of the one process, counts from \`summary()\`; CPU is the whole process). **plain**: N TypeScript devices with one mqtt.js client each, a \`Tank\` model and a ${fl.config.periodS} s timer publishing the same reading JSON at QoS 1. Both subscribe to their state topic; the bench process echoes a state message (QoS 1) for every uplink as the platform does. A device-message is one uplink or one downlink. Each kind runs in a fresh child process${(fl.config.repeats ?? 1) > 1 ? ` ${fl.config.repeats} times per N, the run with the highest message rate kept (other load on the shared machine only lowers a rate)` : ""}: ${fl.config.warmupS} s warm-up after all connected, ${fl.config.measureS} s measured; CPU = user + system of that process; RSS per device = (RSS after GC at the end − RSS of the same process before any device) / N. Stopped: ${fl.stoppedBecause}.`, "");
     const label = { iotbind: "iotbind (Device each)", sim: "iotbind (Simulation)", workers: "iotbind (Simulation, 2 worker threads)", plain: "plain mqtt.js" } as const;
     out.push(table(["N", "kind", "connected", "msgs/s", "% of requested rate", "CPU % of a core", "CPU µs / device-message", "RSS MiB (base)", "RSS KiB / device", "start s (99 %)", "broker µs / msg", "echo µs / msg"],
       fl.rows.flatMap((row) => (["iotbind", "sim", "workers", "plain"] as const).flatMap((k) => {
