@@ -4,6 +4,12 @@
  * bench/results.json.
  *
  *   node dist/bench/run.js [--smoke] [--out DIR] [--only footprint,native,fleet,accuracy,latency] [--budget SECONDS]
+ *                          [--fleet-sizes 2000,10000] [--fleet-kinds plain,iotbind,iotbind-sim,iotbind-workers] [--fleet-repeats R]
+ *
+ * results.json is merged, not replaced: sections not run keep their figures,
+ * and `headline` keys of other sections stay (the fleet adds
+ * fleetSimulationDevicesAt90, fleetCpuPerMsgVsMqttjs, fleetStartSecondsAt10k,
+ * fleetWorkersDevicesAt90).
  *
  * --smoke: a tiny budget (N = 10 devices, short runs), written to
  * build/bench-smoke/ unless --out says otherwise; test/bench/bench.test.ts
@@ -22,6 +28,7 @@ import { measureMemory } from "./memory-run.js";
 import { measureNative, type NativeResult, type RuntimeBench } from "./native.js";
 import { analyzeModule } from "../test/helpers/wasm-nesting.js";
 import { measureFleet, type FleetResult } from "./fleet.js";
+import type { FleetKind } from "./fleet-worker.js";
 import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
 import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
 import { measureTls, type TlsResult } from "./tls.js";
@@ -43,11 +50,11 @@ export interface BenchResults {
   /** Later `--only` runs merged into this file: which sections, when, how long. */
   updates?: Array<{ sections: string[]; date: string; durationS: number }>;
   errors: Array<{ section: string; error: string }>;
-  /** The figures the README and the closing notes quote (see headlineKeys). */
-  headline?: Record<string, number>;
+  /** The figures the README and the closing notes quote (see headlineKeys); null: measured, goal not reached by any point. */
+  headline?: Record<string, number | null>;
 }
 
-function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number } {
+function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: number; fleetSizes: number[] | null; fleetKinds: FleetKind[] | null; fleetRepeats: number } {
   const a = process.argv.slice(2);
   const smoke = a.includes("--smoke");
   const get = (k: string): string | undefined => {
@@ -60,6 +67,11 @@ function args(): { smoke: boolean; out: string; only: Set<Section>; budgetS: num
     out: resolve(get("--out") ?? (smoke ? packagePath("build", "bench-smoke") : packagePath("bench"))),
     only: new Set((only ? only.split(",") : SECTIONS) as Section[]),
     budgetS: Number(get("--budget") ?? (smoke ? 40 : 480)),
+    // --fleet-sizes 2000,10000: exactly these N (no growing); --fleet-kinds plain,iotbind-sim,iotbind-workers
+    fleetSizes: get("--fleet-sizes")?.split(",").map(Number) ?? null,
+    fleetKinds: (get("--fleet-kinds")?.split(",") as FleetKind[] | undefined) ?? null,
+    // --fleet-repeats R: run each kind R times per N, keep the best rate (default 1)
+    fleetRepeats: Number(get("--fleet-repeats") ?? 1),
   };
 }
 
@@ -118,14 +130,15 @@ async function main(): Promise<void> {
       const pid = (broker as unknown as { proc: { pid?: number } | null }).proc?.pid;
       r.fleet = await measureFleet({ ...broker!.info, pid }, o.smoke
         ? { sizes: [10], growUntilBudget: false, budgetS: 30, warmupS: 1, measureS: 2, simulation: true, log }
-        : { sizes: [100, 1000], growUntilBudget: true, budgetS: Math.max(120, o.budgetS - used - 20), warmupS: 3, measureS: 10, simulation: true, log });
+        : { sizes: o.fleetSizes ?? [100, 1000], growUntilBudget: o.fleetSizes === null, budgetS: Math.max(120, o.budgetS - used - 20), warmupS: 3, measureS: 10, simulation: true, log, repeats: o.fleetRepeats, ...(o.fleetKinds ? { kinds: o.fleetKinds } : {}) });
     });
   } finally {
     await broker?.stop();
   }
   await step("tls", async () => { r.tls = await measureTls({ smoke: o.smoke, log }); });
 
-  r.headline = headlineKeys(r);
+  // Keys of sections this bench does not compute itself (e.g. an --only run of another section) stay.
+  r.headline = { ...(merged?.headline ?? {}), ...headlineKeys(r) };
   r.durationS = round((performance.now() - t0) / 1000, 1);
   if (merged) {
     // The file stays the full run's; this run is recorded as an update of some sections.
@@ -153,8 +166,8 @@ function ramOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undef
 }
 
 /** results.json `headline`: stable keys for the README and the issues' closing notes. */
-export function headlineKeys(r: BenchResults): Record<string, number> {
-  const h: Record<string, number> = {};
+export function headlineKeys(r: BenchResults): Record<string, number | null> {
+  const h: Record<string, number | null> = r.fleet ? fleetHeadline(r.fleet) : {};
   const put = (k: string, v: number | undefined): void => { if (v !== undefined && Number.isFinite(v)) h[k] = v; };
   put("wasmBytes", r.footprint?.wasmBytes);
   try {
@@ -208,6 +221,26 @@ function runtimeSection(n: NativeResult): string[] {
   return out;
 }
 
+/**
+ * The fleet's headline keys (issue 18): the largest N the Simulation runner
+ * held at >= 90 % of the requested rate in one process and with worker
+ * threads, its CPU per device-message over plain mqtt.js at that N, and the
+ * start-up (all connected) at N = 10,000 (null when not run).
+ */
+export function fleetHeadline(f: FleetResult): Record<string, number | null> {
+  const held = (k: "sim" | "workers"): FleetResult["rows"][number] | undefined =>
+    [...f.rows].reverse().find((x) => x.derived[k] && x.derived[k]!.ratePct >= 90 && x[k]!.connected >= x.n * 0.99);
+  const sim = held("sim");
+  const workers = held("workers");
+  const at10k = f.rows.find((x) => x.n === 10_000)?.sim;
+  return {
+    fleetSimulationDevicesAt90: sim ? sim.n : 0,
+    fleetCpuPerMsgVsMqttjs: sim && sim.derived.plain.ratePct >= 90 ? (sim.derived.simCpuRatio ?? null) : null,
+    fleetStartSecondsAt10k: at10k && !at10k.error ? at10k.startS : null,
+    fleetWorkersDevicesAt90: workers ? workers.n : 0,
+  };
+}
+
 const kib = (b: number): string => `${round(b / 1024, 1)} KiB`;
 const num = (x: number | undefined, d = 0): string => (x === undefined || !Number.isFinite(x) ? "—" : round(x, d).toLocaleString("en-US"));
 
@@ -229,22 +262,34 @@ export function headline(r: BenchResults): string {
   const ram = (name: string): string => { const v = ramOf(rtOf(r, name), "m32"); return v === undefined ? "—" : `${num(v)} B`; };
   if (r.native?.runtimes?.length) rows.push(["RAM at 32 bit: WAMR fast / WAMR classic / wasm3", `${ram("wamr-fast")} / ${ram("wamr-classic")} / ${ram("wasm3")}`, "WAMR pool + 64 KiB linear memory; wasm3 malloc heap", ""]);
   const nest = headlineKeys(r).maxControlNesting;
-  if (nest !== undefined) rows.push(["deepest control nesting of a function", String(nest), "≤ 32 (wasm3 HEAD on ESP32)", nest <= 32 ? "met" : "**missed**"]);
+  if (nest !== undefined && nest !== null) rows.push(["deepest control nesting of a function", String(nest), "≤ 32 (wasm3 HEAD on ESP32)", nest <= 32 ? "met" : "**missed**"]);
   const fl = r.fleet?.rows ?? [];
   const at = fl.find((x) => x.n === 1000) ?? fl[fl.length - 1];
   if (at) {
     const sim = at.derived.sim;
-    rows.push([`fleet N=${at.n}: CPU per device-message`, `iotbind ${num(at.derived.iotbind.cpuUsPerMsg, 1)} µs (Device each)${sim ? `, ${num(sim.cpuUsPerMsg, 1)} µs (Simulation)` : ""} vs plain mqtt.js ${num(at.derived.plain.cpuUsPerMsg, 1)} µs`, "ratio to plain, same run", `${num(at.derived.cpuRatio, 2)}×${sim ? ` / ${num(at.derived.simCpuRatio, 2)}×` : ""}`]);
-    rows.push([`fleet N=${at.n}: RSS per device`, `iotbind ${num(at.derived.iotbind.rssKiBPerDevice, 1)} KiB (Device each)${sim ? `, ${num(sim.rssKiBPerDevice, 1)} KiB (Simulation)` : ""} vs plain ${num(at.derived.plain.rssKiBPerDevice, 1)} KiB`, "ratio to plain, same run", `${num(at.derived.rssRatio, 2)}×${sim ? ` / ${num(at.derived.simRssRatio, 2)}×` : ""}`]);
+    rows.push([`fleet N=${at.n}: CPU per device-message`, `iotbind ${num(at.derived.iotbind?.cpuUsPerMsg, 1)} µs (Device each)${sim ? `, ${num(sim.cpuUsPerMsg, 1)} µs (Simulation)` : ""} vs plain mqtt.js ${num(at.derived.plain.cpuUsPerMsg, 1)} µs`, "ratio to plain, same run", `${num(at.derived.cpuRatio, 2)}×${sim ? ` / ${num(at.derived.simCpuRatio, 2)}×` : ""}`]);
+    rows.push([`fleet N=${at.n}: RSS per device`, `iotbind ${num(at.derived.iotbind?.rssKiBPerDevice, 1)} KiB (Device each)${sim ? `, ${num(sim.rssKiBPerDevice, 1)} KiB (Simulation)` : ""} vs plain ${num(at.derived.plain.rssKiBPerDevice, 1)} KiB`, "ratio to plain, same run", `${num(at.derived.rssRatio, 2)}×${sim ? ` / ${num(at.derived.simRssRatio, 2)}×` : ""}`]);
     const big = fl[fl.length - 1]!;
-    const kept = [...fl].reverse().find((x) => x.derived.iotbind.ratePct >= 90 && x.derived.plain.ratePct >= 90);
-    rows.push(["fleet: largest N that kept the requested rate (≥ 90 %)", `${kept ? num(kept.n) : "none"} (largest tried: ${num(big.n)}, at ${big.derived.iotbind.ratePct} % iotbind / ${big.derived.plain.ratePct} % plain)`, "1 uplink + 1 downlink per device per second, in the time budget", ""]);
+    const kept = [...fl].reverse().find((x) => x.derived.iotbind && x.derived.iotbind.ratePct >= 90 && x.derived.plain.ratePct >= 90);
+    rows.push(["fleet: largest N that kept the requested rate (≥ 90 %)", `${kept ? num(kept.n) : "none"} (largest tried: ${num(big.n)}, at ${big.derived.iotbind?.ratePct ?? "—"} % iotbind / ${big.derived.plain.ratePct} % plain)`, "1 uplink + 1 downlink per device per second, in the time budget", ""]);
     const simRows = fl.filter((x) => x.derived.sim);
     if (simRows.length) {
       const last = simRows[simRows.length - 1]!;
       rows.push(["fleet: the Simulation runner's achieved rate", simRows.map((x) => `N=${num(x.n)}: ${x.derived.sim!.ratePct} %`).join(", "), "of the requested rate", last.derived.sim!.ratePct >= 90 ? "" : "**falls behind**"]);
     }
+    const wRows = fl.filter((x) => x.derived.workers);
+    if (wRows.length) rows.push(["fleet: Simulation with 2 worker threads, achieved rate", wRows.map((x) => `N=${num(x.n)}: ${x.derived.workers!.ratePct} % (${num(x.derived.workersCpuRatio, 2)}× plain CPU/msg)`).join(", "), "of the requested rate", ""]);
   }
+  const hl = r.headline ?? {};
+  const goal = (k: string, label: string, target: string, ok: (v: number) => boolean): void => {
+    if (!(k in hl)) return;
+    const v = hl[k];
+    rows.push([label, v === null ? "not measured" : num(Number(v), 2), target, typeof v === "number" ? (ok(v) ? "met" : "**missed**") : ""]);
+  };
+  goal("fleetSimulationDevicesAt90", "fleet: devices the Simulation holds at ≥ 90 % of the rate, 10×, one process", "≥ 10,000", (v) => v >= 10_000);
+  goal("fleetCpuPerMsgVsMqttjs", "fleet: Simulation CPU per device-message / plain mqtt.js (at that N)", "≤ 1.0×", (v) => v <= 1);
+  goal("fleetStartSecondsAt10k", "fleet: Simulation start-up, all 10,000 connected, s", "≤ 10 s", (v) => v <= 10);
+  goal("fleetWorkersDevicesAt90", "fleet: devices held at ≥ 90 % with 2 worker threads", "≥ 2× the one-process figure", (v) => v >= 2 * Number(hl.fleetSimulationDevicesAt90 ?? Infinity));
   for (const m of r.accuracy?.methods ?? []) rows.push([`accuracy ${m.method}: ${m.description}`, `RMS ${m.rmsPctSpan} %, worst ${m.worstPctSpan} % of span; response ${m.responseMeanS} s (worst ${m.responseWorstS} s)`, "", ""]);
   const l = r.latency;
   if (l) {
@@ -325,19 +370,19 @@ export function render(r: BenchResults): string {
   const fl = r.fleet;
   if (fl) {
     out.push("## Fleet scale (one Node process each, same mosquitto)", "");
-    out.push(`**iotbind (Device each)**: N \`Device\`s (release firmware, one instance each from one compiled module, \`SimHardware\` with an HC-SR04 tank, \`Device.run()\` timers on one \`ScaledClock\` at ${fl.config.speed}×, so the firmware's 10 s heartbeat is one uplink per ${fl.config.periodS} s real; one reading of 5 pings per uplink, \`reading_interval_ms\` 10000; between events the firmware ticks at least every 1 s virtual). **iotbind (Simulation)**: the same devices driven by the product's fleet runner \`Simulation\` (one \`VirtualClock\`, the \`Scheduler\`, speed ${fl.config.speed}, external broker, no platform emulator). **plain**: N TypeScript devices with one mqtt.js client each, a \`Tank\` model and a ${fl.config.periodS} s timer publishing the same reading JSON at QoS 1. Both subscribe to their state topic; the bench process echoes a state message (QoS 1) for every uplink as the platform does. A device-message is one uplink or one downlink. Each kind runs in a fresh child process: ${fl.config.warmupS} s warm-up after all connected, ${fl.config.measureS} s measured; CPU = user + system of that process; RSS per device = (RSS after GC at the end − RSS of the same process before any device) / N. Stopped: ${fl.stoppedBecause}.`, "");
-    const label = { iotbind: "iotbind (Device each)", sim: "iotbind (Simulation)", plain: "plain mqtt.js" } as const;
-    out.push(table(["N", "kind", "connected", "msgs/s", "% of requested rate", "CPU % of a core", "CPU µs / device-message", "RSS MiB (base)", "RSS KiB / device", "start s", "broker µs / msg", "echo µs / msg"],
-      fl.rows.flatMap((row) => (["iotbind", "sim", "plain"] as const).flatMap((k) => {
+    out.push(`**iotbind (Device each)**: N \`Device\`s (release firmware, one instance each from one compiled module, \`SimHardware\` with an HC-SR04 tank, \`Device.run()\` timers on one \`ScaledClock\` at ${fl.config.speed}×, so the firmware's 10 s heartbeat is one uplink per ${fl.config.periodS} s real; one reading of 5 pings per uplink, \`reading_interval_ms\` 10000; between events the firmware ticks at least every 1 s virtual). **iotbind (Simulation)**: the same devices driven by the product's fleet runner \`Simulation\` (one \`VirtualClock\`, the \`Scheduler\`, speed ${fl.config.speed}, external broker, no platform emulator, boots staggered over one heartbeat by default). **iotbind (Simulation, 2 worker threads)**: the same with \`workers: 2\` (devices in two worker threads of the one process, counts from \`summary()\`; CPU is the whole process). **plain**: N TypeScript devices with one mqtt.js client each, a \`Tank\` model and a ${fl.config.periodS} s timer publishing the same reading JSON at QoS 1. Both subscribe to their state topic; the bench process echoes a state message (QoS 1) for every uplink as the platform does. A device-message is one uplink or one downlink. Each kind runs in a fresh child process${(fl.config.repeats ?? 1) > 1 ? ` ${fl.config.repeats} times per N, the run with the highest message rate kept (other load on the shared machine only lowers a rate)` : ""}: ${fl.config.warmupS} s warm-up after all connected, ${fl.config.measureS} s measured; CPU = user + system of that process; RSS per device = (RSS after GC at the end − RSS of the same process before any device) / N. Stopped: ${fl.stoppedBecause}.`, "");
+    const label = { iotbind: "iotbind (Device each)", sim: "iotbind (Simulation)", workers: "iotbind (Simulation, 2 worker threads)", plain: "plain mqtt.js" } as const;
+    out.push(table(["N", "kind", "connected", "msgs/s", "% of requested rate", "CPU % of a core", "CPU µs / device-message", "RSS MiB (base)", "RSS KiB / device", "start s (99 %)", "broker µs / msg", "echo µs / msg"],
+      fl.rows.flatMap((row) => (["iotbind", "sim", "workers", "plain"] as const).flatMap((k) => {
         const s = row[k];
         const d = row.derived[k];
         if (!s || !d) return [];
-        return [[row.n, label[k], `${s.connected}${s.error ? ` (${s.error.slice(0, 60)})` : ""}`, d.msgPerS, d.ratePct, d.cpuPctOfCore, d.cpuUsPerMsg, `${s.rssMiB} (${s.rssBaselineMiB})`, d.rssKiBPerDevice, s.startS, d.brokerUsPerMsg, d.echoUsPerMsg]];
+        return [[row.n, label[k], `${s.connected}${s.error ? ` (${s.error.slice(0, 60)})` : ""}`, d.msgPerS, d.ratePct, d.cpuPctOfCore, d.cpuUsPerMsg, `${s.rssMiB} (${s.rssBaselineMiB})`, d.rssKiBPerDevice, `${s.startS}${s.start99S === undefined ? "" : ` (${s.start99S})`}`, d.brokerUsPerMsg, d.echoUsPerMsg]];
       }))), "");
     out.push("A row below 90 % of the requested rate means the machine (2 cores shared by the fleet process, mosquitto and the echo) no longer kept up: its per-message figures are not comparable. \"broker\" is mosquitto's CPU time in the window (from /proc), \"echo\" this bench process's (the platform echo), per device-message.", "");
     const simRows = fl.rows.filter((x) => x.sim?.scheduler);
     if (simRows.length) {
-      out.push("The Simulation runner's scheduler over the window (speed requested: " + fl.config.speed + "; it holds virtual time while a device waits for a network reply):", "");
+      out.push("The Simulation runner's scheduler over the window (speed requested: " + fl.config.speed + "; at a finite speed it does not hold virtual time for network replies, and catches up after bursts):", "");
       out.push(table(["N", "effective speed", "real ms held for replies", "ticks", "yields"], simRows.map((x) => {
         const st = x.sim!.scheduler!;
         return [x.n, st.effectiveSpeed, st.heldRealMs, st.ticks, st.yields];
@@ -345,7 +390,7 @@ export function render(r: BenchResults): string {
     }
     out.push("Ratios (same run, same broker):", "");
     out.push(table(["N", "CPU per device-message, iotbind (Device) / plain", "RSS per device, iotbind (Device) / plain", "CPU, iotbind (Simulation) / plain", "RSS, iotbind (Simulation) / plain"],
-      fl.rows.map((row) => [row.n, `${row.derived.cpuRatio}×`, `${row.derived.rssRatio}×`, row.derived.simCpuRatio === undefined ? "—" : `${row.derived.simCpuRatio}×`, row.derived.simRssRatio === undefined ? "—" : `${row.derived.simRssRatio}×`])), "");
+      fl.rows.map((row) => [row.n, row.derived.cpuRatio === undefined ? "—" : `${row.derived.cpuRatio}×`, row.derived.rssRatio === undefined ? "—" : `${row.derived.rssRatio}×`, row.derived.simCpuRatio === undefined ? "—" : `${row.derived.simCpuRatio}×`, row.derived.simRssRatio === undefined ? "—" : `${row.derived.simRssRatio}×`])), "");
   }
 
   const a = r.accuracy;

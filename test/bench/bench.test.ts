@@ -62,7 +62,7 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     const fl = res.fleet!;
     expect(fl.rows.length).toBeGreaterThanOrEqual(1);
     for (const row of fl.rows) {
-      for (const k of ["iotbind", "sim", "plain"] as const) {
+      for (const k of ["iotbind", "sim", "workers", "plain"] as const) {
         const s = row[k]!;
         const d = row.derived[k]!;
         expect(s.error).toBeUndefined();
@@ -74,6 +74,8 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
       }
       expect(row.derived.cpuRatio).toBeGreaterThan(0);
     }
+    for (const k of ["fleetSimulationDevicesAt90", "fleetCpuPerMsgVsMqttjs", "fleetStartSecondsAt10k", "fleetWorkersDevicesAt90"]) expect(res.headline).toHaveProperty(k);
+    expect(res.headline!.fleetSimulationDevicesAt90).toBe(10);
 
     const a = res.accuracy!;
     expect(a.methods.map((m) => m.method)).toEqual(["A", "B", "C"]);
