@@ -119,11 +119,16 @@ static char config[2048];
 static size_t config_len;
 static bool config_seen;
 
+/* [last] [offset u16 LE] bytes: the config in pieces, in order (UART-MODEM.md). */
 void board_config_frame(const uint8_t *p, size_t n) {
-  if (config_seen || n > sizeof config) return;
-  memcpy(config, p, n);
-  config_len = n;
-  config_seen = true;
+  if (config_seen || n < 3) return;
+  size_t at = (size_t)p[1] | ((size_t)p[2] << 8), len = n - 3;
+  if (at > sizeof config || len > sizeof config - at) return; /* too long: keeps asking, logs below */
+  memcpy(config + at, p + 3, len);
+  if (p[0] == 1) {
+    config_len = at + len;
+    config_seen = true;
+  }
 }
 
 /* --------------------------------------------------------------- figures */

@@ -26,7 +26,7 @@ void rv32_wfi_until(uint64_t deadline);
 enum modem_channel {
   CH_LOG = 0x01,      /* device -> bridge: [level] "source: text" */
   CH_EVENT = 0x02,    /* device -> bridge: one text line (RELAY on/off, BOOT, STATS) */
-  CH_CONFIG = 0x03,   /* device -> bridge: empty = request; bridge -> device: the config JSON */
+  CH_CONFIG = 0x03,   /* device -> bridge: empty = request; bridge -> device: [last][offset u16] JSON piece */
   CH_SIM = 0x04,      /* bridge -> device: "level=PCT", "trap" */
   CH_SOCK_CTL = 0x10, /* | handle: connect/close, opened/failed */
   CH_SOCK_DATA = 0x20 /* | handle: [generation] bytes */

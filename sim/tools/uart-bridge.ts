@@ -102,7 +102,13 @@ export class UartBridge {
     } else if (ch === CH.EVENT) {
       this.opts.event?.(p.toString("latin1"));
     } else if (ch === CH.CONFIG) {
-      this.send(CH.CONFIG, Buffer.from(this.opts.config));
+      // [last (0/1)] [offset u16 LE] bytes…, in order; the device answers every request
+      const cfg = Buffer.from(this.opts.config);
+      const step = MAX_PAYLOAD - 3;
+      for (let at = 0; at === 0 || at < cfg.length; at += step) {
+        const last = at + step >= cfg.length ? 1 : 0;
+        this.send(CH.CONFIG, Buffer.concat([Buffer.from([last, at & 0xff, at >> 8]), cfg.subarray(at, at + step)]));
+      }
     } else if ((ch & 0xf0) === CH.SOCK_CTL && p.length >= 2) {
       this.ctl(ch & 0x0f, p);
     } else if ((ch & 0xf0) === CH.SOCK_DATA && p.length >= 1) {
