@@ -11,7 +11,8 @@
  * stdout: the device's CH_EVENT lines (`RELAY on`, `RELAY off`, `BOOT …`,
  * `STATS …`, `FAULT …`); stderr: its log, `[seconds] E/W/I/D source: text`.
  * stdin: one command per line sent on CH_SIM (`level=40`, `temperature=25`,
- * `echo=0`, `echo=1`, `trap`).
+ * `echo=0`, `echo=1`, `trap`); `!corrupt level=1` sends it with a wrong
+ * checksum between line noise instead (a test of the device's decoder).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -92,6 +93,14 @@ export class UartBridge {
 
   sim(command: string): void {
     this.send(CH.SIM, Buffer.from(command));
+  }
+
+  /** Test hook: line noise (no 0xA5) around a SIM frame whose checksum is wrong; the device must drop that frame. */
+  corrupt(command: string): void {
+    const noise = () => Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 0xa5)));
+    const bad = encodeFrame(CH.SIM, Buffer.from(command));
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x40;
+    if (!this.serial.destroyed) this.serial.write(Buffer.concat([noise(), bad, noise()]));
   }
 
   private frame(ch: number, p: Buffer): void {
@@ -194,7 +203,8 @@ function main(): void {
   });
   createInterface({ input: process.stdin }).on("line", (line) => {
     const cmd = line.trim();
-    if (cmd) bridge?.sim(cmd);
+    if (cmd.startsWith("!corrupt ")) bridge?.corrupt(cmd.slice(9));
+    else if (cmd) bridge?.sim(cmd);
   });
   server.on("error", (e) => { process.stderr.write(`uart-bridge: ${e.message}\n`); process.exit(1); });
   server.listen(Number(arg("port") ?? 0), "127.0.0.1", () => {

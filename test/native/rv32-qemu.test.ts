@@ -100,6 +100,13 @@ describe("rv32 QEMU image, WAMR classic, 160 KiB RAM, UART modem to mosquitto", 
     const since = Date.now();
     dev.send("level=40");
     await dev.until(() => readings(since).some((g) => g.msg.level === "40"), "a reading of the new level 40", 20000);
+    // Line noise and a frame with a wrong checksum: the device drops them and keeps its link.
+    const noisy = Date.now();
+    for (let i = 0; i < 5; i++) dev.send("!corrupt level=1");
+    await new Promise((r) => setTimeout(r, 2000)); // four reading intervals: level 1 would have been published
+    dev.send("level=55");
+    await dev.until(() => readings(noisy).some((g) => g.msg.level === "55"), "a reading of level 55 after the noise", 20000);
+    expect(readings(noisy).map((g) => g.msg.level)).not.toContain("1");
   }, 60000);
 
   it("obeys a random on/off sequence from the platform, in order", async () => {
