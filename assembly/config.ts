@@ -43,6 +43,7 @@ export let willPayloadLen: i32 = 0;
 
 // ------------------------------------------------------------------ mqtt
 export let brokerPort: i32 = 1883;        // broker_port, 1..65535
+export let brokerTls: bool = false;       // broker_tls: the host wraps the connection in TLS (sock_connect SOCK_TLS flag)
 export let keepAliveS: i32 = 60;          // mqtt_keepalive_s, 0..3600 s (0 = off)
 export let cleanSession: bool = true;     // mqtt_clean_session
 export let uplinkQos: i32 = 1;            // mqtt_qos, 0..1 for uplink publishes

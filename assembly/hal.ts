@@ -24,6 +24,18 @@
 @external("hal", "random_u32") export declare function halRandomU32(): u32;
 @external("hal", "hw_id") export declare function halHwId(buf: usize, cap: i32): i32;
 
+/** sock_connect: `port | SOCK_TLS` asks the host to terminate TLS (a host without TLS refuses the port, never falls back to clear text). */
+export const SOCK_TLS: i32 = 0x10000;
+/** sock_status values (docs/ABI.md "Socket status"). */
+export const SOCK_CONNECTING: i32 = 0;
+export const SOCK_CONNECTED: i32 = 1;
+export const SOCK_HANDSHAKING: i32 = 2;         // TCP up, TLS handshake in progress
+export const SOCK_ERR: i32 = -1;
+export const SOCK_CLOSED: i32 = -2;
+export const SOCK_TLS_UNTRUSTED: i32 = -3;      // certificate chain not trusted (unknown CA, expired, pin mismatch)
+export const SOCK_TLS_NAME_MISMATCH: i32 = -4;  // certificate valid but not for broker_host
+export const SOCK_TLS_FAILED: i32 = -5;         // any other handshake failure (alert, protocol version, ...)
+
 export const GPIO_INPUT: i32 = 0;
 export const GPIO_OUTPUT: i32 = 1;
 export const GPIO_INPUT_PULLUP: i32 = 2;

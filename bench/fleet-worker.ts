@@ -67,7 +67,7 @@ export interface FleetSample {
 const TANK: TankOptions = { shape: "vertical_cylinder", diameterMm: 800, heightMm: 1000, sensorHeightMm: 1100, initialLevelPct: 40, pumpFlowLpm: 40, pumpMode: "fill", consumptionLph: 0 };
 
 /** The firmware config members that set the message rate (one reading and one uplink per 10 s virtual). */
-const FLEET_CONFIG: DeviceConfig = {
+const FLEET_CONFIG: Partial<DeviceConfig> = {
   heartbeat_s: 10, deadband_pct: 100, min_interval_s: 5, ping_interval_s: 3600, reading_interval_ms: 10000,
   mqtt_keepalive_s: 600, mqtt_connect_timeout_ms: 120000, mqtt_backoff_base_ms: 5000, mqtt_backoff_cap_ms: 60000,
 };
@@ -94,7 +94,7 @@ async function iotbindMember(i: number, job: FleetJob, module: WebAssembly.Modul
     broker_host: job.broker.host, broker_port: job.broker.port, broker_user: job.broker.user, broker_password: job.broker.password,
     uplink_topic: `iotbind/tank/${uid}`, downlink_topic: `devices/${uid}/state`,
     sensor: "hc-sr04", trig_pin: 5, echo_pin: 18, relay_pin: 26, temperature: "fixed", temperature_c: 20,
-    ...(tank.firmwareConfig() as unknown as DeviceConfig),
+    ...tank.firmwareConfig(),
     ...FLEET_CONFIG,
   };
   const hw = new SimHardware({ board: config, clock, tank, air: 20, seed: uid });

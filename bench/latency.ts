@@ -15,7 +15,7 @@ import { performance } from "node:perf_hooks";
 import { VirtualClock, RealClock } from "../sim/clock.js";
 import { SimHardware } from "../sim/world/hardware.js";
 import { Tank } from "../sim/world/tank.js";
-import { Device } from "../sim/host/device.js";
+import { Device, type DeviceConfig } from "../sim/host/device.js";
 import { PlatformEmulator } from "../sim/platform/emulator.js";
 import { ConnState } from "../sim/host/abi.js";
 import { SeededRandom } from "../sim/random.js";
@@ -44,7 +44,7 @@ export interface MsLatency {
 
 const tankOptions = { shape: "vertical_cylinder" as const, diameterMm: 1000, heightMm: 1000, sensorHeightMm: 1100, initialLevelPct: 42, pumpFlowLpm: 0, consumptionLph: 0 };
 
-function baseConfig(uid: string, broker: { host: string; port: number; user?: string; password?: string }): Record<string, string | number | boolean> {
+function baseConfig(uid: string, broker: { host: string; port: number; user?: string; password?: string }): DeviceConfig {
   return {
     uid, key: `key-${uid}`, broker_host: broker.host, broker_port: broker.port,
     ...(broker.user ? { broker_user: broker.user, broker_password: broker.password ?? "" } : {}),

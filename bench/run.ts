@@ -11,7 +11,7 @@
  * only ratios measured in the same run and instruction counts are reported
  * as results.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { packagePath } from "../sim/paths.js";
@@ -24,10 +24,11 @@ import { analyzeModule } from "../test/helpers/wasm-nesting.js";
 import { measureFleet, type FleetResult } from "./fleet.js";
 import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
 import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
+import { measureTls, type TlsResult } from "./tls.js";
 import { measureRv32, type Rv32Result } from "./rv32.js";
 import { machine, round, table, type Machine } from "./util.js";
 
-const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "rv32"] as const;
+const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "tls", "rv32"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -40,6 +41,9 @@ export interface BenchResults {
   accuracy?: AccuracyResult;
   latency?: { ticks: TickLatency; ms: MsLatency | null };
   rv32?: Rv32Result;
+  tls?: TlsResult;
+  /** Later `--only` runs merged into this file: which sections, when, how long. */
+  updates?: Array<{ sections: string[]; date: string; durationS: number }>;
   errors: Array<{ section: string; error: string }>;
   /** The figures the README and the closing notes quote (see headlineKeys). */
   headline?: Record<string, number>;
@@ -67,6 +71,17 @@ async function main(): Promise<void> {
   const o = args();
   const t0 = performance.now();
   const r: BenchResults = { mode: o.smoke ? "smoke" : "full", machine: machine(), durationS: 0, errors: [] };
+  let merged: BenchResults | null = null;
+  // --only: the sections not run keep their figures from the results.json already in --out (merged, not overwritten).
+  const previous = join(o.out, "results.json");
+  if (o.only.size < SECTIONS.length && existsSync(previous)) {
+    const old = JSON.parse(readFileSync(previous, "utf8")) as BenchResults;
+    if (old.mode === r.mode) {
+      for (const k of SECTIONS) if (!o.only.has(k) && old[k] !== undefined) (r as unknown as Record<string, unknown>)[k] = old[k];
+      r.errors = old.errors.filter((e) => !o.only.has(e.section as Section));
+      merged = old;
+    }
+  }
   const module = await loadFirmware();
   const step = async (name: Section, fn: () => Promise<void> | void): Promise<void> => {
     if (!o.only.has(name)) return;
@@ -111,13 +126,21 @@ async function main(): Promise<void> {
   } finally {
     await broker?.stop();
   }
+  await step("tls", async () => { r.tls = await measureTls({ smoke: o.smoke, log }); });
 
   r.headline = headlineKeys(r);
   r.durationS = round((performance.now() - t0) / 1000, 1);
+  if (merged) {
+    // The file stays the full run's; this run is recorded as an update of some sections.
+    const update = { sections: [...o.only], date: r.machine.date, durationS: r.durationS };
+    r.machine = merged.machine;
+    r.durationS = merged.durationS;
+    r.updates = [...(merged.updates ?? []), update];
+  }
   mkdirSync(o.out, { recursive: true });
   writeFileSync(join(o.out, "results.json"), JSON.stringify(r, null, 2) + "\n");
   writeFileSync(join(o.out, "RESULTS.md"), render(r));
-  log(`wrote ${join(o.out, "RESULTS.md")} and results.json in ${r.durationS} s${r.errors.length ? `; ${r.errors.length} section(s) failed` : ""}`);
+  log(`wrote ${join(o.out, "RESULTS.md")} and results.json in ${round((performance.now() - t0) / 1000, 1)} s${r.errors.length ? `; ${r.errors.length} section(s) failed` : ""}`);
   process.exitCode = r.errors.length ? 1 : 0;
 }
 
@@ -266,6 +289,14 @@ export function headline(r: BenchResults): string {
     rows.push(["latency: extra ticks from the bytes of \"on\" to the relay", `${l.ticks.extraTicksMax} (split packets: ${l.ticks.splitExtraTicksMax})`, "0", l.ticks.extraTicksMax === 0 && l.ticks.splitExtraTicksMax === 0 ? "met" : "**missed**"]);
     if (l.ms) rows.push(["latency: platform publish → relay (mosquitto, Node host)", `p50 ${l.ms.p50} ms, p99 ${l.ms.p99} ms (${l.ms.samples} samples)`, "", ""]);
   }
+  const t = r.tls;
+  if (t) {
+    rows.push([`TLS handshake, Node host (${t.node.tlsVersion}, P-256, loopback mosquitto)`, `p50 ${t.node.handshakeMs.p50} ms, p90 ${t.node.handshakeMs.p90} ms (${t.node.handshakeMs.samples} samples)`, "TCP up → TLS up", ""]);
+    if (t.posix) rows.push([`TLS handshake, posix host (mbed TLS, ${t.posix.tlsVersion})`, `p50 ${t.posix.handshakeMs.p50} ms (${t.posix.handshakeMs.samples} runs)`, "TCP up → TLS up", ""]);
+    rows.push(["TLS extra bytes on the wire (Node host)", `handshake ${num(t.node.handshakeBytes.written)} B out + ${num(t.node.handshakeBytes.read)} B in; +${t.node.extraBytesPerPublish} B per MQTT packet (a ${t.node.publishBytes} B reading)`, "vs the same session in clear", ""]);
+    rows.push(["TLS memory per connection", `Node +${t.node.perConnection.extraKiB} KiB RSS${t.posix ? `; posix heap ${kib(t.posix.heapBytesPerConnection)} (mbed TLS)` : ""}; ESP32 ≈ ${kib(t.esp32Estimate.heapBytesPerConnection)} (estimate from documented mbed TLS defaults, not measured)`, "", ""]);
+    if (t.posix) rows.push(["TLS code in the posix host", `${num(t.posix.codeBytes.total)} B (mbed TLS static ${num(t.posix.codeBytes.mbedtlsStatic)} B + glue ${num(t.posix.codeBytes.glue)} B)`, "text + rodata + data", ""]);
+  }
   return table(["measure", "result", "target / basis", "verdict"], rows);
 }
 
@@ -274,6 +305,7 @@ export function render(r: BenchResults): string {
   const out: string[] = [];
   out.push(`# iotbind-tank benchmarks${r.mode === "smoke" ? " (smoke run: tiny budget, not results)" : ""}`, "");
   out.push(`Written by \`npm run bench\` (\`bench/run.ts\`) on ${m.date.slice(0, 10)} at ${m.date.slice(11, 16)} UTC in ${r.durationS} s. Raw figures: \`results.json\`.`, "");
+  for (const u of r.updates ?? []) out.push(`Section${u.sections.length > 1 ? "s" : ""} ${u.sections.join(", ")} re-measured on the same machine on ${u.date.slice(0, 10)} at ${u.date.slice(11, 16)} UTC (\`--only ${u.sections.join(",")}\`, ${u.durationS} s) and merged.`, "");
   out.push(table(["machine", "value"], [
     ["CPU", `${m.cpu} (${m.cores} cores)`], ["memory", `${m.memGiB} GiB`], ["OS", m.os], ["node", m.node],
     ...Object.entries(m.versions).map(([k, v]) => [k, v]),
@@ -374,6 +406,19 @@ export function render(r: BenchResults): string {
         ["ms from the platform emulator's `setSwitch` (its MQTT publish) to the relay event, Node host on mosquitto", `p50 ${l.ms.p50}, p99 ${l.ms.p99}, max ${l.ms.max}, mean ${l.ms.mean} (${l.ms.samples} samples, ${l.ms.missed} missed)`],
       ] : []),
     ]), "");
+  }
+  const t = r.tls;
+  if (t) {
+    out.push("## TLS (host-terminated; mosquitto TLS listener with a throw-away P-256 PKI, loopback)", "");
+    out.push(table(["measure", "Node host (node:tls)", "posix host (mbed TLS from Debian)", "ESP32 (ESTIMATE)"], [
+      ["protocol", t.node.tlsVersion, t.posix?.tlsVersion ?? "—", "TLS 1.2 (ESP-IDF mbed TLS)"],
+      ["handshake, TCP up → TLS up", `p50 ${t.node.handshakeMs.p50} ms, p90 ${t.node.handshakeMs.p90} ms (${t.node.handshakeMs.samples} samples; TCP connect p50 ${t.node.tcpConnectMs.p50} ms)`, t.posix ? `p50 ${t.posix.handshakeMs.p50} ms (${t.posix.handshakeMs.samples} runs, as the host logs it)` : "—", "not measured"],
+      ["handshake bytes", `${num(t.node.handshakeBytes.written)} B out, ${num(t.node.handshakeBytes.read)} B in`, "—", "—"],
+      ["extra bytes per MQTT packet (client → broker)", `+${t.node.extraBytesPerPublish} B (${t.node.publishes} PUBLISHes of ${t.node.publishBytes} B + CONNECT + DISCONNECT, vs clear)`, "—", "—"],
+      ["memory per open connection", `+${t.node.perConnection.extraKiB} KiB RSS (TLS ${t.node.perConnection.tlsKiB} KiB vs clear ${t.node.perConnection.plainKiB} KiB, ${t.node.connections} connections)`, t.posix ? `${num(t.posix.heapBytesPerConnection)} B of heap after the handshake` : "—", `≈ ${num(t.esp32Estimate.heapBytesPerConnection)} B`],
+      ["code", "—", t.posix ? `${num(t.posix.codeBytes.total)} B: mbed TLS linked statically ${num(t.posix.codeBytes.mbedtlsStatic)} B + sockets_tls_mbedtls.o ${num(t.posix.codeBytes.glue)} B` : "—", "—"],
+    ]), "");
+    out.push(`ESP32 column: ${t.esp32Estimate.basis}.`, "");
   }
   return out.join("\n");
 }

@@ -1,6 +1,28 @@
-/** An embedded MQTT broker (aedes) on a TCP port, for `npm start` and demos. */
+/**
+ * An embedded MQTT broker (aedes) on a TCP port, for `npm start` and demos.
+ * aedes is an optional peer dependency of the package (README, "Installing"):
+ * it is loaded only when an embedded broker is started, so programs that use
+ * `Device` or a `Simulation` on an external broker do not need it.
+ */
 import { createServer, type Server } from "node:net";
-import { Aedes } from "aedes";
+
+/** Thrown when an embedded broker is asked for and the optional peer dependency aedes is not installed. */
+export class MissingPeerError extends Error {
+  constructor(readonly dependency: string, purpose: string) {
+    super(`${purpose} needs the optional dependency "${dependency}": run \`npm install ${dependency}\`, or use an external broker (broker: { url })`);
+    this.name = "MissingPeerError";
+  }
+}
+
+async function loadAedes(): Promise<typeof import("aedes")> {
+  try {
+    return await import("aedes");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ERR_MODULE_NOT_FOUND" && err.message.includes("'aedes'")) throw new MissingPeerError("aedes", "the embedded MQTT broker");
+    throw e;
+  }
+}
 
 export interface EmbeddedBroker {
   host: string;
@@ -13,6 +35,7 @@ export interface EmbeddedBroker {
 /** Starts aedes on `host:port` (port 0 = any free port). With user/password, every client must present them. */
 export async function startEmbeddedBroker(opts: { host?: string; port?: number; user?: string; password?: string } = {}): Promise<EmbeddedBroker> {
   const host = opts.host ?? "127.0.0.1";
+  const { Aedes } = await loadAedes();
   const broker = await Aedes.createBroker({
     authenticate: (_client, username, password, done) => {
       if (opts.user === undefined) return done(null, true);

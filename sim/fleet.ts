@@ -7,10 +7,12 @@
  *   const report = await runFleet({ devices: 100, broker: { url, user, password } });
  *   console.log(formatFleetReport(report));
  *
- * Or: `node dist/sim/fleet.js 100 [mqtt://host:port user password]`.
+ * Or: `node dist/sim/fleet.js 100 [mqtt://host:port user password]`, or with
+ * `mqtts://host:8883 user password ca.pem` over TLS.
  */
 import { isMain } from "./main.js";
 import { performance } from "node:perf_hooks";
+import { readFileSync } from "node:fs";
 import { Simulation, type BrokerOption, type SimDeviceSpec } from "./simulation.js";
 import { loadFirmware } from "./host/device.js";
 
@@ -148,8 +150,9 @@ export function formatFleetReport(r: FleetReport): string {
 }
 
 if (isMain(import.meta.url)) {
-  const [n = "100", url, user, password] = process.argv.slice(2);
-  const broker: BrokerOption = url ? { url, user, password } : { embedded: true };
+  // node build/sim/fleet.js N [mqtt[s]://host:port [user password [ca.pem]]]
+  const [n = "100", url, user, password, caFile] = process.argv.slice(2);
+  const broker: BrokerOption = url ? { url, user, password, ...(caFile ? { ca: readFileSync(caFile) } : {}) } : { embedded: true };
   runFleet({ devices: Number(n), broker }).then(
     (r) => process.stdout.write(`${formatFleetReport(r)}\n`),
     (e: unknown) => {

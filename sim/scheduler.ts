@@ -191,6 +191,8 @@ export class Scheduler {
 
   /** Calls `fn` at virtual time `at` (async functions hold the clock until they settle). Returns an id for `cancel`. */
   at(at: number, fn: () => void | Promise<void>): number {
+    // A NaN deadline is never due and never passed: time would stand still with work pending.
+    if (!Number.isFinite(at)) throw new RangeError(`at needs a finite virtual time, got ${at}`);
     const id = this.nextId++;
     this.insertTimer({ id, at, every: 0, fn });
     this.interrupt();

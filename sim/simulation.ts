@@ -43,7 +43,9 @@
 import { EventEmitter } from "node:events";
 import { connectAsync } from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.js";
+import { disconnectWords, withReasonWords } from "./host/reasons.js";
 import { Device, loadFirmware, type DeviceConfig, type PublishSeen } from "./host/device.js";
+import type { TlsOptions } from "./host/sockets.js";
 import { CONN_STATE_NAMES, ConnState, QUALITY_NAMES } from "./host/abi.js";
 import type { LogLevel } from "./host/hal.js";
 import { VirtualClock } from "./clock.js";
@@ -65,7 +67,7 @@ export interface SimDeviceSpec {
   /** Default `demo-key-<uid>`. */
   key?: string;
   /** Firmware config members that replace the defaults (docs/CONFIG.md names). */
-  config?: DeviceConfig;
+  config?: Partial<DeviceConfig>;
   /** Tank, pump and consumption (sim/world/tank.ts). */
   tank?: Partial<TankOptions>;
   /** Air temperature at the sensor: °C or a daily profile. */
@@ -79,8 +81,13 @@ export interface SimDeviceSpec {
 export type BrokerOption =
   /** The embedded aedes broker (default), on `port` (default: any free port). */
   | { embedded: true; port?: number; user?: string; password?: string }
-  /** An external broker (mosquitto, MQTT.one). */
-  | { url: string; user?: string; password?: string };
+  /**
+   * An external broker (mosquitto, MQTT.one): `mqtt://host:1883`, or
+   * `mqtts://host:8883` for TLS (devices get `broker_tls: true`; devices and
+   * platform verify the certificate and name against Node's trusted roots,
+   * or `ca`, a PEM; `fingerprint256` also pins the devices' server certificate).
+   */
+  | { url: string; user?: string; password?: string; ca?: string | Buffer; fingerprint256?: string };
 
 export interface SimulationOptions {
   /** Number of devices (with the defaults) or one spec per device. Default 1. */
@@ -171,6 +178,9 @@ export interface ConnEvent {
   uid: string;
   state: string;
   atMs: number;
+  /** When backing off: why the connection ended (DISCONNECT_NAMES code, and in words). */
+  reasonCode?: number;
+  reason?: string;
 }
 
 export type PlatformEvent =
@@ -213,13 +223,22 @@ export const DEFAULT_TANK: TankOptions = {
   consumptionLph: 600,
 };
 
+/** The members a `Tank` supplies (`Tank.firmwareConfig()`). */
+type TankMember = "empty_distance_mm" | "full_distance_mm";
+
+/** A host name as it goes in a URL (IPv6 literals in brackets). */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 /** The firmware config every simulated device starts from (before tank members and the spec's own). */
-export function defaultDeviceConfig(uid: string, key: string, broker: { host: string; port: number; user?: string; password?: string }): DeviceConfig {
-  const cfg: DeviceConfig = {
+export function defaultDeviceConfig(uid: string, key: string, broker: { host: string; port: number; user?: string; password?: string; tls?: boolean }): Omit<DeviceConfig, TankMember> {
+  const cfg: Omit<DeviceConfig, TankMember> = {
     uid,
     key,
     broker_host: broker.host,
     broker_port: broker.port,
+    ...(broker.tls ? { broker_tls: true } : {}),
     uplink_topic: `iotbind/tank/${uid}`,
     downlink_topic: `iotbind/state/${uid}`,
     sensor: "hc-sr04",
@@ -296,6 +315,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   private readonly byUid = new Map<string, DeviceState>();
   private embedded: EmbeddedBroker | null = null;
   private auth: { user?: string; password?: string } = {};
+  /** TLS to an external `mqtts://` broker: the devices' host settings (null: clear text). */
+  private tls: TlsOptions | null = null;
+  /** mqtt.js options of every platform-side client (TLS settings for mqtts://). */
+  private mqttTls: { ca?: string | Buffer; rejectUnauthorized?: boolean } = {};
   private updateTimer: NodeJS.Timeout | null = null;
   private runPromise: Promise<void> | null = null;
   private started = false;
@@ -353,8 +376,14 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     let password: string | undefined;
     if ("url" in b) {
       const url = new URL(b.url);
-      this.brokerHost = url.hostname;
-      this.brokerPort = Number(url.port || 1883);
+      if (url.protocol !== "mqtt:" && url.protocol !== "mqtts:") throw new Error(`broker URL must be mqtt:// or mqtts://, got ${url.protocol}//`);
+      const secure = url.protocol === "mqtts:";
+      this.brokerHost = url.hostname.replace(/^\[(.*)\]$/, "$1");
+      this.brokerPort = Number(url.port || (secure ? 8883 : 1883));
+      if (secure) {
+        this.tls = { ...(b.ca !== undefined ? { ca: b.ca } : {}), ...(b.fingerprint256 ? { fingerprint256: b.fingerprint256 } : {}) };
+        this.mqttTls = { ...(b.ca !== undefined ? { ca: b.ca } : {}), rejectUnauthorized: true };
+      }
       user = b.user ?? (url.username ? decodeURIComponent(url.username) : undefined);
       password = b.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
     } else {
@@ -364,10 +393,12 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       user = b.user;
       password = b.password;
     }
-    this.brokerUrl = `mqtt://${this.brokerHost}:${this.brokerPort}`;
+    this.brokerUrl = `${this.tls ? "mqtts" : "mqtt"}://${urlHost(this.brokerHost)}:${this.brokerPort}`;
     this.auth = { user, password };
     this.brokerUp = true;
-    this.emit("broker", { state: "up", url: this.brokerUrl, atMs: this.now() });
+    // An external broker is "up" once the platform emulator has connected to it (without the emulator: once configured).
+    const announce = (): void => void this.emit("broker", { state: "up", url: this.brokerUrl, atMs: this.now() });
+    if (o.platform === false || this.embedded) announce();
 
     if (o.platform !== false) {
       const p = await PlatformEmulator.start({
@@ -375,9 +406,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         username: user,
         password,
         now: () => this.clock.now(),
-        mqtt: { reconnectPeriod: 100 },
+        mqtt: { reconnectPeriod: 100, ...this.mqttTls },
       });
       this.platform = p;
+      if (!this.embedded) announce();
       p.on("error", () => {}); // broker outages: mqtt.js reconnects
       // Keep virtual time still while a message is on its way device → platform → device.
       p.on("message", (r: SeenRecord) => {
@@ -522,6 +554,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       password: this.auth.password,
       reconnectPeriod: 100,
       connectTimeout: timeoutMs,
+      ...this.mqttTls,
     });
     try {
       const deadline = Date.now() + timeoutMs;
@@ -586,8 +619,8 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     const variety: Partial<TankOptions> = i === 0 ? {} : { initialLevelPct: 30 + ((i * 37) % 61), consumptionLph: 600 * (0.7 + ((i * 13) % 7) / 10) };
     const tank = new Tank({ ...DEFAULT_TANK, ...variety, ...def.tank, ...own.tank } as TankOptions);
     const config: DeviceConfig = {
-      ...defaultDeviceConfig(uid, key, { host: this.brokerHost, port: this.brokerPort, ...auth }),
-      ...(tank.firmwareConfig() as unknown as DeviceConfig),
+      ...defaultDeviceConfig(uid, key, { host: this.brokerHost, port: this.brokerPort, tls: this.tls !== null, ...auth }),
+      ...tank.firmwareConfig(),
       ...def.config,
       ...own.config,
     };
@@ -601,7 +634,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       seed: own.seed ?? `${o.seed ?? "1"}/${uid}`,
       sensorOptions: own.sensorOptions ?? def.sensorOptions,
     });
-    const device = await Device.create({ config, hardware: hw, module: this.module!, clock });
+    const device = await Device.create({ config, hardware: hw, module: this.module!, clock, ...(this.tls ? { tls: this.tls } : {}) });
     const state: DeviceState = {
       uid, name, key, config, device, hardware: hw, taskId: 0,
       lastUplink: null, lastDownlink: null, publishes: 0, relaySwitches: 0,
@@ -639,12 +672,13 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       this.emit("relay", { uid, on, atMs: this.now(), trueLevelPct: hw.truth().levelPct, levelPct: device.levelPct });
       this.emitUpdate(state);
     });
-    device.on("conn", (_s, stateName) => {
+    device.on("conn", (cs, stateName) => {
       this.updateWaiting(state);
-      this.emit("conn", { uid, state: stateName, atMs: this.now() });
+      const code = cs === ConnState.BACKING_OFF ? device.lastDisconnect : undefined;
+      this.emit("conn", code === undefined ? { uid, state: stateName, atMs: this.now() } : { uid, state: stateName, atMs: this.now(), reasonCode: code, reason: disconnectWords(code) });
       this.emitUpdate(state);
     });
-    device.on("log", (level, text) => this.emit("log", { uid, level, text, atMs: this.now() }));
+    device.on("log", (level, text) => this.emit("log", { uid, level, text: withReasonWords(text), atMs: this.now() }));
     device.on("trap", (e) => this.emit("trap", { uid, error: e.message, atMs: this.now() }));
     this.platform?.register({ uid, key, name, downlinkTopic: String(config.downlink_topic) });
     this.list.push(state);

@@ -15,6 +15,7 @@ export const C_MQTT_PUBLISH_DROPPED: i32 = 7;
 export const C_MQTT_RETRANSMISSIONS: i32 = 8;
 export const C_SOCKET_ERRORS: i32 = 9;
 export const C_DISCONNECT_BASE: i32 = 16;   // + disconnect reason 0..15
+export const C_DISCONNECT_EXT: i32 = 88;    // + (disconnect reason - 16), reasons 16..23; see disconnectCounter
 export const C_DOWNLINK_ACCEPTED: i32 = 32;
 export const C_DOWNLINK_OTHER_UID: i32 = 33;
 export const C_DOWNLINK_HAS_KEY: i32 = 34;
@@ -26,10 +27,18 @@ export const C_DOWNLINK_STALE_ECHO: i32 = 39;
 export const C_UPLINK_SENT: i32 = 40;
 export const C_UPLINK_REFUSED: i32 = 41;
 export const C_OTHER_TOPIC: i32 = 42;
+export const C_DOWNLINK_RETAINED_ON: i32 = 43; // a retained "on" on the downlink topic, ignored
 export const C_QUALITY_BASE: i32 = 48;      // + reading quality 0..15
 export const C_PUMP_REFUSAL_BASE: i32 = 64; // + refusal reason 0..15
 export const C_PUMP_SWITCHES: i32 = 80;
 export const C_HAL_ERRORS: i32 = 81;
+export const C_CLOCK_BACK: i32 = 82;    // host `now` stepped back: counted as zero elapsed (app/clock.ts)
+export const C_CLOCK_JUMP: i32 = 83;    // host `now` jumped further than MAX_STEP_MS: clamped
+
+/** Counter id of disconnect reason `r` (0..23): 16 + r below 16, 88 + (r - 16) from 16 on. */
+export function disconnectCounter(r: i32): i32 {
+  return r < 16 ? C_DISCONNECT_BASE + r : C_DISCONNECT_EXT + (r - 16);
+}
 
 /** Adds one to counter `id` (ignored when out of range); saturates at 2^32-1. */
 export function count(id: i32): void {

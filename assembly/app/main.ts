@@ -14,6 +14,7 @@ import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU } from "../util/time";
+import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
 
 export const CONFIG_CAP: i32 = 2048;
@@ -32,13 +33,15 @@ export function deviceInit(len: i32): i32 {
     setError(ascii("config: length must be 1.."), ascii("2048 bytes (config_cap)"));
     return INIT_CONFIG_TOO_LONG;
   }
+  // Nothing touches the hardware until the whole config is valid: a refused
+  // config makes no GPIO/UART/ADC call at all (the host, which knows its
+  // board, holds the relay at its off level). Only `log` is called.
   const rc = parseConfig(configBuf, len);
   if (rc != INIT_OK) {
-    pumpForceOff();
     logInitError();
     return rc;
   }
-  const now = halMillis();
+  const now = clockStart(halMillis());
   if (cfg.clientIdLen == 0) deriveClientId();
   if (pumpInit(now) < 0) {
     setError(ascii("hal: "), ascii("relay or button GPIO setup failed"));
@@ -68,8 +71,9 @@ function logInitError(): void {
   logEnd(LOG_ERROR);
 }
 
-export function deviceTick(nowMs: u32): u32 {
+export function deviceTick(hostNow: u32): u32 {
   if (runState != RunState.RUNNING) return MAX_SLEEP_MS;
+  const nowMs = clockSample(hostNow);
   let wait = mqttTick(nowMs);
   wait = minU(wait, sensorTick(nowMs));
   wait = minU(wait, pumpTick(nowMs));
@@ -79,8 +83,8 @@ export function deviceTick(nowMs: u32): u32 {
   return minU(wait, MAX_SLEEP_MS);
 }
 
-export function deviceShutdown(nowMs: u32): void {
-  if (runState == RunState.RUNNING) mqttStop(nowMs);
-  pumpForceOff();
+export function deviceShutdown(hostNow: u32): void {
+  if (runState == RunState.RUNNING) mqttStop(clockSample(hostNow));
+  pumpForceOff(); // a no-op unless pumpInit set the relay pin up (never after a refused config)
   runState = RunState.STOPPED;
 }

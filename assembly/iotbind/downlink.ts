@@ -1,5 +1,5 @@
 // Downlink (platform -> device) rules of PROTOCOL.md. Every message ends in
-// exactly one counter (ids 32..39, docs/ABI.md) and one log line:
+// exactly one counter (ids 32..39 or 43, docs/ABI.md) and one log line:
 //   36 oversize (> DOWNLINK_MAX_LEN, or the MQTT client skipped it)
 //   35 malformed JSON (jsonOpen status and byte offset logged)
 //   38 no `uid` member
@@ -8,10 +8,17 @@
 //   33 `uid` is not the device's own (compared as decoded UTF-8; a numeric
 //      uid by its literal text)
 //   34 has a `key` member: a request addressed to the platform, not a state
+//   43 retained "on": a retained message never turns the pump on (below)
 //   39 stale echo: a `cmd` contradicting a device state not yet acknowledged
 //      (see sync.ts)
 //   32 accepted: cmd applied (or already so, or refused by a pump rule and the
 //      real state reported back), or a valid state without `cmd`
+// Retained messages: the platform never publishes retained, so a retained
+// message on the downlink topic was left there by someone else, at any time in
+// the past. A retained "on" is ignored (counter 43, nothing reported); a
+// retained "off" (or a state without `cmd`) is handled like any other message.
+// A platform "on" that arrives before the first reading is held by the pump
+// (PUMP_HELD, pump.ts) and not reported.
 // Members may come in any order; duplicates: the last one counts (as JSON.parse).
 // level/temperature in a downlink are only type-checked: the device measures them.
 import * as cfg from "../config";
@@ -20,10 +27,11 @@ import {
   jsonRawPtr, jsonRawLen, jsonErrorOffset,
 } from "../json/scan";
 import { bytesEq, bytesEqAscii } from "../util/bytes";
-import { pumpRequest, relayIsOn, PumpSource } from "../pump/pump";
+import { pumpRequest, relayIsOn, PumpSource, PUMP_HELD } from "../pump/pump";
+import { mqttLastRetained } from "../mqtt/client";
 import {
   count, C_DOWNLINK_ACCEPTED, C_DOWNLINK_OTHER_UID, C_DOWNLINK_HAS_KEY, C_DOWNLINK_MALFORMED,
-  C_DOWNLINK_OVERSIZE, C_DOWNLINK_BAD_VALUE, C_DOWNLINK_NO_UID, C_DOWNLINK_STALE_ECHO,
+  C_DOWNLINK_OVERSIZE, C_DOWNLINK_BAD_VALUE, C_DOWNLINK_NO_UID, C_DOWNLINK_STALE_ECHO, C_DOWNLINK_RETAINED_ON,
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_INFO, LOG_WARN } from "../hal";
@@ -67,7 +75,7 @@ export function downlinkOversize(nowMs: u32): void {
 
 /** One inbound PUBLISH on the downlink topic; applies PROTOCOL.md's downlink rules. */
 export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, nowMs: u32): void {
-  syncLocalChanges(); // a local change made in this very tick must already guard against stale echoes
+  syncLocalChanges(nowMs); // a local change made in this very tick must already guard against stale echoes
   if (payloadLen > DOWNLINK_MAX_LEN) { reject(C_DOWNLINK_OVERSIZE, ascii("oversize")); return; }
   const rc = jsonOpen(payload, payloadLen);
   if (rc != 0) {
@@ -114,6 +122,7 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
     count(C_DOWNLINK_ACCEPTED);
     return;
   }
+  if (cmd == Cmd.ON && mqttLastRetained()) { reject(C_DOWNLINK_RETAINED_ON, ascii("retained on")); return; }
   const want = cmd == Cmd.ON;
   const isOn = relayIsOn();
   if (syncGuarded(nowMs)) {
@@ -139,6 +148,12 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   syncPlatformApplied();
   logBegin();
   logStr(want ? ascii("downlink: on") : ascii("downlink: off"));
+  if (r == PUMP_HELD) {
+    // Before the first reading: the pump holds it; the platform already holds "on".
+    logStr(ascii(" held"));
+    logEnd(LOG_INFO);
+    return;
+  }
   if (r != 0) {
     logStr(ascii(" refused "));
     logInt(r);
@@ -150,7 +165,7 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
       return;
     }
     // Refused by a pump rule: the relay keeps its state; report the truth back (kind 3).
-    syncDeviceState();
+    syncDeviceState(nowMs);
     logEnd(LOG_WARN);
     return;
   }

@@ -83,7 +83,7 @@ function readingPublished(nowMs: u32, level: i32): void {
 
 /** Publish policy (readings, pings, get after connect, state reports); returns ms until it next needs a tick. */
 export function reportTick(nowMs: u32): u32 {
-  syncLocalChanges();
+  syncLocalChanges(nowMs);
   if (mqttState() != MqttState.CONNECTED) return IDLE_WAIT_MS;
   const sid = mqttSessionId();
   if (sid != lastSession) {
@@ -106,7 +106,7 @@ export function reportTick(nowMs: u32): u32 {
     } else {
       rc = sendUplink(UplinkKind.STATE, on, 0, 0, nowMs);
     }
-    if (rc == UPLINK_OK || rc == UPLINK_DROP) syncReportSent(nowMs);
+    if (rc == UPLINK_OK || rc == UPLINK_DROP) syncReportSent();
   } else if (getDue) {
     rc = sendUplink(UplinkKind.GET, false, 0, 0, nowMs);
     if (rc == UPLINK_OK || rc == UPLINK_DROP) getDue = false;

@@ -12,11 +12,12 @@
 //          kept until their PUBACK (see "QoS 1 policy" below).
 import {
   halSockConnect, halSockStatus, halSockSend, halSockRecv, halSockClose, halRandomU32,
-  LOG_INFO, LOG_WARN,
+  LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
+  SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
 import {
   RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP,
-  hostBuf, hostLen, brokerPort, keepAliveS, cleanSession, inflightMax,
+  hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
   backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs,
   clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
   willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain,
@@ -25,7 +26,7 @@ import {
 import {
   count, C_MQTT_CONNECTS, C_MQTT_CONNECT_ATTEMPTS, C_MQTT_PACKETS_IN, C_MQTT_PACKETS_OUT,
   C_MQTT_PROTOCOL_ERRORS, C_MQTT_OVERSIZE_SKIPS, C_MQTT_KEEPALIVE_TIMEOUTS,
-  C_MQTT_PUBLISH_DROPPED, C_MQTT_RETRANSMISSIONS, C_SOCKET_ERRORS, C_DISCONNECT_BASE,
+  C_MQTT_PUBLISH_DROPPED, C_MQTT_RETRANSMISSIONS, C_SOCKET_ERRORS, disconnectCounter,
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize } from "../app/inbox";
@@ -50,6 +51,7 @@ export const enum Reason {
   CONNACK_BAD_CREDENTIALS = 7, CONNACK_NOT_AUTHORISED = 8,
   PROTOCOL_VIOLATION = 9, KEEPALIVE_TIMEOUT = 10, SUBSCRIBE_REFUSED = 11,
   SEND_FAILED = 12, HOST_VIOLATION = 13, SHUTDOWN = 14,
+  TLS_UNTRUSTED = 15, TLS_NAME_MISMATCH = 16, TLS_HANDSHAKE_TIMEOUT = 17, TLS_HANDSHAKE_FAILED = 18,
 }
 
 /** mqttPublish results. */
@@ -192,11 +194,13 @@ export function mqttTick(nowMs: u32): u32 {
     const st = halSockStatus(sock);
     if (st < 0) {
       count(C_SOCKET_ERRORS);
-      fail(Reason.SOCKET_FAILED, nowMs);
+      fail(socketFailure(st), nowMs);
       return nextWait(nowMs);
     }
-    if (st == 0) {
-      if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) fail(Reason.CONNECT_TIMEOUT, nowMs);
+    if (st == SOCK_CONNECTING || st == SOCK_HANDSHAKING) {
+      if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) {
+        fail(st == SOCK_HANDSHAKING ? Reason.TLS_HANDSHAKE_TIMEOUT : Reason.CONNECT_TIMEOUT, nowMs);
+      }
       return nextWait(nowMs);
     }
     // Connected: the transmit queue is empty here and CONNECT (<= 3+10+25+196+66+98 = 398 bytes with the config capacities) fits TX_CAP.
@@ -311,7 +315,7 @@ export function mqttStop(nowMs: u32): void {
   if (sock >= 0) halSockClose(sock);
   sock = -1;
   lastReason = Reason.SHUTDOWN;
-  count(C_DISCONNECT_BASE + Reason.SHUTDOWN);
+  count(disconnectCounter(Reason.SHUTDOWN));
   resetLink();
   for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, SLOT_FREE);
   state = MqttState.STOPPED;
@@ -349,7 +353,7 @@ function startAttempt(nowMs: u32): void {
   resetLink();
   count(C_MQTT_CONNECT_ATTEMPTS);
   attemptStart = nowMs;
-  const h = halSockConnect(hostBuf, hostLen, brokerPort);
+  const h = halSockConnect(hostBuf, hostLen, brokerTls ? brokerPort | SOCK_TLS : brokerPort);
   if (h < 0) {
     count(C_SOCKET_ERRORS);
     fail(Reason.SOCKET_FAILED, nowMs);
@@ -382,12 +386,20 @@ function resetLink(): void {
   }
 }
 
+/** Disconnect reason for a negative sock_status: the TLS failures are named, everything else is SOCKET_FAILED. */
+function socketFailure(st: i32): i32 {
+  if (st == SOCK_TLS_UNTRUSTED) return Reason.TLS_UNTRUSTED;
+  if (st == SOCK_TLS_NAME_MISMATCH) return Reason.TLS_NAME_MISMATCH;
+  if (st == SOCK_TLS_FAILED) return Reason.TLS_HANDSHAKE_FAILED;
+  return Reason.SOCKET_FAILED;
+}
+
 /** Closes the connection for `reason` and schedules the next attempt. */
 function fail(reason: i32, nowMs: u32): void {
   if (sock >= 0) halSockClose(sock);
   sock = -1;
   lastReason = reason;
-  count(C_DISCONNECT_BASE + reason);
+  count(disconnectCounter(reason));
   if (reason == Reason.PROTOCOL_VIOLATION) count(C_MQTT_PROTOCOL_ERRORS);
   resetLink();
   const delay = backoffDelay(failures);

@@ -33,6 +33,14 @@ export const R_LEVEL_UNKNOWN: i32 = 6;
 export const R_DISABLED: i32 = 7;
 /** pumpRequest result when the relay GPIO write failed (state unchanged). */
 export const PUMP_HAL_FAILED: i32 = -1;
+/**
+ * pumpRequest result for a platform "on" that arrived before the level was
+ * ever known (e.g. a queued command delivered right after CONNACK): it is
+ * held, not refused, and applied by pumpTick as soon as the rules allow, or
+ * refused (pumpHeldRefusals() moves) when the level is still unknown
+ * unknown_level_off_s after boot or another rule refuses it.
+ */
+export const PUMP_HELD: i32 = -2;
 
 /** Automatic-mode zones of the level. */
 const enum Zone { NONE = 0, START = 1, MIDDLE = 2, STOP = 3 }
@@ -53,6 +61,7 @@ let cutLatched: bool = false; // fill: level reached high cut-off; drain: low cu
 let unknownActive: bool = false;
 let unknownSince: u32 = 0;
 let unknownLong: bool = false; // level unknown for at least unknown_level_off_s
+let levelSeen: bool = false;   // a level has been known since init
 let lastRefusal: i32 = R_NONE;
 let refusalSeq: u32 = 0;
 let changeSeq: u32 = 0;
@@ -60,6 +69,7 @@ let lastSource: PumpSource = PumpSource.BOOT;
 // Power-on "follow"/"last": an on that waits until the rules allow it.
 let pendingOn: bool = false;
 let pendingSource: PumpSource = PumpSource.BOOT;
+let heldRefusals: u32 = 0;     // pending platform "on"s finally refused (to be reported)
 let followFirst: bool = false;
 // Automatic mode.
 let zone: Zone = Zone.NONE;
@@ -117,6 +127,7 @@ function refresh(now: u32): void {
   } else {
     unknownActive = false;
     unknownLong = false;
+    levelSeen = true;
     updateCutoff(l);
   }
 }
@@ -217,6 +228,7 @@ export function pumpInit(nowMs: u32): i32 {
   cutLatched = false;
   unknownActive = false;
   unknownLong = false;
+  levelSeen = false;
   lastRefusal = R_NONE;
   pendingOn = false;
   followFirst = cfg.powerOn == cfg.PowerOn.FOLLOW;
@@ -261,6 +273,11 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
   if (on == relayOn) return 0;
   const reason = on ? checkOn() : checkOff(source);
   if (reason != R_NONE) {
+    if (source == PumpSource.PLATFORM && reason == R_LEVEL_UNKNOWN && !levelSeen && !unknownLong) {
+      pendingOn = true; // before the first reading: hold it (PUMP_HELD)
+      pendingSource = PumpSource.PLATFORM;
+      return PUMP_HELD;
+    }
     if (firstFollow && on && isTransient(reason)) {
       pendingOn = true;
       pendingSource = PumpSource.PLATFORM;
@@ -325,7 +342,11 @@ export function pumpTick(nowMs: u32): u32 {
     else {
       const r = checkOn();
       if (r == R_NONE) { pendingOn = false; setRelay(true, pendingSource, now); }
-      else if (!isTransient(r) || unknownLong) { pendingOn = false; refuse(r, true, pendingSource); }
+      else if (!isTransient(r) || unknownLong) {
+        pendingOn = false;
+        refuse(r, true, pendingSource);
+        if (pendingSource == PumpSource.PLATFORM) heldRefusals++;
+      }
     }
   }
   // Automatic mode.
@@ -367,6 +388,8 @@ export function relayIsOn(): bool { return relayOn; }
 export function pumpLastRefusal(): i32 { return lastRefusal; }
 /** Increments on every refusal (so a repeated reason can be told apart). */
 export function pumpRefusalSeq(): u32 { return refusalSeq; }
+/** Increments each time a pending platform "on" is finally refused (the platform believes "on"). */
+export function pumpHeldRefusals(): u32 { return heldRefusals; }
 /** Increments on every relay change. */
 export function pumpChangeSeq(): u32 { return changeSeq; }
 /** Source of the last relay change. */
@@ -374,11 +397,15 @@ export function pumpLastChangeSource(): PumpSource { return lastSource; }
 /** True while automatic mode is in control (not overridden by a manual command). */
 export function pumpAutoInControl(): bool { return cfg.autoMode && autoActive; }
 
-/** Relay off immediately (shutdown, failed init). No rule can refuse it. */
+/**
+ * Relay off immediately (shutdown, hal failure during init). No rule can
+ * refuse it. Before pumpInit (e.g. after a refused config) it touches no pin:
+ * the pin and polarity are not validated then.
+ */
 export function pumpForceOff(): void {
   pendingOn = false;
   autoActive = false;
-  if (cfg.relayPin < 0) { relayOn = false; return; }
+  if (!started || cfg.relayPin < 0) { relayOn = false; return; }
   if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) count(C_HAL_ERRORS);
   if (relayOn) {
     relayOn = false;

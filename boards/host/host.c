@@ -29,7 +29,12 @@ void host_log(int level, const char *fmt, ...) {
   platform_log_line(level, "host", buf, (size_t)n);
 }
 
+/* Set while init() runs: the firmware's own "config: ..." error line is the text
+   the host reports once, with the config's name, when init refuses. */
+static bool in_init;
+
 void hal_log(int32_t level, const uint8_t *ptr, int32_t len) {
+  if (in_init && level == IOTBIND_LOG_ERROR && len >= 7 && memcmp(ptr, "config:", 7) == 0) return;
   platform_log_line(level, "fw", (const char *)ptr, (size_t)len);
 }
 
@@ -122,15 +127,21 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
   memcpy(mem + ptr, p->config, p->config_len);
 
   uint32_t rc = 0;
-  if (!rt_call(IOTBIND_EXPORT_init, (uint32_t)p->config_len, &rc)) return STEP_TRAPPED;
+  in_init = true;
+  bool called = rt_call(IOTBIND_EXPORT_init, (uint32_t)p->config_len, &rc);
+  in_init = false;
+  if (!called) return STEP_TRAPPED;
   if ((int32_t)rc != IOTBIND_INIT_OK) {
     uint32_t eptr = 0, elen = 0;
     char text[256];
     if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
       return STEP_TRAPPED;
     memory_text(eptr, elen, text, sizeof text);
-    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s", (long)(int32_t)rc,
-             init_status_name((int32_t)rc), text);
+    /* one line: the firmware's own words, then the file (and where, for a syntax error) */
+    const char *where = (int32_t)rc == IOTBIND_INIT_CONFIG_JSON ? p->config_where : NULL;
+    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
+             init_status_name((int32_t)rc), text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "",
+             where ? " at " : "", where ? where : "", p->config_name ? ")" : "");
     relay_off();
     *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
     return STEP_FATAL;

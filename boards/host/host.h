@@ -87,6 +87,9 @@ struct host_params {
   uint32_t wasm_len;
   const char *config;       /* the firmware config JSON */
   size_t config_len;
+  const char *config_name;  /* named in a config refusal, e.g. the file (may be NULL) */
+  const char *config_where; /* where the host's own JSON check found a syntax error, e.g. "line 3, column 5: ..."
+                               (NULL: none); shown only when init says CONFIG_JSON */
   volatile int *stop;       /* set non-zero (e.g. by a signal) for a clean shutdown */
   int max_restarts;         /* < 0: unlimited */
 };

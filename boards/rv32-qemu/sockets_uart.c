@@ -63,6 +63,10 @@ bool sockets_data_frame(int h, const uint8_t *p, size_t n) {
 }
 
 int32_t hal_sock_connect(const uint8_t *host, int32_t host_len, int32_t port) {
+  if (port & IOTBIND_SOCK_TLS) { /* this modem carries plain TCP only (docs/UART-MODEM.md) */
+    host_log(IOTBIND_LOG_WARN, "sock: TLS is not offered by the UART modem");
+    return -1;
+  }
   if (host_len <= 0 || host_len > HOST_MAX || port <= 0 || port > 65535) return -1;
   if (memchr(host, 0, (size_t)host_len)) return -1;
   int32_t h = 0;

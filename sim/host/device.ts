@@ -12,13 +12,14 @@ import mqttPacket from "mqtt-packet";
 import type { Clock, Hardware, Random } from "../hal/types.js";
 import { RealClock, firmwareMillis } from "../clock.js";
 import { SeededRandom } from "../random.js";
-import { SocketTable } from "./sockets.js";
-import { packagePath } from "../paths.js";
+import { SocketTable, type TlsOptions } from "./sockets.js";
+import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
 import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
 
-/** The firmware's JSON config (docs/CONFIG.md); member names as in assembly/config.ts. */
-export type DeviceConfig = Record<string, string | number | boolean>;
+import type { DeviceConfig } from "../device-config.js";
+
+export type { DeviceConfig };
 
 export interface DeviceOptions {
   config: DeviceConfig;
@@ -34,6 +35,8 @@ export interface DeviceOptions {
   kv?: KvStore;
   /** Re-instantiate and re-init after a trap (relay is forced off first). Default true. */
   restartOnTrap?: boolean;
+  /** Host-side TLS settings for `broker_tls: true` (CA PEM, optional fingerprint pin). Default: Node's trusted roots. */
+  tls?: TlsOptions;
   /** Route socket connects elsewhere (tests use it for fault-injecting proxies). */
   connectOverride?: (host: string, port: number) => { host: string; port: number };
 }
@@ -60,7 +63,7 @@ export interface DeviceEvents {
   io: [kind: "data" | "state" | "sent", handle: number, bytes?: Uint8Array];
 }
 
-export const DEFAULT_FIRMWARE_PATH = packagePath("build", "firmware.wasm");
+export const DEFAULT_FIRMWARE_PATH = FIRMWARE_PATH;
 
 let defaultModule: Promise<WebAssembly.Module> | null = null;
 
@@ -118,7 +121,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       onData: (h) => { this.emit("io", "data", h); this.wake(); },
       onState: (h) => { this.emit("io", "state", h); this.wake(); },
       onSend: (h, bytes) => { this.emit("io", "sent", h, bytes); this.sniff(h, bytes); },
-    });
+    }, o.tls ?? {});
     if (o.connectOverride) this.sockets.connectOverride = o.connectOverride;
   }
 

@@ -4,19 +4,66 @@
  * queued (0 when nothing, negative once the peer closed or an error occurred
  * and the queue is drained). `send` accepts everything while the socket is
  * writable and lets Node buffer it.
+ *
+ * TLS (docs/ABI.md "TLS"): a connect whose port carries SOCK_TLS is wrapped
+ * in `node:tls` once TCP is up. The certificate chain is always verified
+ * (Node's trusted roots, or `TlsOptions.ca`) and so is the host name; the
+ * firmware sees SOCK_HANDSHAKING while the handshake runs and a named
+ * negative status when it fails. The firmware owns the timeout.
  */
-import { Socket } from "node:net";
+import { Socket, isIP } from "node:net";
+import { connect as tlsConnect, checkServerIdentity, type TLSSocket, type PeerCertificate } from "node:tls";
 
 export const SOCK_CONNECTING = 0;
 export const SOCK_CONNECTED = 1;
+export const SOCK_HANDSHAKING = 2;
 export const SOCK_ERR = -1;
 export const SOCK_CLOSED = -2;
+export const SOCK_TLS_UNTRUSTED = -3;
+export const SOCK_TLS_NAME_MISMATCH = -4;
+export const SOCK_TLS_FAILED = -5;
+/** `sock_connect` port flag: terminate TLS (the port is the low 16 bits). */
+export const SOCK_TLS = 0x10000;
+
+/** Host-side TLS settings (never seen by the firmware). */
+export interface TlsOptions {
+  /** Trusted CA certificate(s), PEM. Default: Node's built-in trusted roots. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Pin: the server certificate's SHA-256 fingerprint (hex, colons optional). Checked in addition to the chain and name. */
+  fingerprint256?: string;
+}
+
+/** OpenSSL verify codes meaning "the chain does not lead to a trusted root" (or is not valid now). */
+const UNTRUSTED_CODES = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "CERT_SIGNATURE_FAILURE", "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED", "CERT_REVOKED", "CERT_UNTRUSTED", "CERT_REJECTED", "INVALID_CA", "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE", "ERR_TLS_CERT_PIN",
+]);
+
+/** sock_status code for a TLS handshake error. */
+export function tlsFailureStatus(err: NodeJS.ErrnoException): number {
+  const code = err.code ?? "";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return SOCK_TLS_NAME_MISMATCH;
+  if (UNTRUSTED_CODES.has(code)) return SOCK_TLS_UNTRUSTED;
+  return SOCK_TLS_FAILED;
+}
+
+function normalizeFingerprint(fp: string): string {
+  return fp.replace(/[^0-9a-fA-F]/g, "").toUpperCase();
+}
 
 interface Entry {
-  socket: Socket;
+  socket: Socket | TLSSocket;
+  /** The TCP socket underneath (the same as `socket` in clear text). */
+  tcp: Socket;
   state: number;
   queue: Buffer[];
   queued: number;
+  /** Date.now() at connect, TCP up and TLS up (0 until then), for measurements. */
+  startedAt: number;
+  tcpAt: number;
+  secureAt: number;
 }
 
 export interface SocketEvents {
@@ -34,36 +81,105 @@ export class SocketTable {
   /** Optional redirection of every connect (tests route the firmware through a proxy). */
   connectOverride: ((host: string, port: number) => { host: string; port: number }) | null = null;
 
-  constructor(private readonly events: SocketEvents = {}) {}
+  /** TLS settings for connects that ask for TLS. */
+  tls: TlsOptions = {};
 
+  constructor(private readonly events: SocketEvents = {}, tls: TlsOptions = {}) {
+    this.tls = tls;
+  }
+
+  /** `port` is 1..65535, optionally `| SOCK_TLS`; anything else is refused (SOCK_ERR). */
   connect(host: string, port: number): number {
-    if (!host || port < 1 || port > 65535) return SOCK_ERR;
-    const target = this.connectOverride ? this.connectOverride(host, port) : { host, port };
+    const tcpPort = port & 0xffff;
+    const wantTls = (port & SOCK_TLS) !== 0;
+    if (!host || tcpPort < 1 || (port & ~(0xffff | SOCK_TLS)) !== 0) return SOCK_ERR;
+    const target = this.connectOverride ? this.connectOverride(host, tcpPort) : { host, port: tcpPort };
     const handle = this.nextHandle++;
-    const socket = new Socket();
-    const entry: Entry = { socket, state: SOCK_CONNECTING, queue: [], queued: 0 };
+    const tcp = new Socket();
+    const entry: Entry = { socket: tcp, tcp, state: SOCK_CONNECTING, queue: [], queued: 0, startedAt: Date.now(), tcpAt: 0, secureAt: 0 };
     this.entries.set(handle, entry);
-    socket.setNoDelay(true);
-    socket.on("connect", () => {
-      if (entry.state === SOCK_CONNECTING) entry.state = SOCK_CONNECTED;
+    tcp.setNoDelay(true);
+    tcp.once("connect", () => {
+      entry.tcpAt = Date.now();
+      if (entry.state !== SOCK_CONNECTING) return;
+      if (!wantTls) {
+        entry.state = SOCK_CONNECTED;
+      } else {
+        entry.state = SOCK_HANDSHAKING;
+        entry.socket = this.startTls(handle, entry, tcp, host);
+      }
       this.events.onState?.(handle, entry.state);
     });
+    if (!wantTls) this.attach(handle, entry, tcp, true);
+    else {
+      // Until the TLS socket takes over, only TCP errors and closes matter.
+      tcp.on("error", () => this.setState(handle, entry, SOCK_ERR));
+      tcp.on("close", () => { if (entry.state === SOCK_CONNECTING) this.setState(handle, entry, SOCK_CLOSED); });
+    }
+    tcp.connect(target.port, target.host);
+    return handle;
+  }
+
+  /** Wraps a connected TCP socket in TLS for `host` (the name the firmware asked for, not a test proxy's). */
+  private startTls(handle: number, entry: Entry, tcp: Socket, host: string): TLSSocket {
+    const pin = this.tls.fingerprint256 ? normalizeFingerprint(this.tls.fingerprint256) : "";
+    const tls = tlsConnect({
+      socket: tcp,
+      host,
+      servername: isIP(host) ? undefined : host,
+      ca: this.tls.ca,
+      rejectUnauthorized: true,
+      checkServerIdentity: (name: string, cert: PeerCertificate): Error | undefined => {
+        const err = checkServerIdentity(name, cert);
+        if (err) return err;
+        if (pin && normalizeFingerprint(cert.fingerprint256) !== pin) {
+          return Object.assign(new Error(`certificate fingerprint ${cert.fingerprint256} is not the pinned one`), { code: "ERR_TLS_CERT_PIN" });
+        }
+        return undefined;
+      },
+    });
+    tls.once("secureConnect", () => {
+      entry.secureAt = Date.now();
+      if (entry.state === SOCK_HANDSHAKING) this.setState(handle, entry, SOCK_CONNECTED);
+    });
+    tls.on("error", (err: NodeJS.ErrnoException) => {
+      this.setState(handle, entry, entry.state === SOCK_HANDSHAKING ? tlsFailureStatus(err) : SOCK_ERR);
+    });
+    this.attach(handle, entry, tls, false);
+    return tls;
+  }
+
+  private setState(handle: number, entry: Entry, state: number): void {
+    if (entry.state < 0) return; // the first failure is the reason
+    entry.state = state;
+    this.events.onState?.(handle, entry.state);
+  }
+
+  /** Data, close (and, unless the caller has its own, error) handling of the socket the firmware reads and writes. */
+  private attach(handle: number, entry: Entry, socket: Socket | TLSSocket, onError: boolean): void {
     socket.on("data", (chunk: Buffer) => {
       entry.queue.push(chunk);
       entry.queued += chunk.length;
       this.events.onData?.(handle);
     });
-    socket.on("error", () => {
-      entry.state = SOCK_ERR;
-      this.events.onState?.(handle, entry.state);
-    });
+    if (onError) socket.on("error", () => this.setState(handle, entry, SOCK_ERR));
     socket.on("close", () => {
-      if (entry.state >= 0) entry.state = SOCK_CLOSED;
+      if (entry.state >= 0) entry.state = entry.state === SOCK_HANDSHAKING ? SOCK_TLS_FAILED : SOCK_CLOSED;
       this.events.onState?.(handle, entry.state);
       this.events.onData?.(handle);
     });
-    socket.connect(target.port, target.host);
-    return handle;
+  }
+
+  /** Bytes on the wire (TCP, so TLS records included) so far, for measurements. */
+  wire(handle: number): { written: number; read: number } | null {
+    const e = this.entries.get(handle);
+    return e ? { written: e.tcp.bytesWritten, read: e.tcp.bytesRead } : null;
+  }
+
+  /** Timing of a connection (ms since epoch; 0 = not reached), for measurements. */
+  timing(handle: number): { startedAt: number; tcpAt: number; secureAt: number } | null {
+    const e = this.entries.get(handle);
+    return e ? { startedAt: e.startedAt, tcpAt: e.tcpAt, secureAt: e.secureAt } : null;
   }
 
   status(handle: number): number {

@@ -13,7 +13,8 @@ import { Simulation, type BrokerOption, type SimulationOptions } from "../simula
 import { QUALITY_NAMES } from "../host/abi.js";
 import { toCsv } from "../report/csv.js";
 import { plotSvg, type PlotSample } from "../report/svg.js";
-import { builtinScenario } from "./builtin.js";
+import { BUILTIN_SCENARIOS, builtinScenario } from "./builtin.js";
+import { ScenarioError, suggest, validateScenario } from "./schema.js";
 import type { Expectation, Scenario, ScenarioEvent } from "./types.js";
 
 export interface RunScenarioOptions {
@@ -32,7 +33,12 @@ export interface RunScenarioOptions {
   onSimulation?: (sim: Simulation) => void;
   /** Aborting ends the run early (Ctrl-C): the devices still disconnect cleanly; `aborted` is set in the result. */
   signal?: AbortSignal;
+  /** Real seconds of virtual time standing still after which the run fails with a ScenarioError (default STALL_S). */
+  stallS?: number;
 }
+
+/** Real seconds without any virtual progress after which a scenario fails as stuck. */
+export const STALL_S = 30;
 
 export interface CheckResult {
   expectation: Expectation;
@@ -66,16 +72,46 @@ interface LogEvent {
   detail: string;
 }
 
-/** Loads a scenario: a built-in name, or a JSON file path. */
+/**
+ * Loads a scenario: a built-in name, or a JSON file path, validated against
+ * the scenario schema (schema.ts). Every problem is a ScenarioError with one
+ * line naming the file and what to change.
+ */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   const b = builtinScenario(nameOrPath);
   if (b) return b;
-  const text = await readFile(resolve(nameOrPath), "utf8");
-  const s = JSON.parse(text) as Scenario;
-  if (typeof s.name !== "string" || !(s.durationS > 0) || !Array.isArray(s.expect)) {
-    throw new Error(`${nameOrPath}: a scenario needs name, durationS > 0 and expect[]`);
+  let text: string;
+  try {
+    text = await readFile(resolve(nameOrPath), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const names = BUILTIN_SCENARIOS.map((x) => x.name);
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      const near = suggest(nameOrPath, names);
+      throw new ScenarioError(`no scenario "${nameOrPath}": no such file, and the built-in ones are ${names.join(", ")}${near.startsWith("; did") ? near : ""}`);
+    }
+    throw new ScenarioError(`cannot read scenario file ${nameOrPath}: ${code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (e as Error).message}`);
   }
-  return s;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ScenarioError(`${nameOrPath}: ${jsonErrorWhere(text, (e as Error).message)}`);
+  }
+  return validateScenario(value, nameOrPath);
+}
+
+/** "JSON syntax error at line L, column C: <what>" from JSON.parse's message (positions are 0-based offsets). */
+export function jsonErrorWhere(text: string, message: string): string {
+  const what = message.replace(/\s*in JSON at position \d+.*$/s, "").replace(/\s*\(line \d+ column \d+\)$/, "").replace(/^JSON\.parse: /, "");
+  const m = /at position (\d+)/.exec(message);
+  let pos = m ? Number(m[1]) : NaN;
+  if (!m && /Unexpected end of JSON input/.test(message)) pos = text.length;
+  if (!Number.isFinite(pos)) return `JSON syntax error: ${what}`;
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const col = pos - before.lastIndexOf("\n");
+  return `JSON syntax error at line ${line}, column ${col}: ${what}`;
 }
 
 export async function runScenario(s: Scenario, o: RunScenarioOptions = {}): Promise<ScenarioResult> {
@@ -124,6 +160,13 @@ export async function runScenario(s: Scenario, o: RunScenarioOptions = {}): Prom
     });
   };
 
+  const relayOnPeaks: Array<{ t: number; level: number }> = [];
+  const tankStartMs = hw.tank.elapsedMs;
+  hw.tank.onPiece = (ms, level, on) => {
+    if (!on) return;
+    const peak = relayOnPeaks[0];
+    if (peak === undefined || level > peak.level) relayOnPeaks[0] = { t: (ms - tankStartMs) / 1000, level };
+  };
   hw.on("relay", (on) => {
     const level = hw.tank.levelPct;
     relayEvents.push({ t: sec(), on, level });
@@ -172,10 +215,34 @@ export async function runScenario(s: Scenario, o: RunScenarioOptions = {}): Prom
   let runError: unknown = null;
   const onAbort = (): void => void sim.scheduler.stop();
   o.signal?.addEventListener("abort", onAbort, { once: true });
+  // A run whose virtual time stands still (waiting for ever on the network, a deadline that is never due)
+  // fails with a message instead of spinning until killed.
+  let lastNow = -1;
+  let stillS = 0;
+  let stalled: ScenarioError | null = null;
+  let onStall: () => void = () => {};
+  const stall = new Promise<void>((r) => (onStall = r));
+  const watchdog = setInterval(() => {
+    const now = sim.now();
+    stillS = now === lastNow ? stillS + 1 : 0;
+    lastNow = now;
+    if (stillS >= (o.stallS ?? STALL_S) && stalled === null) {
+      stalled = new ScenarioError(`scenario ${s.name} made no progress: virtual time stood still at ${(now / 1000).toFixed(1)} s for ${stillS} s of real time`);
+      onStall();
+    }
+  }, 1000);
+  watchdog.unref();
   try {
-    if (!o.signal?.aborted) await sim.runUntil(s.durationS * 1000);
+    if (!o.signal?.aborted) await Promise.race([sim.runUntil(s.durationS * 1000), stall]);
   } catch (e) {
     runError = e;
+  }
+  clearInterval(watchdog);
+  if (stalled) {
+    // whatever holds virtual time may hold the shutdown too: stop in the background, report now
+    o.signal?.removeEventListener("abort", onAbort);
+    void sim.stop().catch(() => {});
+    throw stalled;
   }
   o.signal?.removeEventListener("abort", onAbort);
   sample();
@@ -187,7 +254,7 @@ export async function runScenario(s: Scenario, o: RunScenarioOptions = {}): Prom
   await sim.stop();
   if (runError) throw runError;
 
-  const ctx: CheckContext = { s, samples, relayEvents, publishedLevels, readings, brokerStarts, switches, traps, busyLoops, publishes, end };
+  const ctx: CheckContext = { s, samples, relayEvents, relayOnPeaks, publishedLevels, readings, brokerStarts, switches, traps, busyLoops, publishes, end };
   const checks = s.expect.map((e) => check(e, ctx));
   const result: ScenarioResult = {
     name: s.name,
@@ -262,6 +329,8 @@ interface CheckContext {
   s: Scenario;
   samples: Sample[];
   relayEvents: Array<{ t: number; on: boolean; level: number }>;
+  /** The highest true level reached while the relay was on (every constant-rate piece of every world step), if it ever was. */
+  relayOnPeaks: Array<{ t: number; level: number }>;
   publishedLevels: Array<{ t: number; raw: unknown; trueLevel: number }>;
   readings: Array<{ t: number; level: string | null }>;
   brokerStarts: number[];
@@ -284,9 +353,16 @@ function check(e: Expectation, c: CheckContext): CheckResult {
       return r(lo >= e.min && hi <= e.max, `true level ranged ${pct(lo)} .. ${pct(hi)} (allowed ${e.min} .. ${e.max} %)`);
     }
     case "relay-never-on-above": {
-      const bad = c.samples.find((x) => x.relay && x.trueLevel > e.pct) ?? c.relayEvents.find((x) => x.on && x.level > e.pct);
-      const maxOn = Math.max(0, ...c.samples.filter((x) => x.relay).map((x) => x.trueLevel));
-      return r(!bad, bad ? `relay on at ${pct("trueLevel" in bad ? bad.trueLevel : bad.level)} (t=${bad.t.toFixed(0)} s)` : `highest true level with the relay on: ${pct(maxOn)} (limit ${e.pct} %)`);
+      // Every moment the relay was on: each switch (an "off" event carries the level the pump ran up to
+      // until that instant), every world step while on (relayOnPeaks) and every sample.
+      const onLevels: Array<{ t: number; level: number }> = [
+        ...c.relayEvents.map((x) => ({ t: x.t, level: x.level })),
+        ...c.relayOnPeaks,
+        ...c.samples.filter((x) => x.relay).map((x) => ({ t: x.t, level: x.trueLevel })),
+      ];
+      const worst = onLevels.reduce<{ t: number; level: number } | null>((w, x) => (w === null || x.level > w.level ? x : w), null);
+      const bad = worst !== null && worst.level > e.pct;
+      return r(!bad, worst === null ? `the relay was never on (limit ${e.pct} %)` : `${bad ? "relay on at" : "highest true level with the relay on:"} ${pct(worst.level)} (t=${worst.t.toFixed(0)} s, limit ${e.pct} %)`);
     }
     case "relay-changes": {
       const n = c.relayEvents.length;

@@ -21,7 +21,11 @@ export function attachLines(sim: Simulation, out: LineWriter, o: { debug?: boole
   const vt = (ms: number): string => formatVirtualTime(ms);
   const handlers = {
     broker: (e: { state: string; url: string; atMs: number }) => out({ event: "broker", time_s: ts(e.atMs), state: e.state, url: e.url }, `${vt(e.atMs)} broker ${e.state} ${e.url}`),
-    conn: (e: { uid: string; state: string; atMs: number }) => out({ event: "conn", time_s: ts(e.atMs), uid: e.uid, state: e.state }, `${vt(e.atMs)} ${e.uid} mqtt ${e.state}`),
+    conn: (e: { uid: string; state: string; atMs: number; reasonCode?: number; reason?: string }) =>
+      out(
+        e.reason === undefined ? { event: "conn", time_s: ts(e.atMs), uid: e.uid, state: e.state } : { event: "conn", time_s: ts(e.atMs), uid: e.uid, state: e.state, reason_code: e.reasonCode, reason: e.reason },
+        `${vt(e.atMs)} ${e.uid} mqtt ${e.state}${e.reason ? ` (${e.reason})` : ""}`,
+      ),
     publish: (e: { uid: string; topic: string; payload: string; atMs: number }) => out({ event: "publish", time_s: ts(e.atMs), uid: e.uid, topic: e.topic, payload: e.payload }, `${vt(e.atMs)} ${e.uid} → ${e.topic} ${e.payload}`),
     relay: (e: { uid: string; on: boolean; atMs: number; trueLevelPct: number; levelPct: number | null }) =>
       out({ event: "relay", time_s: ts(e.atMs), uid: e.uid, on: e.on, true_level_pct: Math.round(e.trueLevelPct * 10) / 10, level_pct: e.levelPct }, `${vt(e.atMs)} ${e.uid} RELAY ${e.on ? "ON " : "OFF"} (tank ${e.trueLevelPct.toFixed(1)} %)`),

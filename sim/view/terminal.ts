@@ -10,7 +10,7 @@ import type { DeviceSnapshot, Simulation } from "../simulation.js";
 export interface TerminalViewOptions {
   /** Redraws per second (default 8). */
   fps?: number;
-  /** Rows of devices shown (default 20); the rest are summarised. */
+  /** At most this many rows of devices (default 20); fewer when the terminal is shorter. The rest are summarised. */
   maxRows?: number;
   /** Extra header text (broker, scenario). */
   title?: string;
@@ -60,6 +60,15 @@ export class TerminalView {
   private readonly stream: NodeJS.WriteStream;
   private readonly events: string[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Set when the simulation stopped: the last frame says so instead of showing a closed broker as "down". */
+  private finishedAtMs: number | null = null;
+  private readonly onStopped = (): void => {
+    if (this.finishedAtMs !== null) return;
+    this.finishedAtMs = this.sim.now();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.render(); // the closed broker is not "down": the frame says "finished" instead
+  };
   private readonly onRelay;
   private readonly onConn;
   private readonly onBroker;
@@ -74,8 +83,9 @@ export class TerminalView {
     const at = (ms: number): string => chalk.gray(formatVirtualTime(ms));
     this.onRelay = (e: { uid: string; on: boolean; atMs: number; trueLevelPct: number }): void =>
       this.push(`${at(e.atMs)} ${e.uid} pump ${e.on ? chalk.green("ON") : chalk.red("OFF")} at ${e.trueLevelPct.toFixed(1)} %`);
-    this.onConn = (e: { uid: string; state: string; atMs: number }): void => {
-      if (e.state === "CONNECTED" || e.state === "BACKING_OFF") this.push(`${at(e.atMs)} ${e.uid} mqtt ${e.state === "CONNECTED" ? chalk.green(e.state) : chalk.yellow(e.state)}`);
+    this.onConn = (e: { uid: string; state: string; atMs: number; reason?: string }): void => {
+      if (e.state === "CONNECTED") this.push(`${at(e.atMs)} ${e.uid} mqtt ${chalk.green("connected")}`);
+      if (e.state === "BACKING_OFF") this.push(`${at(e.atMs)} ${e.uid} mqtt ${chalk.yellow("disconnected")}${e.reason ? `: ${e.reason}` : ""}`);
     };
     this.onBroker = (e: { state: string; atMs: number }): void => this.push(`${at(e.atMs)} broker ${e.state === "up" ? chalk.green("up") : chalk.red("down")}`);
     this.onPlatform = (e: { kind: string; uid: string | null; atMs: number; cmd?: string; source?: string }): void => {
@@ -92,16 +102,19 @@ export class TerminalView {
     this.sim.on("broker", this.onBroker);
     this.sim.on("platform", this.onPlatform);
     this.sim.on("log", this.onLog);
+    this.sim.on("stopped", this.onStopped);
     this.timer = setInterval(() => this.render(), Math.round(1000 / this.o.fps));
     this.render();
   }
 
-  /** Draws the last frame and leaves it on screen. */
+  /** Draws the last frame (without the Ctrl-C hint) and leaves it on screen. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.finishedAtMs ??= this.sim.now();
     this.render();
     this.log.done();
+    this.sim.off("stopped", this.onStopped);
     this.sim.off("relay", this.onRelay);
     this.sim.off("conn", this.onConn);
     this.sim.off("broker", this.onBroker);
@@ -114,7 +127,9 @@ export class TerminalView {
     if (this.events.length > 6) this.events.shift();
   }
 
-  private row(s: DeviceSnapshot, uidWidth: number): string {
+  /** One device's row, laid out for `cols` columns: the level bar narrows and the less important fields go first. */
+  private row(s: DeviceSnapshot, uidWidth: number, cols: number): string {
+    const bar = cols >= 120 ? 24 : cols >= 90 ? 12 : 6;
     const level = s.levelPct === null ? chalk.gray("   ? %") : `${s.levelPct.toFixed(1).padStart(5)} %`;
     const truth = chalk.gray(`(true ${s.trueLevelPct.toFixed(1).padStart(5)})`);
     const temp = s.temperatureC === null ? "   -  " : `${s.temperatureC.toFixed(1).padStart(5)}°C`;
@@ -125,30 +140,52 @@ export class TerminalView {
     let last = "";
     if (up && (!down || up.atMs >= down.atMs)) last = `↑ ${shortMessage(up.payload)} ${chalk.gray(ago(s.timeMs - up.atMs))}`;
     else if (down) last = `↓ ${shortMessage(down.payload)} ${chalk.gray(ago(s.timeMs - down.atMs))}`;
-    return `${s.uid.padEnd(uidWidth)} ${levelBar(s.levelPct)} ${level} ${truth} ${temp} ${pump} ${mqtt} ${last}`;
+    const fields = [s.uid.padEnd(uidWidth), levelBar(s.levelPct, bar), level];
+    if (cols >= 100) fields.push(truth);
+    fields.push(temp, pump, mqtt);
+    if (cols >= 100) fields.push(last);
+    return fields.join(" ");
+  }
+
+  /** The column header matching row(). */
+  private heading(uidWidth: number, cols: number): string {
+    const bar = cols >= 120 ? 24 : cols >= 90 ? 12 : 6;
+    const parts = ["device".padEnd(uidWidth), "level".padEnd(bar + 2 + 8)];
+    if (cols >= 100) parts.push("(simulated)".padEnd(12));
+    parts.push("temp".padEnd(7), "pump ", "mqtt   ");
+    if (cols >= 100) parts.push("last message");
+    return parts.join(" ");
   }
 
   private render(): void {
     const snaps = this.sim.snapshots();
     const speed = this.sim.speed;
-    const lines: string[] = [];
-    lines.push(
-      `${chalk.bold("iotbind-tank sim")}  ${chalk.cyan(formatVirtualTime(this.sim.now()))}  ` +
-        `speed ${Number.isFinite(speed) ? `${speed}×` : "max"}  broker ${this.sim.brokerUp ? chalk.green(this.sim.brokerUrl) : chalk.red("down")}` +
-        `  platform ${this.sim.platform ? "on" : "off"}${this.o.title ? `  ${this.o.title}` : ""}`,
-    );
-    const uidWidth = Math.max(10, ...snaps.slice(0, this.o.maxRows).map((s) => s.uid.length));
-    lines.push(chalk.gray(`${"device".padEnd(uidWidth)} ${"level".padEnd(26)} ${"".padEnd(7)} ${"".padEnd(12)} ${"temp".padEnd(7)} pump  mqtt    last message`));
-    for (const s of snaps.slice(0, this.o.maxRows)) lines.push(this.row(s, uidWidth));
-    if (snaps.length > this.o.maxRows) {
+    const cols = (this.stream.columns ?? 0) >= 40 ? this.stream.columns : 120;
+    const termRows = (this.stream.rows ?? 0) >= 8 ? this.stream.rows : 40;
+    const finished = this.finishedAtMs !== null;
+    const header: string[] = [];
+    const status = finished
+      ? chalk.bold("finished")
+      : `speed ${Number.isFinite(speed) ? `${speed}×` : "max"}  broker ${this.sim.brokerUp ? chalk.green(this.sim.brokerUrl) : chalk.red("down")}  platform ${this.sim.platform ? "on" : "off"}`;
+    header.push(`${chalk.bold("iotbind-tank sim")}  ${chalk.cyan(formatVirtualTime(finished ? this.finishedAtMs! : this.sim.now()))}  ${status}`);
+    if (this.o.title) header.push(chalk.gray(this.o.title.trim()));
+    // Height: header, column heading, device rows, the "more" line, a blank, events, the footer; the cursor's line.
+    const events = this.events.slice(-Math.max(0, Math.min(this.events.length, termRows - header.length - 6)));
+    const room = termRows - header.length - 1 - 1 - 1 - events.length - (finished ? 0 : 1) - 1;
+    const maxRows = Math.max(1, Math.min(this.o.maxRows, snaps.length > room ? room : snaps.length));
+    const shown = snaps.slice(0, maxRows);
+    const uidWidth = Math.max(10, ...shown.map((s) => s.uid.length));
+    const lines: string[] = [...header];
+    lines.push(chalk.gray(this.heading(uidWidth, cols)));
+    for (const s of shown) lines.push(this.row(s, uidWidth, cols));
+    if (snaps.length > shown.length) {
       const online = snaps.filter((s) => s.online).length;
       const pumping = snaps.filter((s) => s.relayOn).length;
-      lines.push(chalk.gray(`… ${snaps.length - this.o.maxRows} more devices (${online}/${snaps.length} online, ${pumping} pumping)`));
+      lines.push(chalk.gray(`… ${snaps.length - shown.length} more devices (${online}/${snaps.length} online, ${pumping} pumping)`));
     }
     lines.push("");
-    for (const e of this.events) lines.push(`  ${e}`);
-    lines.push(chalk.gray("Ctrl-C to stop"));
-    const cols = (this.stream.columns ?? 0) >= 40 ? this.stream.columns : 120;
+    for (const e of events) lines.push(`  ${e}`);
+    if (!finished) lines.push(chalk.gray("Ctrl-C to stop"));
     this.log(lines.map((l) => truncate(l, cols)).join("\n"));
   }
 }

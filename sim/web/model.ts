@@ -6,6 +6,7 @@
  * platform's authentication view. Summaries are computed on demand.
  */
 import type { DashboardSource, SourceEvent } from "./source.js";
+import { explainRefusal } from "./refusal.js";
 import type { DeviceSummary, LogEntry, LogKind, Samples, StatusFilter } from "./protocol.js";
 
 export interface ModelOptions {
@@ -35,7 +36,7 @@ interface DeviceMemory {
 }
 
 function emptySamples(): Samples {
-  return { t: [], level: [], trueLevel: [], relay: [], cmd: [] };
+  return { t: [], level: [], trueLevel: [], relay: [], cmd: [], temp: [] };
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -78,6 +79,7 @@ export class DashboardModel {
     const cfg = this.source.config(uid);
     const p = this.source.platform(uid);
     const auto = cfg.auto === true || cfg.auto === "true";
+    const why = m.lastRefusalAtMs !== null ? explainRefusal(m.lastRefusal, cfg, s.relayOn, m.lastRelayAtMs) : null;
     return {
       uid: s.uid,
       name: s.name,
@@ -95,6 +97,9 @@ export class DashboardModel {
       refusals: m.refusals,
       lastRefusalAtMs: m.lastRefusalAtMs,
       refusalActive: m.lastRefusalAtMs !== null && (m.lastRelayAtMs === null || m.lastRefusalAtMs >= m.lastRelayAtMs),
+      refusalText: why?.text ?? null,
+      refusalAllowedAtMs: why?.allowedAtMs ?? null,
+      refusalAllowedWhen: why?.allowedWhen ?? null,
       autoStartPct: auto ? num(cfg.auto_start_pct) : null,
       autoStopPct: auto ? num(cfg.auto_stop_pct) : null,
       auto,
@@ -142,7 +147,7 @@ export class DashboardModel {
     return {
       reset,
       cursor: m.total,
-      samples: { t: h.t.slice(from), level: h.level.slice(from), trueLevel: h.trueLevel.slice(from), relay: h.relay.slice(from), cmd: h.cmd.slice(from) },
+      samples: { t: h.t.slice(from), level: h.level.slice(from), trueLevel: h.trueLevel.slice(from), relay: h.relay.slice(from), cmd: h.cmd.slice(from), temp: h.temp.slice(from) },
     };
   }
 
@@ -193,10 +198,11 @@ export class DashboardModel {
     h.trueLevel.push(Math.round(s.trueLevelPct * 100) / 100);
     h.relay.push(s.relayOn ? 1 : 0);
     h.cmd.push(p?.cmd === "on" ? 1 : 0);
+    h.temp.push(s.temperatureC === null ? null : Math.round(s.temperatureC * 10) / 10);
     m.total++;
     const over = h.t.length - this.maxSamples;
     if (over > this.maxSamples / 10) {
-      for (const k of ["t", "level", "trueLevel", "relay", "cmd"] as const) h[k].splice(0, over);
+      for (const k of ["t", "level", "trueLevel", "relay", "cmd", "temp"] as const) h[k].splice(0, over);
     }
   }
 
@@ -248,7 +254,7 @@ export class DashboardModel {
         this.sample(m); // the step is exact on the chart
         break;
       case "conn":
-        this.log(m, "conn", `MQTT ${e.state}`, undefined, e.atMs);
+        this.log(m, "conn", `MQTT ${e.state.toLowerCase().replace(/_/g, " ")}${e.reason ? `: ${e.reason}` : ""}`, undefined, e.atMs);
         break;
       case "platform-switch":
         if (e.source === "app") this.log(m, "app", `mobile app: switch ${e.cmd.toUpperCase()}`, undefined, e.atMs);

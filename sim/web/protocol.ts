@@ -48,6 +48,12 @@ export interface DeviceSummary {
   lastRefusalAtMs: number | null;
   /** The last refusal came after the relay's last switch (the refused request is still "news"). */
   refusalActive: boolean;
+  /** The last refusal in words ("Off refused: minimum on-time 10 s"), null = none (refusal.ts). */
+  refusalText: string | null;
+  /** Virtual ms from which the refused request will be allowed (timed rules), else null. */
+  refusalAllowedAtMs: number | null;
+  /** The condition under which it will be allowed ("when the level is below 95 %"), else null. */
+  refusalAllowedWhen: string | null;
   /** Auto mode thresholds from the device config (null when auto is off / unset). */
   autoStartPct: number | null;
   autoStopPct: number | null;
@@ -99,6 +105,8 @@ export interface Samples {
   relay: number[];
   /** The platform's switch state 1/0 (what the app shows). */
   cmd: number[];
+  /** The firmware's temperature, °C (null = unknown). */
+  temp: (number | null)[];
 }
 
 export interface HelloMsg {
@@ -114,7 +122,10 @@ export interface HelloMsg {
 export interface PageMsg {
   type: "page";
   nowMs: number;
+  /** The requested speed (virtual ms per real ms; null = as fast as possible). */
   speed: number | null;
+  /** The speed achieved over the last seconds (virtual ms per real ms), null until measured. */
+  achievedSpeed: number | null;
   /** The MQTT broker is up (null = unknown). */
   brokerUp: boolean | null;
   filter: string;

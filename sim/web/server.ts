@@ -14,7 +14,12 @@
  *   POST /api/devices/:uid/switch {on}     the mobile app's on/off (through the platform emulator)
  *   POST /api/devices/:uid/button          presses the device's button
  *   POST /api/speed {value}                virtual ms per real ms
+ *
+ * Every POST and the WebSocket upgrade are refused (403) when they come from
+ * another web page's origin, and every POST must be application/json (415):
+ * see origin.ts.
  */
+import { performance } from "node:perf_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -23,9 +28,10 @@ import type { Simulation } from "../simulation.js";
 import { packagePath } from "../paths.js";
 import { simulationSource, type DashboardSource } from "./source.js";
 import { DashboardModel, type ModelOptions } from "./model.js";
+import { checkJsonBody, checkOrigin, type OriginPolicy } from "./origin.js";
 import type { ClientMsg, DeviceSummary, PageMsg, ServerMsg, StatusFilter } from "./protocol.js";
 
-export interface DashboardOptions extends ModelOptions {
+export interface DashboardOptions extends ModelOptions, OriginPolicy {
   /** TCP port (default 0 = any free port). */
   port?: number;
   /** When `port` is taken, listen on any free port instead of failing (default false). */
@@ -104,6 +110,15 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = decodeURIComponent(url.pathname);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      // state-changing: only the dashboard's own page (or a non-browser client), only JSON
+      const v = checkOrigin(req, o);
+      if (!v.ok) return sendJson(res, v.status, { error: v.error });
+      if (req.method === "POST") {
+        const j = checkJsonBody(req);
+        if (!j.ok) return sendJson(res, j.status, { error: j.error });
+      }
+    }
     if (path.startsWith("/api/")) return api(req, res, path);
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "method not allowed" });
     return serveStatic(res, path === "/" ? "/index.html" : path);
@@ -171,7 +186,17 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
 
   // ------------------------------------------------------------ websocket
 
-  const wss = new WebSocketServer({ server, path: "/ws", maxPayload: 64 * 1024 });
+  // The socket can switch pumps: a foreign page's upgrade is refused like a foreign POST.
+  const wss = new WebSocketServer({
+    server,
+    path: "/ws",
+    maxPayload: 64 * 1024,
+    verifyClient: (info, done) => {
+      const v = checkOrigin(info.req, o);
+      if (v.ok) done(true);
+      else done(false, v.status, v.error);
+    },
+  });
   wss.on("error", () => {}); // the http server's errors (listen) are handled below
   wss.on("connection", (ws) => {
     const c: Client = { ws, filter: "", status: "all", page: 0, pageSize: 12, detail: null, detailFresh: false, logSeq: -1, cursors: new Map() };
@@ -253,7 +278,7 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
       if (c.page >= pages) c.page = pages - 1;
       const devices = matching.slice(c.page * c.pageSize, (c.page + 1) * c.pageSize);
       const page: PageMsg = {
-        type: "page", nowMs: source.now(), speed: source.getSpeed(), brokerUp: source.brokerUp?.() ?? null, filter: c.filter, status: c.status,
+        type: "page", nowMs: source.now(), speed: source.getSpeed(), achievedSpeed: achieved(), brokerUp: source.brokerUp?.() ?? null, filter: c.filter, status: c.status,
         page: c.page, pageSize: c.pageSize, total: matching.length, counts, devices,
       };
       send(c, page);
@@ -282,7 +307,17 @@ export async function startDashboard(sim: Simulation | DashboardSource, o: Dashb
     }
   }
 
+  // The achieved speed: virtual time gained over the last ~3 s of real time.
+  const marks: { real: number; virtual: number }[] = [];
+  function achieved(): number | null {
+    const a = marks[0];
+    const b = marks[marks.length - 1];
+    if (!a || !b || b.real - a.real < 500) return null;
+    return Math.round(((b.virtual - a.virtual) / (b.real - a.real)) * 10) / 10;
+  }
   const timer = setInterval(() => {
+    marks.push({ real: performance.now(), virtual: source.now() });
+    while (marks.length > 2 && marks[marks.length - 1]!.real - marks[0]!.real > 3000) marks.shift();
     try {
       push();
     } catch {

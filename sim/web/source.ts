@@ -31,7 +31,7 @@ export type SourceEvent =
   /** The platform received a message (accepted or refused: wrong key, bad value, ...). */
   | { kind: "platform-in"; uid: string | null; topic: string; payload: string; accepted: boolean; reason: string; atMs: number }
   | { kind: "relay"; uid: string; on: boolean; atMs: number }
-  | { kind: "conn"; uid: string; state: string; atMs: number }
+  | { kind: "conn"; uid: string; state: string; atMs: number; /** why the connection ended, in words (when backing off) */ reason?: string }
   /** The platform's switch state changed: by the mobile app (dashboard or anyone calling setSwitch) or by the device's report. */
   | { kind: "platform-switch"; uid: string; cmd: "on" | "off"; source: "app" | "device"; atMs: number }
   | { kind: "stopped" };
@@ -86,7 +86,7 @@ export function simulationSource(sim: Simulation): DashboardSource {
     emit({ kind: "uplink", uid: e.uid, topic: e.topic, payload: e.payload, atMs: e.atMs });
   };
   const onRelay = (e: RelayEvent): void => emit({ kind: "relay", uid: e.uid, on: e.on, atMs: e.atMs });
-  const onConn = (e: ConnEvent): void => emit({ kind: "conn", uid: e.uid, state: e.state, atMs: e.atMs });
+  const onConn = (e: ConnEvent): void => emit(e.reason === undefined ? { kind: "conn", uid: e.uid, state: e.state, atMs: e.atMs } : { kind: "conn", uid: e.uid, state: e.state, atMs: e.atMs, reason: e.reason });
   const onPlatform = (e: PlatformEvent): void => {
     if (e.kind === "state") {
       emit({ kind: "downlink", uid: e.uid, topic: e.topic, payload: e.payload, atMs: e.atMs, cause: e.cause });

@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Clock, Hardware } from "../hal/types.js";
+import type { DeviceConfig } from "../device-config.js";
 import { isAdvanceable } from "../clock.js";
 import { SeededRandom } from "../random.js";
 import { Air, type AirOptions } from "./air.js";
@@ -33,30 +34,18 @@ import {
   type UartSensorOptions,
 } from "./ultrasonic.js";
 
-/** Board wiring, in the firmware's config member names. */
-export interface BoardConfig {
-  /** Sensor profile (assembly/config.ts); selects the simulated physical sensor. Default "hc-sr04". */
-  sensor?: SensorProfileName;
-  trig_pin?: number;
-  echo_pin?: number;
-  uart_port?: number;
-  adc_channel?: number;
-  adc_bits?: number;
-  adc_ref_mv?: number;
-  analog_mm_per_v?: number;
-  temperature?: "none" | "fixed" | "ntc";
-  ntc_channel?: number;
-  ntc_r0_ohm?: number;
-  ntc_t0_c?: number;
-  ntc_beta?: number;
-  ntc_series_ohm?: number;
-  ntc_bits?: number;
-  relay_pin?: number;
-  relay_active_high?: boolean;
-  button_pin?: number;
-  button_active_low?: boolean;
-  [member: string]: unknown;
-}
+/** The config members that describe a board's wiring (docs/CONFIG.md). */
+type BoardMember =
+  | "sensor" | "trig_pin" | "echo_pin" | "uart_port" | "adc_channel" | "adc_bits" | "adc_ref_mv" | "analog_mm_per_v"
+  | "temperature" | "ntc_channel" | "ntc_r0_ohm" | "ntc_t0_c" | "ntc_beta" | "ntc_series_ohm" | "ntc_bits"
+  | "relay_pin" | "relay_active_high" | "button_pin" | "button_active_low";
+
+/**
+ * Board wiring, in the firmware's config member names and types (a whole
+ * `DeviceConfig` will do: other members are ignored). `sensor` also selects
+ * the simulated physical sensor (default "hc-sr04").
+ */
+export type BoardConfig = Partial<Pick<DeviceConfig, BoardMember>> & { [member: string]: unknown };
 
 /** Example wirings (ESP32-style pin numbers) for the three sensor kinds. */
 export const EXAMPLE_BOARDS = {
@@ -236,7 +225,7 @@ export class SimHardware extends EventEmitter<HardwareEvents> implements Hardwar
    * tank's geometry and mounting. Merge with the network members (uid, key,
    * broker_*, topics) to get a complete config.
    */
-  firmwareConfig(): Record<string, unknown> {
+  firmwareConfig(): Partial<DeviceConfig> {
     const out: Record<string, unknown> = {};
     const members = [
       "sensor", "trig_pin", "echo_pin", "uart_port", "uart_baud", "adc_channel", "adc_bits", "adc_ref_mv", "analog_mm_per_v",
@@ -247,7 +236,7 @@ export class SimHardware extends EventEmitter<HardwareEvents> implements Hardwar
     if (out.sensor === undefined) out.sensor = "hc-sr04";
     const tank: Record<string, unknown> = { ...this.tank.firmwareConfig() };
     if (out.relay_pin === undefined) tank.pump_mode = "none";
-    return { ...out, ...tank };
+    return { ...out, ...tank } as Partial<DeviceConfig>;
   }
 
   // ---------------------------------------------------------------- time

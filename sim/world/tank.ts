@@ -5,8 +5,10 @@
  * distance it should measure is `sensorHeightMm - waterHeightMm`.
  */
 
-export type TankShape = "vertical_cylinder" | "horizontal_cylinder" | "rectangular";
-export type PumpMode = "none" | "fill" | "drain";
+import type { DeviceConfig } from "../device-config.js";
+
+export type TankShape = NonNullable<DeviceConfig["tank_shape"]>;
+export type PumpMode = NonNullable<DeviceConfig["pump_mode"]>;
 
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
@@ -123,15 +125,9 @@ export interface TankStepResult {
 }
 
 /** Firmware config members (docs: assembly/config.ts) that describe this tank and its mounting. */
-export interface TankFirmwareConfig {
-  empty_distance_mm: number;
-  full_distance_mm: number;
-  tank_shape: TankShape;
-  tank_diameter_mm?: number;
-  tank_length_mm?: number;
-  tank_width_mm?: number;
-  pump_mode: PumpMode;
-}
+/** The firmware config members that describe this tank (docs/CONFIG.md, "Tank" and `pump_mode`). */
+export type TankFirmwareConfig = Required<Pick<DeviceConfig, "empty_distance_mm" | "full_distance_mm" | "tank_shape" | "pump_mode">> &
+  Pick<DeviceConfig, "tank_diameter_mm" | "tank_length_mm" | "tank_width_mm">;
 
 export class Tank {
   readonly geometry: TankGeometry;
@@ -237,6 +233,9 @@ export class Tank {
    * Advances the tank by `dtMs` with the pump relay `relayOn`. Exact for the
    * piecewise-constant rates: the step is split at every hour boundary.
    */
+  /** Called at the end of every constant-rate piece of a step: tank time ms, level %, relay (checks that must see every moment). */
+  onPiece: ((elapsedMs: number, levelPct: number, relayOn: boolean) => void) | null = null;
+
   step(dtMs: number, relayOn: boolean): TankStepResult {
     const res: TankStepResult = { pumped: 0, consumed: 0, overflowed: 0, unmet: 0 };
     if (!(dtMs > 0)) return res;
@@ -274,6 +273,8 @@ export class Tank {
       res.pumped += this.pumpMode === "fill" ? pump : pumpedOut;
       this.elapsed += dt;
       left -= dt;
+      // Rates are constant within a piece, so the level's extremes are at piece ends: an observer sees every one.
+      this.onPiece?.(this.elapsed, this.levelPct, relayOn);
     }
     this.totals.pumped += res.pumped;
     this.totals.consumed += res.consumed;

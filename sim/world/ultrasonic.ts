@@ -4,13 +4,14 @@
  * analog voltage (MaxBotix style). Each takes the true distance to the water
  * surface and the air temperature and produces what the wire would carry.
  */
+import type { DeviceConfig } from "../device-config.js";
 import type { SeededRandom } from "../random.js";
 import { speedOfSound } from "./air.js";
 
 export type SensorKind = "pulse" | "uart" | "analog";
 
 /** The firmware's sensor profile names (assembly/config.ts `sensor`). */
-export type SensorProfileName = "hc-sr04" | "jsn-sr04t" | "aj-sr04m" | "a02yyuw" | "jsn-sr04t-uart" | "maxbotix";
+export type SensorProfileName = NonNullable<DeviceConfig["sensor"]>;
 
 export interface SensorProfile {
   name: SensorProfileName;

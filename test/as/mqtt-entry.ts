@@ -29,7 +29,7 @@ export function cfg_str(which: i32, len: i32): i32 {
   return -1;
 }
 
-/** Sets numeric config `which`: 0 port, 1 keep-alive s, 2 clean session, 3 inflight, 4 backoff base, 5 backoff cap, 6 stable ms, 7 connect timeout, 8 ping timeout, 9 will qos, 10 will retain, 11 password set flag. */
+/** Sets numeric config `which`: 0 port, 1 keep-alive s, 2 clean session, 3 inflight, 4 backoff base, 5 backoff cap, 6 stable ms, 7 connect timeout, 8 ping timeout, 9 will qos, 10 will retain, 11 password set flag, 12 broker_tls. */
 export function cfg_num(which: i32, v: i32): void {
   if (which == 0) cfg.brokerPort = v;
   else if (which == 1) cfg.keepAliveS = v;
@@ -43,6 +43,7 @@ export function cfg_num(which: i32, v: i32): void {
   else if (which == 9) cfg.willQos = v;
   else if (which == 10) cfg.willRetain = v != 0;
   else if (which == 11) cfg.passSet = v != 0;
+  else if (which == 12) cfg.brokerTls = v != 0;
 }
 
 export function start(now: u32): void { mqttStart(now); }

@@ -27,7 +27,7 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     const md = readFileSync(join(out, "RESULTS.md"), "utf8");
     expect(res.mode).toBe("smoke");
     expect(res.errors).toEqual([]);
-    for (const h of ["## Headline", "## Footprint", "## Instruction counts", "## Fleet scale", "## Accuracy", "## Latency"]) expect(md).toContain(h);
+    for (const h of ["## Headline", "## Footprint", "## Instruction counts", "## Fleet scale", "## Accuracy", "## Latency", "## TLS"]) expect(md).toContain(h);
     expect(md).toContain(res.machine.node);
 
     const f = res.footprint!;
@@ -90,6 +90,19 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     expect(l.ms!.samples).toBeGreaterThan(0);
     expect(l.ms!.p50).toBeGreaterThan(0);
     expect(l.ms!.p99).toBeGreaterThanOrEqual(l.ms!.p50);
+
+    const t = res.tls!;
+    expect(t.node.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+    expect(t.node.handshakeMs.samples).toBeGreaterThan(0);
+    expect(t.node.handshakeMs.p90).toBeGreaterThanOrEqual(t.node.handshakeMs.p50);
+    expect(t.node.handshakeBytes.written).toBeGreaterThan(100); // a ClientHello at least
+    expect(t.node.handshakeBytes.read).toBeGreaterThan(300);    // ServerHello + certificate
+    expect(t.node.extraBytesPerPublish).toBeGreaterThan(0);     // records cost something
+    const px = t.posix!; // the smoke run's native section builds the host
+    expect(px.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+    expect(px.heapBytesPerConnection).toBeGreaterThan(16384);   // at least one record buffer
+    expect(px.codeBytes.mbedtlsStatic).toBeGreaterThan(50_000);
+    expect(t.esp32Estimate.heapBytesPerConnection).toBe(px.heapBytesPerConnection - 12288);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -75,6 +75,10 @@ describe("iotbind-tank sim (built CLI)", () => {
     expect(relay.some((e) => e.on === false)).toBe(true);
     expect(kinds("platform").some((e) => e.kind === "reading")).toBe(true);
     expect(kinds("summary")).toHaveLength(1);
+    // the summary agrees with the last relay event printed (the device's final state, after shutdown)
+    expect(kinds("summary")[0]!.relay).toBe(relay[relay.length - 1]!.on);
+    const stopIdx = r.events.findIndex((e) => e.event === "summary");
+    expect(r.events.slice(stopIdx).some((e) => e.event === "relay")).toBe(false);
     expect(r.events[r.events.length - 1]).toMatchObject({ event: "stopped", reason: "duration reached" });
     expect(kinds("trap")).toHaveLength(0);
   }, 60_000);
@@ -131,5 +135,7 @@ describe("iotbind-tank sim (built CLI)", () => {
     expect(() => parseCli(["sim", "--devices", "0"])).toThrow();
     expect(() => parseCli(["sim", "--speed", "-1"])).toThrow();
     expect(() => parseCli(["frobnicate"])).toThrow();
+    expect(parseCli(["sim", "--broker-port", "1884", "--keep-trying"])).toMatchObject({ brokerPort: 1884, keepTrying: true });
+    expect(parseCli(["sim"])!.out).not.toMatch(/test-artifacts/);
   });
 });

@@ -2,8 +2,10 @@
  * Fuzzer 3: the config. Byte mutations and member-level edits of valid
  * configs go into `init` of a fresh instance each. No trap; memory one page;
  * a status of the ABI table; malformed JSON and > config_cap never accepted;
- * a refused config leaves the relay off, an error text and no socket; an
- * accepted one connects and refuses a second init.
+ * a refused config leaves the relay off, an error text and no socket, and its
+ * init, ticks and shutdown call no hal import but `log` (no gpio_mode,
+ * gpio_write, uart_open, adc, kv or socket: sim/tools/fuzz/fuzzers.ts,
+ * ConfigBench); an accepted one connects and refuses a second init.
  */
 import { describe, expect, it } from "vitest";
 import { fuzzCi } from "../helpers/fuzz-run.js";

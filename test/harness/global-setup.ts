@@ -1,6 +1,7 @@
 /**
  * vitest global setup: the native hosts built once (native-build.ts), and one
- * shared mosquitto for the whole run, provided to tests as
+ * shared mosquitto for the whole run (plain listener plus TLS listeners with
+ * a throw-away PKI, see mosquitto.ts), provided to tests as
  * `inject("broker")`. Tests that kill or restart a broker start their own
  * with `Mosquitto.start()`.
  */
@@ -18,7 +19,7 @@ let broker: Mosquitto | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
   buildNativeHosts();
-  broker = await Mosquitto.start();
+  broker = await Mosquitto.start({ tls: true });
   project.provide("broker", broker.info);
 }
 

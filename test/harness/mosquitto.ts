@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from "no
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeTestPki } from "./pki.js";
 
 export interface BrokerInfo {
   host: string;
@@ -16,6 +17,22 @@ export interface BrokerInfo {
   password: string;
   /** mosquitto's log file (log_type all), for tests that read what the broker saw. */
   logFile: string;
+  /** TLS listeners beside the plain one (when started with `tls: true`). */
+  tls?: BrokerTlsInfo;
+}
+
+/** Three TLS listeners on 127.0.0.1, all with a throw-away PKI (test/harness/pki.ts). Connect as "localhost". */
+export interface BrokerTlsInfo {
+  /** Good: certificate for localhost/127.0.0.1 signed by `caFile`. */
+  port: number;
+  /** Certificate signed by another CA (`otherCaFile`): refused when trusting `caFile`. */
+  untrustedPort: number;
+  /** Certificate signed by `caFile` for wrong.example: refused as a name mismatch. */
+  wrongNamePort: number;
+  caFile: string;
+  otherCaFile: string;
+  /** SHA-256 fingerprint of the good listener's certificate. */
+  fingerprint256: string;
 }
 
 export const BROKER_USER = "tank";
@@ -75,10 +92,25 @@ export class Mosquitto {
   }
 
   /** Starts a broker with password authentication (user tank / s3cret-pass) on a free port. */
-  static async start(opts: { port?: number } = {}): Promise<Mosquitto> {
+  static async start(opts: { port?: number; tls?: boolean } = {}): Promise<Mosquitto> {
     const bin = findMosquitto();
     const dir = mkdtempSync(join(tmpdir(), "iotbind-mosq-"));
     const port = opts.port ?? (await freePort());
+    let tls: BrokerTlsInfo | undefined;
+    const tlsLines: string[] = [];
+    if (opts.tls) {
+      const pki = makeTestPki(dir);
+      tls = {
+        port: await freePort(), untrustedPort: await freePort(), wrongNamePort: await freePort(),
+        caFile: pki.caFile, otherCaFile: pki.otherCaFile, fingerprint256: pki.serverFingerprint256,
+      };
+      const listeners: Array<[number, { cert: string; key: string }]> = [
+        [tls.port, pki.server], [tls.untrustedPort, pki.untrusted], [tls.wrongNamePort, pki.wrongName],
+      ];
+      for (const [p, pair] of listeners) {
+        tlsLines.push(`listener ${p} 127.0.0.1`, `certfile ${pair.cert}`, `keyfile ${pair.key}`);
+      }
+    }
     const pwFile = join(dir, "passwd");
     writeFileSync(pwFile, "");
     const pw = spawnSync("mosquitto_passwd", ["-b", pwFile, BROKER_USER, BROKER_PASSWORD], { encoding: "utf8" });
@@ -101,10 +133,11 @@ export class Mosquitto {
         "set_tcp_nodelay true",
         // As root, mosquitto would drop to user "mosquitto", which cannot read this private temp dir.
         ...(process.getuid?.() === 0 ? ["user root"] : []),
+        ...tlsLines,
         "",
       ].join("\n"),
     );
-    const m = new Mosquitto(bin, dir, confFile, { host: "127.0.0.1", port, user: BROKER_USER, password: BROKER_PASSWORD, logFile });
+    const m = new Mosquitto(bin, dir, confFile, { host: "127.0.0.1", port, user: BROKER_USER, password: BROKER_PASSWORD, logFile, ...(tls ? { tls } : {}) });
     await m.launch();
     return m;
   }
@@ -118,6 +151,7 @@ export class Mosquitto {
       proc.once("exit", (code) => reject(new Error(`mosquitto exited (${code}): ${stderr}`))),
     );
     await Promise.race([waitForPort(this.info.port, 10000), exited]);
+    if (this.info.tls) await Promise.race([waitForPort(this.info.tls.wrongNamePort, 10000), exited]);
     proc.removeAllListeners("exit");
   }
 

@@ -25,7 +25,7 @@ export interface Fixture {
 }
 
 /** The firmware config for a device on `broker`; `over` replaces or adds members. */
-export function fixtureConfig(broker: BrokerInfo, over: DeviceConfig = {}): Fixture {
+export function fixtureConfig(broker: BrokerInfo, over: Partial<DeviceConfig> = {}): Fixture {
   const uid = uniqueId();
   const key = `key-${uid}`;
   const uplink = `iotbind/tank/${uid}`;
@@ -78,7 +78,7 @@ export function makeHardware(config: DeviceConfig, over: Partial<SimHardwareOpti
 
 export async function startDevice(
   broker: BrokerInfo,
-  over: DeviceConfig = {},
+  over: Partial<DeviceConfig> = {},
   opts: { hardware?: Partial<SimHardwareOptions>; device?: Partial<DeviceOptions>; run?: boolean } = {},
 ): Promise<DeviceUnderTest> {
   const fx = fixtureConfig(broker, over);

@@ -20,8 +20,11 @@ export class PlatformClient {
     });
   }
 
-  static async connect(broker: BrokerInfo, subscribe: string[] = []): Promise<PlatformClient> {
-    const client = await mqtt.connectAsync(`mqtt://${broker.host}:${broker.port}`, {
+  /** Connects in clear, or with `opts.tls` over TLS to "localhost" on that port trusting `ca` (mqtt.js verifies the name). */
+  static async connect(broker: BrokerInfo, subscribe: string[] = [], opts: { tls?: { port: number; ca: Buffer } } = {}): Promise<PlatformClient> {
+    const url = opts.tls ? `mqtts://localhost:${opts.tls.port}` : `mqtt://${broker.host}:${broker.port}`;
+    const client = await mqtt.connectAsync(url, {
+      ...(opts.tls ? { ca: opts.tls.ca, rejectUnauthorized: true } : {}),
       username: broker.user,
       password: broker.password,
       clientId: `platform-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,

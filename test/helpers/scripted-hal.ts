@@ -200,6 +200,7 @@ export const R = {
   NONE: 0, SOCKET_FAILED: 1, SOCKET_CLOSED: 2, CONNECT_TIMEOUT: 3, CONNACK_PROTOCOL: 4, CONNACK_IDENTIFIER: 5,
   CONNACK_UNAVAILABLE: 6, CONNACK_BAD_CREDENTIALS: 7, CONNACK_NOT_AUTHORISED: 8, PROTOCOL_VIOLATION: 9,
   KEEPALIVE_TIMEOUT: 10, SUBSCRIBE_REFUSED: 11, SEND_FAILED: 12, HOST_VIOLATION: 13, SHUTDOWN: 14,
+  TLS_UNTRUSTED: 15, TLS_NAME_MISMATCH: 16, TLS_HANDSHAKE_TIMEOUT: 17, TLS_HANDSHAKE_FAILED: 18,
 } as const;
 /** ABI.md counter ids. */
 export const C = {
@@ -237,7 +238,7 @@ export interface ClientExports {
 export const CFG_STR = { host: 0, clientId: 1, user: 2, password: 3, downlink: 4, willTopic: 5, willPayload: 6 } as const;
 export const CFG_NUM = {
   port: 0, keepAliveS: 1, cleanSession: 2, inflight: 3, backoffBase: 4, backoffCap: 5, stableMs: 6,
-  connectTimeout: 7, pingTimeout: 8, willQos: 9, willRetain: 10, passSet: 11,
+  connectTimeout: 7, pingTimeout: 8, willQos: 9, willRetain: 10, passSet: 11, tls: 12,
 } as const;
 
 export interface ClientConfig {
@@ -251,6 +252,8 @@ export interface ClientConfig {
   willPayload?: string;
   willQos?: number;
   willRetain?: boolean;
+  /** broker_tls: sock_connect asks for TLS (port | 0x10000). */
+  tls?: boolean;
   keepAliveS?: number;
   cleanSession?: boolean;
   inflight?: number;
@@ -313,6 +316,7 @@ export class MqttClient {
     for (const [k, id] of nums) if (c[k] !== undefined) this.x.cfg_num(id, c[k] as number);
     if (c.cleanSession !== undefined) this.x.cfg_num(CFG_NUM.cleanSession, c.cleanSession ? 1 : 0);
     if (c.willRetain !== undefined) this.x.cfg_num(CFG_NUM.willRetain, c.willRetain ? 1 : 0);
+    if (c.tls !== undefined) this.x.cfg_num(CFG_NUM.tls, c.tls ? 1 : 0);
   }
 
   get state(): number { return this.x.state(); }

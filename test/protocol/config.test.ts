@@ -10,8 +10,11 @@ import { broker, sleep } from "./setup.js";
 import { Counter, ConnState } from "../../sim/host/abi.js";
 import type { DeviceConfig } from "../../sim/host/device.js";
 
-async function boot(over: DeviceConfig, remove: string[] = [], raw?: string) {
-  const fx = fixtureConfig(broker, over);
+/** Deliberately wrong members (wrong types, unknown names): the firmware, not the type, must refuse them. */
+type RawMembers = Record<string, unknown>;
+
+async function boot(over: RawMembers, remove: string[] = [], raw?: string) {
+  const fx = fixtureConfig(broker, over as Partial<DeviceConfig>);
   const cfg: Record<string, unknown> = { ...fx.config };
   for (const k of remove) delete cfg[k];
   const hw = makeHardware(fx.config);
@@ -26,7 +29,7 @@ async function boot(over: DeviceConfig, remove: string[] = [], raw?: string) {
   return { dev, hw, connects: () => connects };
 }
 
-const cases: Array<[string, DeviceConfig, string[], RegExp]> = [
+const cases: Array<[string, RawMembers, string[], RegExp]> = [
   ["missing required member", {}, ["uid"], /"uid".*required|required.*uid/i],
   ["missing key", {}, ["key"], /"key"/],
   ["wrong type (string for a number)", { broker_port: "1883" }, [], /"broker_port"/],

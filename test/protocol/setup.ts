@@ -36,7 +36,7 @@ export interface Rig {
 }
 
 export async function rig(
-  over: DeviceConfig = {},
+  over: Partial<DeviceConfig> = {},
   opts: { hardware?: Partial<SimHardwareOptions>; device?: Partial<DeviceOptions>; connect?: boolean } = {},
 ): Promise<Rig> {
   const dut = await startDevice(broker, over, { ...opts, run: false });

@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const d of devices.splice(0)) await d.stop();
 });
 
-async function boot(board: BoardConfig, extra: DeviceConfig, hwOver: Partial<ConstructorParameters<typeof SimHardware>[0]> = {}): Promise<{ dev: Device; hw: SimHardware; clock: VirtualClock }> {
+async function boot(board: BoardConfig, extra: Partial<DeviceConfig>, hwOver: Partial<ConstructorParameters<typeof SimHardware>[0]> = {}): Promise<{ dev: Device; hw: SimHardware; clock: VirtualClock }> {
   const clock = new VirtualClock(0xffff_0000); // across the u32 wrap
   const hw = new SimHardware({ board, clock, tank: TANK, air: 31, seed: 9, ...hwOver });
   const port = await freePort(); // nobody listens: the MQTT side only backs off
@@ -29,7 +29,7 @@ async function boot(board: BoardConfig, extra: DeviceConfig, hwOver: Partial<Con
     uplink_topic: "iotbind/tank/world-check",
     downlink_topic: "devices/world-check",
     reading_interval_ms: 500,
-    ...(hw.firmwareConfig() as DeviceConfig),
+    ...hw.firmwareConfig(),
     ...extra,
   } as DeviceConfig;
   const dev = await Device.create({ config, hardware: hw, clock });

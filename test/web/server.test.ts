@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
+import { request } from "node:http";
 import { startDashboard, type Dashboard } from "../../sim/web/server.js";
 import type { DashboardSource, SourceEvent, SourceSnapshot, SourcePlatformRecord } from "../../sim/web/source.js";
 import type { PageMsg, SamplesMsg, ServerMsg, LogMsg, DetailMsg, AckMsg } from "../../sim/web/protocol.js";
@@ -63,7 +64,8 @@ class FakeSource implements DashboardSource {
     this.emit({ kind: "platform-switch", uid, cmd: d.plat.cmd, source: "app", atMs: this.t });
     this.emit({ kind: "downlink", uid, topic: `state/${uid}`, payload: JSON.stringify({ uid, cmd: d.plat.cmd }), atMs: this.t, cause: "app" });
   }
-  pressButton() {}
+  readonly presses: string[] = [];
+  pressButton(uid: string) { this.presses.push(uid); }
   emit(e: SourceEvent) { for (const fn of this.listeners) fn(e); }
   /** Advances virtual time, firing timers. */
   advance(ms: number) {
@@ -110,6 +112,7 @@ async function wsClient(url: string) {
   };
 }
 
+const JSON_TYPE = { "content-type": "application/json" };
 const open: Dashboard[] = [];
 const sockets: WebSocket[] = [];
 let staticDir: string | null = null;
@@ -142,10 +145,10 @@ describe("dashboard server (fake source)", () => {
     const list = (await (await fetch(`${d.url}api/devices`)).json()) as { devices: { uid: string; levelPct: number }[] };
     expect(list.devices.map((x) => x.uid)).toEqual(["dev-000", "dev-001", "dev-002", "dev-003"]);
 
-    const sw = await fetch(`${d.url}api/devices/dev-002/switch`, { method: "POST", body: JSON.stringify({ on: true }) });
+    const sw = await fetch(`${d.url}api/devices/dev-002/switch`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ on: true }) });
     expect(sw.status).toBe(200);
     expect(src.switches).toEqual([["dev-002", true]]);
-    expect((await fetch(`${d.url}api/devices/dev-002/switch`, { method: "POST", body: "{}" })).status).toBe(400);
+    expect((await fetch(`${d.url}api/devices/dev-002/switch`, { method: "POST", headers: JSON_TYPE, body: "{}" })).status).toBe(400);
     expect((await fetch(`${d.url}api/devices/nobody`)).status).toBe(404);
 
     const one = (await (await fetch(`${d.url}api/devices/dev-002`)).json()) as { device: { platform: { cmd: string } }; config: Record<string, unknown>; log: { kind: string; text: string }[] };
@@ -153,10 +156,10 @@ describe("dashboard server (fake source)", () => {
     expect(one.config.key).toBe("•••");
     expect(one.log.map((e) => e.kind)).toEqual(["app", "downlink"]);
 
-    await fetch(`${d.url}api/speed`, { method: "POST", body: JSON.stringify({ value: 600 }) });
+    await fetch(`${d.url}api/speed`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ value: 600 }) });
     expect(src.speed).toBe(600);
-    expect((await fetch(`${d.url}api/speed`, { method: "POST", body: JSON.stringify({ value: -1 }) })).status).toBe(400);
-    expect((await fetch(`${d.url}api/speed`, { method: "POST", body: "{not json" })).status).toBe(400);
+    expect((await fetch(`${d.url}api/speed`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ value: -1 }) })).status).toBe(400);
+    expect((await fetch(`${d.url}api/speed`, { method: "POST", headers: JSON_TYPE, body: "{not json" })).status).toBe(400);
     expect(src.speed).toBe(600);
   });
 
@@ -224,5 +227,121 @@ describe("dashboard server (fake source)", () => {
     const b = await start(new FakeSource(1), { port: a.port, fallbackToFreePort: true });
     expect(b.port).not.toBe(a.port);
     await expect(start(new FakeSource(1), { port: a.port })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+/** A raw HTTP request with any Host/Origin/content-type (fetch cannot set Host). */
+function raw(port: number, method: string, path: string, headers: Record<string, string>, body = ""): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Opens a WebSocket with the given headers; resolves "open" or the HTTP status of the refusal. */
+function wsVerdict(port: number, headers: Record<string, string>): Promise<"open" | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers });
+    ws.once("open", () => { ws.terminate(); resolve("open"); });
+    ws.once("unexpected-response", (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
+    ws.once("error", () => resolve(-1));
+  });
+}
+
+describe("dashboard server: only its own page may change state (issue 13)", () => {
+  const ACTIONS = [
+    { path: "/api/devices/dev-001/switch", body: JSON.stringify({ on: true }) },
+    { path: "/api/devices/dev-001/button", body: "{}" },
+    { path: "/api/speed", body: JSON.stringify({ value: 1 }) },
+  ];
+  const untouched = (src: FakeSource) => {
+    expect(src.switches).toEqual([]);
+    expect(src.presses).toEqual([]);
+    expect(src.speed).toBe(60);
+  };
+
+  it("refuses every POST whose Origin is foreign (403), whatever its content type, and changes nothing", async () => {
+    const src = new FakeSource(2);
+    const d = await start(src);
+    const own = `127.0.0.1:${d.port}`;
+    // [Origin, Host]: other sites, other ports and schemes of this host, opaque origins, DNS rebinding
+    const foreign: [string, string][] = [
+      ["http://evil.example", own],
+      [`http://evil.example:${d.port}`, `evil.example:${d.port}`], // rebinding: Origin matches Host, Host names no known host
+      ["null", own],
+      [`http://127.0.0.1:${d.port + 1}`, own],
+      [`https://127.0.0.1:${d.port}`, own],
+      [`http://127.0.0.1:${d.port}.evil.example`, own],
+      [`http://localhost:${d.port}`, own], // same machine, but not the origin the page was loaded from
+      [`http://${own}/`, own],
+    ];
+    const types = ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"];
+    for (const [origin, host] of foreign) {
+      for (const a of ACTIONS) {
+        for (const type of types) {
+          const r = await raw(d.port, "POST", a.path, { origin, host, "content-type": type }, a.body);
+          expect(r.status, `${origin} ${a.path} ${type}`).toBe(403);
+          expect(JSON.parse(r.body).error).toMatch(/another web page/);
+        }
+      }
+    }
+    untouched(src);
+  });
+
+  it("refuses a POST that is not application/json (415), with the own Origin or none", async () => {
+    const src = new FakeSource(2);
+    const d = await start(src);
+    const host = `127.0.0.1:${d.port}`;
+    for (const origin of [`http://${host}`, undefined]) {
+      for (const a of ACTIONS) {
+        for (const type of ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", undefined]) {
+          const headers: Record<string, string> = { host };
+          if (origin) headers.origin = origin;
+          if (type) headers["content-type"] = type;
+          const r = await raw(d.port, "POST", a.path, headers, a.body);
+          expect(r.status, `${origin} ${a.path} ${type}`).toBe(415);
+          expect(JSON.parse(r.body).error).toMatch(/application\/json/);
+        }
+      }
+    }
+    untouched(src);
+  });
+
+  it("accepts JSON from its own origin (by IP, localhost or *.localhost) and from non-browser clients (no Origin)", async () => {
+    const src = new FakeSource(2);
+    const d = await start(src);
+    const okCases: Record<string, string>[] = [
+      { host: `127.0.0.1:${d.port}`, origin: `http://127.0.0.1:${d.port}` },
+      { host: `localhost:${d.port}`, origin: `http://localhost:${d.port}` },
+      { host: `tank.localhost:${d.port}`, origin: `http://tank.localhost:${d.port}` },
+      { host: `127.0.0.1:${d.port}` },
+    ];
+    for (const h of okCases) {
+      const r = await raw(d.port, "POST", "/api/devices/dev-001/switch", { ...h, "content-type": "application/json; charset=utf-8" }, JSON.stringify({ on: true }));
+      expect(r.status, JSON.stringify(h)).toBe(200);
+    }
+    expect(src.switches).toHaveLength(okCases.length);
+    // an origin named in allowedOrigins (e.g. behind a reverse proxy)
+    const src2 = new FakeSource(1);
+    const d2 = await start(src2, { allowedOrigins: ["http://tank-sim.lan"] });
+    const r = await raw(d2.port, "POST", "/api/devices/dev-000/switch", { host: "tank-sim.lan", origin: "http://tank-sim.lan", "content-type": "application/json" }, JSON.stringify({ on: true }));
+    expect(r.status).toBe(200);
+  });
+
+  it("refuses a WebSocket upgrade from a foreign origin (the socket can switch pumps)", async () => {
+    const src = new FakeSource(1);
+    const d = await start(src);
+    const own = `127.0.0.1:${d.port}`;
+    expect(await wsVerdict(d.port, { origin: `http://${own}` })).toBe("open");
+    expect(await wsVerdict(d.port, {})).toBe("open");
+    for (const [origin, host] of [["http://evil.example", own], ["null", own], [`http://evil.example:${d.port}`, `evil.example:${d.port}`], [`http://127.0.0.1:${d.port + 1}`, own]] as const) {
+      expect(await wsVerdict(d.port, { origin, host }), origin).toBe(403);
+    }
   });
 });

@@ -9,12 +9,17 @@ export function fmtTime(ms: number): string {
   return d > 0 ? `${d}d ${hms}` : hms;
 }
 
-/** Chart axis label for virtual seconds. */
+/** Chart axis tick for virtual seconds: the same "hh:mm:ss" / "1d hh:mm:ss" as the clock and the log. */
 export function fmtAxis(sec: number): string {
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}h` : `${m}:${String(s % 60).padStart(2, "0")}`;
+  return fmtTime(sec * 1000);
+}
+
+/** "in 7 s" / "in 3 min" for a virtual duration still to go. */
+export function fmtIn(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 120) return `in ${s} s`;
+  if (s < 7200) return `in ${Math.ceil(s / 60)} min`;
+  return `in ${(s / 3600).toFixed(1)} h`;
 }
 
 /** "12 s ago" for a virtual duration. */
@@ -31,4 +36,9 @@ export function fmtNum(v: number | null, digits: number, unit: string): string {
 
 export function fmtSpeed(v: number | null): string {
   return v === null ? "max" : `${v}×`;
+}
+
+/** An achieved speed: "58×", "1.5×". */
+export function fmtAchieved(v: number): string {
+  return v >= 100 ? `${Math.round(v)}×` : `${Number(v.toFixed(1))}×`;
 }

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Store, type StatusFilter } from "./store.js";
 import { Card } from "./card.js";
 import { Detail } from "./detail.js";
-import { fmtSpeed, fmtTime } from "./format.js";
+import { fmtAchieved, fmtAgo, fmtSpeed, fmtTime } from "./format.js";
 import "./style.css";
 
 const store = new Store(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
@@ -59,15 +59,28 @@ function App() {
   const p = store.page;
   const h = store.hello;
   const speed = p?.speed ?? h?.speed ?? null;
+  const achieved = store.stale ? null : (p?.achievedSpeed ?? null);
+  // while stale, nothing arrives: tick once a second so "lost … ago" stays true
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!store.stale) return;
+    const t = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [store.stale]);
+  // the requested speed is what was asked for; the achieved one is what the machine manages
+  const behind = achieved !== null && speed !== null && achieved < speed * 0.9;
   return (
-    <div class={store.detailUid ? "layout with-detail" : "layout"}>
+    <div class={`layout${store.detailUid ? " with-detail" : ""}${store.stale ? " stale" : ""}`}>
       <header class="top">
         <h1>iotbind-tank <span>simulator</span></h1>
         <div class="clock" title="virtual time since the start">
           <span class="muted">virtual time</span> <strong data-field="now">{p ? fmtTime(p.nowMs) : "—"}</strong>
         </div>
+        <span class={behind ? "achieved behind" : "achieved"} data-field="achieved-speed" title="virtual seconds per real second over the last 3 s">
+          <span class="muted">running at</span> <strong>{achieved === null ? "—" : fmtAchieved(achieved)}</strong>
+        </span>
         <label class="speed">
-          <span class="muted">speed</span>{" "}
+          <span class="muted">asked for</span>{" "}
           <select value={speed === null ? "" : String(speed)} onChange={(e) => void store.setSpeed(Number((e.target as HTMLSelectElement).value))} aria-label="simulation speed">
             {speed !== null && !SPEEDS.includes(speed) && <option value={String(speed)}>{fmtSpeed(speed)}</option>}
             {speed === null && <option value="">max</option>}
@@ -78,6 +91,11 @@ function App() {
         {p?.brokerUp === false && <span class="broker-down" data-field="broker-down">broker down</span>}
         <span class={store.connected ? "live on" : "live"} data-field="live">{store.connected ? "live" : "reconnecting…"}</span>
       </header>
+      {store.stale && (
+        <div class="stale-banner" data-field="stale" role="status">
+          Lost the connection to the simulator{store.lostAt !== null ? ` ${fmtAgo(Date.now() - store.lostAt)}` : ""}: what you see is the last known state at virtual time {p ? fmtTime(p.nowMs) : "—"}, not live. Reconnecting…
+        </div>
+      )}
       <Toolbar />
       <main>
         <section class="grid" aria-label="devices">

@@ -15,6 +15,8 @@ const MAX_LOG = 500;
 
 export class Store {
   connected = false;
+  /** Real time (Date.now()) the connection was lost; null while connected or before the first connection. */
+  lostAt: number | null = null;
   hello: HelloMsg | null = null;
   page: PageMsg | null = null;
   view: View = { filter: "", status: "all", page: 0, pageSize: 12 };
@@ -49,6 +51,7 @@ export class Store {
     this.ws = ws;
     ws.onopen = () => {
       this.connected = true;
+      this.lostAt = null;
       this.retryMs = 250;
       this.samples.clear();
       this.sendRaw({ type: "view", ...this.view });
@@ -63,6 +66,7 @@ export class Store {
       }
     };
     ws.onclose = () => {
+      if (this.connected || this.page !== null) this.lostAt ??= Date.now();
       this.connected = false;
       this.ws = null;
       for (const done of this.acks.values()) done(false, "connection lost");
@@ -86,6 +90,11 @@ export class Store {
     this.log = [];
     this.sendRaw({ type: "detail", uid });
     this.changed();
+  }
+
+  /** The data shown is no longer live (the simulator went away): the page shows it as stale. */
+  get stale(): boolean {
+    return !this.connected && this.page !== null;
   }
 
   /** The mobile app's switch, through the platform emulator. */
@@ -143,7 +152,7 @@ export class Store {
           this.samples.set(m.uid, { data: m.samples, version: (cur?.version ?? 0) + 1 });
         } else {
           const d = cur.data;
-          for (const k of ["t", "level", "trueLevel", "relay", "cmd"] as const) {
+          for (const k of ["t", "level", "trueLevel", "relay", "cmd", "temp"] as const) {
             (d[k] as (number | null)[]).push(...m.samples[k]);
             if (d[k].length > MAX_POINTS) d[k].splice(0, d[k].length - MAX_POINTS);
           }

@@ -8,8 +8,10 @@
  * Boot:
  *  1. NVS; the device config: NVS namespace "iotbind_cfg" key "device_json"
  *     when present, else main/device.json embedded at build time. It holds the
- *     Wi-Fi credentials, the board's UART pins and, under "firmware", the
- *     firmware config of docs/ABI.md, copied byte for byte to config_ptr().
+ *     Wi-Fi credentials, the board's UART pins, optionally "broker_ca" (the
+ *     PEM of the CA to trust for "broker_tls"; default: the ESP x509
+ *     certificate bundle) and, under "firmware", the firmware config of
+ *     docs/ABI.md, copied byte for byte to config_ptr().
  *  2. Wi-Fi station (reconnects by itself).
  *  3. The module: the `wasm` partition when it holds a valid image written by
  *     tools/pack_wasm.py, else the firmware.wasm embedded in the app. A
@@ -27,6 +29,7 @@
 #include "freertos/task.h"
 #include "host.h"
 #include "nvs.h"
+#include "sockets_tls.h"
 #include "nvs_flash.h"
 
 extern const uint8_t embedded_wasm_start[] asm("_binary_firmware_wasm_start");
@@ -41,13 +44,12 @@ static volatile int stop; /* never set: the device runs until reset */
 
 /* The host thread's stack. Measured (npm run bench, bench/RESULTS.md
  * "Runtimes"): the bench driver's whole scenario (load, config parse,
- * readings, downlinks, traps excluded) on a painted stack uses 3.8 KB with
+ * readings, downlinks, traps excluded) on a painted stack uses 3.5 KB with
  * WAMR's fast interpreter and 3.2 KB with the classic one at 32 bit (x86,
  * 8 KiB wasm stack, which WAMR keeps in its own heap, not here). 16 KiB is
  * ~4x that: room for what the driver does not include (host.c's log
  * formatting, lwIP's select/recv, ESP-IDF's logging) and for Xtensa's
- * windowed-register frames, which are larger than x86's. wasm3 would need
- * more: 24.7 KB at 32 bit (its compiler recurses while loading). */
+ * windowed-register frames, which are larger than x86's. (wasm3: 4.5 KB.) */
 #define HOST_STACK_BYTES (16 * 1024)
 
 static uint32_t crc32(const uint8_t *p, size_t n) {
@@ -123,6 +125,14 @@ static void *host_main(void *arg) {
   json_member_int(dev, dev_len, "uart_tx_pin", &tx);
   json_member_int(dev, dev_len, "uart_rx_pin", &rx);
   esp32_platform_configure(fw, fw_len, (int)tx, (int)rx);
+  const char *ca;
+  size_t ca_len;
+  if (json_member(dev, dev_len, "broker_ca", &ca, &ca_len)) {
+    /* A PEM in JSON is a few KiB at most; kept for the program's life (mbed TLS parses it once). */
+    char *pem = malloc(ca_len + 1);
+    if (pem && json_member_str(dev, dev_len, "broker_ca", pem, ca_len + 1)) sockets_tls_configure(NULL, pem);
+    else host_log(IOTBIND_LOG_ERROR, "config: broker_ca unreadable; TLS connections will use the certificate bundle");
+  }
   if (ssid[0]) esp32_wifi_start(ssid, pass);
   else host_log(IOTBIND_LOG_WARN, "config: no wifi_ssid, no network");
 

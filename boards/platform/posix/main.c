@@ -1,12 +1,17 @@
 /*
- * main.c - iotbind-tank-host: runs build/firmware.wasm (compiled in through
- * wasm2c) on POSIX against the simulated tank of sim_tank.c.
+ * main.c - iotbind-tank-host: runs build/firmware.wasm on POSIX against the
+ * simulated tank of sim_tank.c; compiled in through wasm2c
+ * (iotbind-tank-host), or loaded with --wasm by WAMR or wasm3
+ * (iotbind-tank-host-wamr-classic, -wamr-fast, -wasm3).
  *
  *   iotbind-tank-host [options] config.json
  *
  * config.json is the firmware config of docs/ABI.md (member names of
- * assembly/config.ts), e.g. boards/posix/example-config.json.
+ * assembly/config.ts), e.g. boards/posix/example-config.json. With
+ * "broker_tls": true the host terminates TLS, trusting --ca FILE (or the
+ * system store).
  */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 
 #include "host.h"
 #include "posix_platform.h"
+#include "sockets_tls.h"
 #include "sim_tank.h"
 
 static volatile int stop;
@@ -24,21 +30,130 @@ static void on_signal(int sig) {
   stop = 1;
 }
 
-static void usage(void) {
-  fputs("usage: iotbind-tank-host [options] config.json\n"
-        "  --level PCT          simulated tank level in %% (default 67)\n"
-        "  --temperature C      simulated air temperature (default: the config's temperature_c, else 20)\n"
-        "  --sim-file FILE      key=value lines (level, temperature, button, echo) re-read when changed\n"
-        "  --kv FILE            key-value storage file (default: in memory only)\n"
-        "  --hw-id TEXT         hardware id (default: /etc/machine-id)\n"
-        "  --millis-offset MS   start the millisecond clock this far on (u32 wrap tests)\n"
-        "  --max-restarts N     exit with status 5 after N restarts after traps (default unlimited)\n"
-        "  --wasm FILE          module bytes for a runtime that loads them (WAMR); the wasm2c\n"
-        "                       build runs the module it was compiled from and ignores this\n"
-        "  --verbose            debug logging\n"
-        "exit status: 0 stopped by SIGINT/SIGTERM, 1 usage or I/O error, 2 config refused,\n"
-        "             3 module refused, 4 hardware setup failed, 5 too many restarts\n",
-        stderr);
+static const char USAGE[] =
+    "usage: iotbind-tank-host [options] config.json\n"
+    "  --level PCT          simulated tank level in % (0..100, default 67)\n"
+    "  --temperature C      simulated air temperature (default: the config's temperature_c, else 20)\n"
+    "  --sim-file FILE      key=value lines (level, temperature, button, echo) re-read when changed\n"
+    "  --kv FILE            key-value storage file (default: in memory only)\n"
+    "  --hw-id TEXT         hardware id (default: /etc/machine-id)\n"
+    "  --millis-offset MS   start the millisecond clock this far on (u32 wrap tests)\n"
+    "  --max-restarts N     exit with status 5 after N restarts after traps (default unlimited)\n"
+    "  --wasm FILE          module bytes for a runtime that loads them (WAMR, wasm3); the wasm2c\n"
+    "                       build runs the module it was compiled from and ignores this\n"
+    "  --ca FILE            PEM CA bundle trusted for a broker_tls connection\n"
+    "                       (default: the system store /etc/ssl/certs/ca-certificates.crt)\n"
+    "  --verbose            debug logging\n"
+    "  -h, --help           this help\n"
+    "exit status: 0 stopped by SIGINT/SIGTERM (or --help), 1 usage or I/O error, 2 config refused,\n"
+    "             3 module refused, 4 hardware setup failed, 5 too many restarts\n";
+
+/* A usage error: one line naming the problem, exit status 1. */
+static int usage_error(const char *what, const char *arg) {
+  fprintf(stderr, "iotbind-tank-host: %s%s%s (see iotbind-tank-host --help)\n", what, arg ? " " : "", arg ? arg : "");
+  return 1;
+}
+
+/* Parses a whole number or a decimal into *out; 0 when `v` is not entirely a finite number in [lo, hi]. */
+static int parse_number(const char *v, double lo, double hi, double *out) {
+  char *end = NULL;
+  double d = strtod(v, &end);
+  if (end == v || *end != 0 || !isfinite(d) || d < lo || d > hi) return 0;
+  *out = d;
+  return 1;
+}
+
+/*
+ * A JSON syntax check that says where: the firmware's own parser says only
+ * that the text is not well-formed. Returns NULL when `t` is one well-formed
+ * JSON value, else what was expected, with *at the offending offset.
+ */
+struct jcur { const char *t; size_t n, i; int depth; };
+static void jws(struct jcur *c) {
+  while (c->i < c->n && (c->t[c->i] == ' ' || c->t[c->i] == '\t' || c->t[c->i] == '\n' || c->t[c->i] == '\r')) c->i++;
+}
+static const char *jvalue(struct jcur *c);
+static const char *jstring(struct jcur *c) {
+  if (c->i >= c->n || c->t[c->i] != '"') return "expected a string in double quotes";
+  for (c->i++; c->i < c->n; c->i++) {
+    unsigned char ch = (unsigned char)c->t[c->i];
+    if (ch == '"') { c->i++; return NULL; }
+    if (ch < 0x20) return "control character in a string";
+    if (ch == '\\') {
+      c->i++;
+      if (c->i >= c->n) break;
+      if (c->t[c->i] == 'u') {
+        for (int k = 0; k < 4; k++) {
+          c->i++;
+          if (c->i >= c->n || !strchr("0123456789abcdefABCDEF", c->t[c->i])) return "bad \\u escape";
+        }
+      } else if (!strchr("\"\\/bfnrt", c->t[c->i])) {
+        return "bad escape in a string";
+      }
+    }
+  }
+  return "unterminated string";
+}
+static const char *jnumber(struct jcur *c) {
+  size_t s = c->i;
+  if (c->i < c->n && c->t[c->i] == '-') c->i++;
+  if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') { c->i = s; return "expected a value"; }
+  if (c->t[c->i] == '0') c->i++;
+  else while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  if (c->i < c->n && c->t[c->i] == '.') {
+    c->i++;
+    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit after the decimal point";
+    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  }
+  if (c->i < c->n && (c->t[c->i] == 'e' || c->t[c->i] == 'E')) {
+    c->i++;
+    if (c->i < c->n && (c->t[c->i] == '+' || c->t[c->i] == '-')) c->i++;
+    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit in the exponent";
+    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  }
+  return NULL;
+}
+static const char *jcontainer(struct jcur *c, char close) {
+  if (++c->depth > 32) return "nested too deeply";
+  c->i++;
+  jws(c);
+  if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
+  for (;;) {
+    const char *e;
+    if (close == '}') {
+      if ((e = jstring(c)) != NULL) return c->i < c->n && c->t[c->i] == '}' ? "trailing comma before }" : "expected a member name in double quotes";
+      jws(c);
+      if (c->i >= c->n || c->t[c->i] != ':') return "expected : after the member name";
+      c->i++;
+    }
+    if ((e = jvalue(c)) != NULL) return e;
+    jws(c);
+    if (c->i < c->n && c->t[c->i] == ',') { c->i++; jws(c); continue; }
+    if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
+    return close == '}' ? "expected , or } after a member" : "expected , or ] after an item";
+  }
+}
+static const char *jvalue(struct jcur *c) {
+  jws(c);
+  if (c->i >= c->n) return "unexpected end of the file";
+  char ch = c->t[c->i];
+  if (ch == '{') return jcontainer(c, '}');
+  if (ch == '[') return jcontainer(c, ']');
+  if (ch == '"') return jstring(c);
+  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "true", 4) == 0) { c->i += 4; return NULL; }
+  if (c->n - c->i >= 5 && memcmp(c->t + c->i, "false", 5) == 0) { c->i += 5; return NULL; }
+  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "null", 4) == 0) { c->i += 4; return NULL; }
+  return jnumber(c);
+}
+static const char *json_syntax(const char *t, size_t n, size_t *at) {
+  struct jcur c = { t, n, 0, 0 };
+  const char *e = jvalue(&c);
+  if (!e) {
+    jws(&c);
+    if (c.i < c.n) e = "unexpected text after the JSON value";
+  }
+  *at = c.i;
+  return e;
 }
 
 int main(int argc, char **argv) {
@@ -53,30 +168,65 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--verbose") == 0) posix_opts.log_level = IOTBIND_LOG_DEBUG;
-    else if (a[0] == '-' && a[1] == '-' && !v) { usage(); return 1; }
-    else if (strcmp(a, "--level") == 0) { sim.level_pct = atof(v); i++; }
-    else if (strcmp(a, "--temperature") == 0) { sim.temperature_c = atof(v); i++; }
-    else if (strcmp(a, "--sim-file") == 0) { sim.file = v; i++; }
-    else if (strcmp(a, "--kv") == 0) { posix_opts.kv_path = v; i++; }
-    else if (strcmp(a, "--hw-id") == 0) { posix_opts.hw_id = v; i++; }
-    else if (strcmp(a, "--millis-offset") == 0) { posix_opts.millis_offset = (uint32_t)strtoul(v, NULL, 0); i++; }
-    else if (strcmp(a, "--max-restarts") == 0) { p.max_restarts = atoi(v); i++; }
-    else if (strcmp(a, "--wasm") == 0) { wasm_path = v; i++; }
-    else if (a[0] == '-' || config_path) { usage(); return 1; }
-    else config_path = a;
+    double d = 0;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(USAGE, stdout); return 0; }
+    if (strcmp(a, "--verbose") == 0) { posix_opts.log_level = IOTBIND_LOG_DEBUG; continue; }
+    int known = strcmp(a, "--level") == 0 || strcmp(a, "--temperature") == 0 || strcmp(a, "--sim-file") == 0 ||
+                strcmp(a, "--kv") == 0 || strcmp(a, "--hw-id") == 0 || strcmp(a, "--millis-offset") == 0 ||
+                strcmp(a, "--max-restarts") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--ca") == 0;
+    if (!known && a[0] == '-' && a[1] != 0) return usage_error("unknown option", a);
+    if (!known) {
+      if (config_path) return usage_error("more than one config file given:", a);
+      config_path = a;
+      continue;
+    }
+    if (!v) {
+      fprintf(stderr, "iotbind-tank-host: %s needs a value (see iotbind-tank-host --help)\n", a);
+      return 1;
+    }
+    i++;
+    if (strcmp(a, "--level") == 0) {
+      if (!parse_number(v, 0, 100, &d)) return usage_error("--level must be a number from 0 to 100, got", v);
+      sim.level_pct = d;
+    } else if (strcmp(a, "--temperature") == 0) {
+      if (!parse_number(v, -60, 90, &d)) return usage_error("--temperature must be a number from -60 to 90 (degrees C), got", v);
+      sim.temperature_c = d;
+    } else if (strcmp(a, "--millis-offset") == 0) {
+      if (!parse_number(v, 0, 4294967295.0, &d) || d != floor(d)) return usage_error("--millis-offset must be a whole number from 0 to 4294967295, got", v);
+      posix_opts.millis_offset = (uint32_t)d;
+    } else if (strcmp(a, "--max-restarts") == 0) {
+      if (!parse_number(v, 0, 1e6, &d) || d != floor(d)) return usage_error("--max-restarts must be a whole number >= 0, got", v);
+      p.max_restarts = (int)d;
+    } else if (strcmp(a, "--sim-file") == 0) sim.file = v;
+    else if (strcmp(a, "--kv") == 0) posix_opts.kv_path = v;
+    else if (strcmp(a, "--hw-id") == 0) posix_opts.hw_id = v;
+    else if (strcmp(a, "--ca") == 0) sockets_tls_configure(v, NULL);
+    else wasm_path = v;
   }
-  if (!config_path) { usage(); return 1; }
+  if (!config_path) return usage_error("no config file given: iotbind-tank-host [options] config.json", NULL);
 
   static char config[64 * 1024];
   FILE *f = fopen(config_path, "rb");
-  if (!f) { perror(config_path); return 1; }
+  if (!f) { fprintf(stderr, "iotbind-tank-host: cannot open the config %s: %s\n", config_path, strerror(errno)); return 1; }
   size_t n = fread(config, 1, sizeof config, f);
   int too_long = !feof(f);
   fclose(f);
-  if (too_long) { fprintf(stderr, "%s: too long\n", config_path); return 1; }
+  if (too_long) { fprintf(stderr, "iotbind-tank-host: %s: too long (the firmware takes at most 64 KiB)\n", config_path); return 2; }
   /* the firmware wants the JSON text only: drop a trailing newline */
   while (n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
+  /* The firmware decides what it accepts; the host only says where in the file a syntax error is. */
+  static char where[160];
+  size_t at = 0;
+  const char *syntax = json_syntax(config, n, &at);
+  if (syntax) {
+    size_t line = 1, col = 1;
+    for (size_t k = 0; k < at && k < n; k++) {
+      if (config[k] == '\n') { line++; col = 1; } else col++;
+    }
+    snprintf(where, sizeof where, "line %lu, column %lu: %s", (unsigned long)line, (unsigned long)col, syntax);
+    p.config_where = where;
+  }
+  p.config_name = config_path;
   p.config = config;
   p.config_len = n;
 

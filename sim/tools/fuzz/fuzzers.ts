@@ -165,7 +165,7 @@ const DOC_STATE = (uid: string, cmd: string): string =>
 function mqttPieces(rng: Rng): Uint8Array {
   const id = rng.chance(0.1) ? 0 : rng.int(1, 65535);
   switch (rng.int(0, 13)) {
-    case 0: return publish(DOWNLINK, DOC_STATE(FUZZ_UID, rng.pick(["on", "off"])), rng.int(0, 1), id);
+    case 0: return publish(DOWNLINK, DOC_STATE(FUZZ_UID, rng.pick(["on", "off"])), rng.int(0, 1), id, rng.chance(0.2) ? 1 : 0);
     case 1: return publish(DOWNLINK, DOC_STATE("other-tank", "on"), rng.int(0, 1), id);
     case 2: return publish(DOWNLINK, `{"uid":"${FUZZ_UID}","key":"${FUZZ_KEY}","cmd":"on"}`, 1, id);
     case 3: return publish(rng.pick([DOWNLINK, "other/topic", "", "a/+/b", "\u0000"]), rng.bytes(rng.size(64)), rng.int(0, 1), id, rng.chance(0.2) ? 1 : 0);
@@ -202,7 +202,8 @@ function allowedFromStream(bytes: Uint8Array): Set<boolean> {
   for (const f of frames) {
     const p = parsePublishFrame(f);
     if (!p || p.topic !== DOWNLINK) continue;
-    for (const s of allowedRelayStates(p.payload, FUZZ_UID)) out.add(s);
+    // A retained "on" never turns the pump on (docs/PROTOCOL-IMPL.md): only a retained "off" may act.
+    for (const s of allowedRelayStates(p.payload, FUZZ_UID)) if (!(s && (f.flags & 1) !== 0)) out.add(s);
   }
   return out;
 }
@@ -331,7 +332,8 @@ export function genConfig(rng: Rng): Uint8Array {
   const ops = rng.int(1, 4);
   for (let i = 0; i < ops; i++) {
     const j = rng.int(0, entries.length - 1);
-    switch (rng.int(0, 5)) {
+    switch (rng.int(0, 6)) {
+      case 6: entries.push(entries[j]!); break; // the same member twice: refused
       case 0: entries.splice(j, 1); break;
       case 1: entries[j] = [entries[j]![0], jsonValue(rng)]; break;
       case 2: entries[j] = [entries[j]![0], jsonNumber(rng)]; break;
@@ -344,6 +346,9 @@ export function genConfig(rng: Rng): Uint8Array {
   if (k === 9) return new TextEncoder().encode(text + " ".repeat(rng.int(0, 2100))); // around config_cap
   return new TextEncoder().encode(k === 8 ? new TextDecoder().decode(mutate(rng, new TextEncoder().encode(text), 2)) : text);
 }
+
+/** The only hal imports a refused config may call (no GPIO, UART, ADC, KV, socket). */
+export const CALLS_ALLOWED_WHEN_REFUSED: ReadonlySet<string> = new Set(["log"]);
 
 class ConfigBench {
   readonly clock = new VirtualClock(5_000_000);
@@ -371,6 +376,13 @@ class ConfigBench {
       rig.advance(10);
       rig.advance(1000);
       if (this.link.connects.length !== connectsBefore) throw new Problem("init", `socket opened after a refused config (${rc})`);
+      if (rc !== -5) {
+        // A refused config touches no hardware at all, not even to drive the relay "off" with a pin
+        // and polarity that were never validated: init, ticks and shutdown call nothing but `log`.
+        rig.x.shutdown(rig.nowMs());
+        const touched = rig.halCalls.filter((n) => !CALLS_ALLOWED_WHEN_REFUSED.has(n));
+        if (touched.length) throw new Problem("init", `refused config (${rc}) made hal calls: ${[...new Set(touched)].join(", ")}`);
+      }
     } else {
       for (let i = 0; i < 3; i++) rig.advance(50);
       if (this.link.connects.length === connectsBefore) throw new Problem("init", "accepted config but no connect attempt");

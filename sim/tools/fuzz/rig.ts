@@ -281,6 +281,10 @@ export class FirmwareRig {
   lastLogs: string[] = [];
   panics: string[] = [];
   keepLogs = false;
+  /** Names of every hal import called since the last boot(), in order (config fuzzer: no hardware access after a refused config). */
+  halCalls: string[] = [];
+  /** Added to the virtual clock's millis for tick/shutdown (mod 2^32): a host whose clock steps back or jumps. */
+  hostOffsetMs = 0;
   private mem!: WebAssembly.Memory;
   private readonly config: Record<string, unknown>;
 
@@ -334,7 +338,13 @@ export class FirmwareRig {
         },
       },
     };
-    const instance = new WebAssembly.Instance(this.fw.module, imports);
+    this.halCalls = [];
+    const calls = this.halCalls;
+    const recorded: Record<string, (...a: number[]) => unknown> = {};
+    for (const [name, fn] of Object.entries(imports.hal as Record<string, (...a: number[]) => unknown>)) {
+      recorded[name] = (...a: number[]) => { calls.push(name); return fn(...a); };
+    }
+    const instance = new WebAssembly.Instance(this.fw.module, { hal: recorded } as unknown as WebAssembly.Imports);
     this.x = instance.exports as unknown as FirmwareExports;
     this.mem = this.x.memory;
     const cap = this.x.config_cap();
@@ -345,7 +355,7 @@ export class FirmwareRig {
     this.initError = el > 0 ? text(this.x.error_ptr(), el) : "";
   }
 
-  nowMs(): number { return firmwareMillis(this.clock.now()); }
+  nowMs(): number { return (firmwareMillis(this.clock.now()) + this.hostOffsetMs) >>> 0; }
 
   get memory(): WebAssembly.Memory { return this.mem; }
 
