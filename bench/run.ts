@@ -32,9 +32,10 @@ import type { FleetKind } from "./fleet-worker.js";
 import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
 import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
 import { measureTls, type TlsResult } from "./tls.js";
+import { measureRv32, type Rv32Result } from "./rv32.js";
 import { machine, round, table, type Machine } from "./util.js";
 
-const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "tls"] as const;
+const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "tls", "rv32"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -46,6 +47,7 @@ export interface BenchResults {
   fleet?: FleetResult;
   accuracy?: AccuracyResult;
   latency?: { ticks: TickLatency; ms: MsLatency | null };
+  rv32?: Rv32Result;
   tls?: TlsResult;
   /** Later `--only` runs merged into this file: which sections, when, how long. */
   updates?: Array<{ sections: string[]; date: string; durationS: number }>;
@@ -119,12 +121,13 @@ async function main(): Promise<void> {
 
   let broker: Mosquitto | null = null;
   try {
-    if (o.only.has("fleet") || o.only.has("latency")) broker = await Mosquitto.start();
+    if (o.only.has("fleet") || o.only.has("latency") || o.only.has("rv32")) broker = await Mosquitto.start();
     await step("latency", async () => {
       const ticks = measureTickLatency(module, o.smoke ? 3 : 20);
       const ms = broker ? await measureMsLatency(broker.info, o.smoke ? 5 : 200) : null;
       r.latency = { ticks, ms };
     });
+    await step("rv32", async () => { r.rv32 = await measureRv32(broker!.info, log, { seconds: o.smoke ? 12 : 40 }); });
     await step("fleet", async () => {
       const used = (performance.now() - t0) / 1000;
       const pid = (broker as unknown as { proc: { pid?: number } | null }).proc?.pid;
@@ -185,7 +188,42 @@ export function headlineKeys(r: BenchResults): Record<string, number | null> {
     put(`minWasmStack${key}${sep}32Bytes`, rb?.minWasmStack.m32);
     put(`nativeStack${key}${sep}32Bytes`, rb?.nativeStack.m32?.used);
   }
+  for (const im of r.rv32?.images ?? []) {
+    if (im.ramKiB !== 160) continue;
+    const key = im.runtime === "wamr-classic" ? "WamrClassic" : "WamrFast";
+    put(`rv32Fits${key}`, im.fits ? 1 : 0);
+    if (!im.fits) continue;
+    put(`rv32Text${key}Bytes`, im.text);
+    put(`rv32PeakRam${key}Bytes`, im.staticBytes + (im.stats.pool_high ?? NaN) + (im.stats.stack_high ?? NaN));
+    put(`rv32PoolHigh${key}Bytes`, im.stats.pool_high);
+    put(`rv32StackHigh${key}Bytes`, im.stats.stack_high);
+    put(`rv32InstrIdleTick${key}`, im.stats.idle_tick);
+    put(`rv32InstrReadingCycle${key}`, im.stats.reading_cycle);
+  }
   return h;
+}
+
+export function rv32Section(r: BenchResults): string[] {
+  const v = r.rv32;
+  if (!v) return [];
+  const out: string[] = ["## RV32 MCU-class core in QEMU (boards/rv32-qemu)", ""];
+  out.push(`The bare-metal image of \`boards/rv32-qemu/\` (rv32imc, ilp32, ${v.gcc}, picolibc, -Os; WAMR 2.4.3 on its own platform layer; the release firmware.wasm embedded) booted in \`qemu-system-riscv32 -machine virt -icount shift=0\` (${v.qemu}) for ${v.seconds} s against mosquitto through the UART bridge. RAM: everything but the code lives in the \`ram\` region of the linker script (160 KiB, as an ESP32-C3 application gets with Wi-Fi up): .data + .bss (WAMR pool inside) + an 8 KiB C stack; more does not link. Peak RAM = static (.data + .bss without the pool) + WAMR pool high-water (module copy, loaded module, instance, 8 KiB wasm stack, 64 KiB linear memory: all in the pool) + C stack high-water (painted). Instructions: minstret under -icount (exact retired-instruction counts), per window between two sleeps, minus busy-waiting in delay_us/pulse_in; idle tick = median window with no ping, send or received data; reading cycle = the other windows of one reading period (5 pings, PUBLISH, PUBACK); boot = load + instantiate + config parse + init + first tick. x86-64 callgrind figures of the same runtime (bench driver above) for comparison.`, "");
+  const x86 = r.headline ?? {};
+  const rows = v.images.map((im) => {
+    const key = im.runtime === "wamr-classic" ? "WamrClassic" : "WamrFast";
+    const st = im.stats;
+    const peak = im.staticBytes + (st.pool_high ?? 0) + (st.stack_high ?? 0);
+    const cmp = (rv: number | undefined, k: string): string => rv === undefined || !im.fits ? "—" : `${num(rv)} (x86 ${num(x86[k])})`;
+    return [
+      `${im.runtime}, ${im.ramKiB} KiB`, im.fits ? "yes" : `**no**: ${im.error ?? "?"}`,
+      `${num(im.text)} / ${num(im.data)} / ${num(im.bss)}`,
+      `${num(im.staticBytes)} + pool ${num(st.pool_high)} of ${num(im.poolBytes)} + stack ${num(st.stack_high)} of ${num(im.stackBytes)} = **${num(peak)}**`,
+      cmp(st.idle_tick, `instrIdleTick${key}`), cmp(st.reading_cycle, `instrReadingCycle${key}`), cmp(st.boot, `instrConfigParse${key}`),
+    ];
+  });
+  out.push(table(["image", "runs", "text / data / bss (B)", "peak RAM (B)", "instr. idle tick", "instr. reading cycle", "instr. boot (x86: config parse)"], rows), "");
+  out.push("text includes the embedded firmware.wasm (29 KB, read-only); bss includes the WAMR pool and the 8 KiB stack region. The 256 KiB fast build only says how much the fast interpreter would need; it is not a target.", "");
+  return out;
 }
 
 function runtimeSection(n: NativeResult): string[] {
@@ -366,6 +404,7 @@ export function render(r: BenchResults): string {
     out.push(`Measured on the same module and driver (next section): WAMR's fast interpreter costs ${f("wamr-fast")} the wasm2c instruction count, the classic interpreter ${f("wamr-classic")}, wasm3 ${f("wasm3")}.`, "");
     out.push(...runtimeSection(n));
   }
+  out.push(...rv32Section(r));
 
   const fl = r.fleet;
   if (fl) {

@@ -37,9 +37,27 @@
 #define APP_HEAP_BYTES 0u
 
 static uint32_t wasm_stack_bytes = WASM_STACK_BYTES;
+
+#ifdef IOTBIND_WAMR_POOL_BYTES
+/* Bare metal (boards/rv32-qemu): every byte WAMR takes (module copy, loaded
+ * module, instance, stacks and, through that platform's os_mmap, the linear
+ * memory) comes from this one static pool; wasm_runtime_get_mem_alloc_info
+ * reports its high-water mark. */
+static uint8_t wamr_pool[IOTBIND_WAMR_POOL_BYTES] __attribute__((aligned(8)));
+static bool runtime_init(void) {
+  RuntimeInitArgs args;
+  memset(&args, 0, sizeof args);
+  args.mem_alloc_type = Alloc_With_Pool;
+  args.mem_alloc_option.pool.heap_buf = wamr_pool;
+  args.mem_alloc_option.pool.heap_size = sizeof wamr_pool;
+  return wasm_runtime_full_init(&args);
+}
+#else
+static bool runtime_init(void) { return wasm_runtime_init(); }
+#endif
 void rt_set_wasm_stack(uint32_t bytes) { wasm_stack_bytes = bytes; }
 
-#ifndef ESP_PLATFORM
+#if !defined(ESP_PLATFORM) && !defined(IOTBIND_WAMR_POOL_BYTES)
 /* WAMR's os_printf/os_vprintf on Linux (BH_VPRINTF): to stderr, never stdout. */
 int iotbind_wamr_vprintf(const char *format, va_list ap);
 int iotbind_wamr_vprintf(const char *format, va_list ap) { return vfprintf(stderr, format, ap); }
@@ -156,7 +174,7 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
   char ebuf[128] = "";
   rt_close();
   if (!runtime_ready) {
-    if (!wasm_runtime_init()) {
+    if (!runtime_init()) {
       snprintf(err, err_cap, "wasm_runtime_init failed");
       return -1;
     }
@@ -236,6 +254,10 @@ bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result) {
 }
 
 const char *rt_trap_message(void) { return trap_msg; }
+
+void rt_raise(const char *msg) {
+  if (inst) wasm_runtime_set_exception(inst, msg);
+}
 
 uint8_t *rt_memory(uint32_t *size) {
   *size = 0;
