@@ -213,7 +213,7 @@ export function rv32Section(r: BenchResults): string[] {
     const key = im.runtime === "wamr-classic" ? "WamrClassic" : "WamrFast";
     const st = im.stats;
     const peak = im.staticBytes + (st.pool_high ?? 0) + (st.stack_high ?? 0);
-    const cmp = (rv: number | undefined, k: string): string => rv === undefined || !im.fits ? "—" : `${num(rv)} (x86 ${num(x86[k])})`;
+    const cmp = (rv: number | undefined, k: string): string => rv === undefined || !im.fits ? "—" : `${num(rv)} (x86 ${num(x86[k] ?? undefined)})`;
     return [
       `${im.runtime}, ${im.ramKiB} KiB`, im.fits ? "yes" : `**no**: ${im.error ?? "?"}`,
       `${num(im.text)} / ${num(im.data)} / ${num(im.bss)}`,
