@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "host.h"
+#include "kv_table.h"
 #include "rv32.h"
 #include "sim_tank.h"
 
@@ -153,44 +154,14 @@ int32_t hal_uart_write(int32_t port, const uint8_t *ptr, int32_t len) {
   return port < 0 || port >= UART_PORTS ? -1 : len;
 }
 
-#define KV_SLOTS 8
-#define KV_KEY 15
-#define KV_VAL 64
-static struct { char key[KV_KEY + 1]; uint8_t val[KV_VAL]; int32_t len; } kv[KV_SLOTS];
-static int kv_count;
-
-static bool key_ok(const uint8_t *key, int32_t key_len) {
-  if (key_len < 1 || key_len > KV_KEY) return false;
-  for (int32_t i = 0; i < key_len; i++)
-    if (key[i] <= 0x20 || key[i] >= 0x7f) return false;
-  return true;
-}
-
-static int kv_find(const uint8_t *key, int32_t key_len) {
-  for (int i = 0; i < kv_count; i++)
-    if ((int32_t)strlen(kv[i].key) == key_len && memcmp(kv[i].key, key, (size_t)key_len) == 0) return i;
-  return -1;
-}
+#define KV_SLOTS 8 /* in RAM only: lost at reset (the image has no flash file system) */
+static struct kv_entry kv_slots[KV_SLOTS];
+static struct kv_table kv = {kv_slots, KV_SLOTS, 0};
 
 int32_t hal_kv_get(const uint8_t *key, int32_t key_len, uint8_t *buf, int32_t cap) {
-  if (!key_ok(key, key_len) || cap < 0) return -2;
-  int i = kv_find(key, key_len);
-  if (i < 0) return -1;
-  int32_t n = kv[i].len < cap ? kv[i].len : cap;
-  memcpy(buf, kv[i].val, (size_t)n);
-  return n;
+  return kv_table_get(&kv, key, key_len, buf, cap);
 }
 
 int32_t hal_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *val, int32_t val_len) {
-  if (!key_ok(key, key_len) || val_len < 0 || val_len > KV_VAL) return -2;
-  int i = kv_find(key, key_len);
-  if (i < 0) {
-    if (kv_count == KV_SLOTS) return -2;
-    i = kv_count++;
-    memcpy(kv[i].key, key, (size_t)key_len);
-    kv[i].key[key_len] = 0;
-  }
-  memcpy(kv[i].val, val, (size_t)val_len);
-  kv[i].len = val_len;
-  return 0;
+  return kv_table_set(&kv, key, key_len, val, val_len);
 }

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import mqttPacket from "mqtt-packet";
 import type { Clock, Hardware, Random } from "../hal/types.js";
 import { RealClock, firmwareMillis } from "../clock.js";
-import { SeededRandom } from "../random.js";
+import { SeededRandom, fmix32 } from "../random.js";
 import { SocketTable, type TlsOptions } from "./sockets.js";
 import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
@@ -339,11 +339,3 @@ function fnv1a32(s: string, h: number): number {
   return h;
 }
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}

@@ -275,21 +275,9 @@ export class SocketTable {
 
   /** Copies up to `cap` queued bytes into `out`; count, 0 when nothing, <0 when closed and drained. */
   recv(handle: number, out: Uint8Array, cap: number): number {
-    const e = this.entries.get(handle);
-    if (!e) return SOCK_ERR;
-    if (e.queued === 0) return e.state < 0 ? e.state : 0;
-    let n = 0;
-    while (n < cap && e.queue.length > 0) {
-      const head = e.queue[0]!;
-      const take = Math.min(head.length, cap - n);
-      out.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) e.queue.shift();
-      else e.queue[0] = head.subarray(take);
-    }
-    e.queued -= n;
-    return n;
+    return this.recvInto(handle, out, 0, Math.min(cap, out.length));
   }
+
 
   /** `recv` into `mem` at `offset` (the caller has checked `offset + cap` is inside `mem`): no view per call. */
   recvInto(handle: number, mem: Uint8Array, offset: number, cap: number): number {
