@@ -432,6 +432,8 @@ export interface SimDevice {
 interface DeviceState extends SimDevice {
   awaitingReply: boolean;
   expectDownlink: boolean;
+  /** downlinksHandled() when expectDownlink was set: the wait ends when the firmware has handled one more. */
+  downlinkMark: number;
   /** Uplinks sent that the platform emulator has not seen yet. */
   toPlatform: number;
   /** Ticked at least once (see staggerMs). */
@@ -587,8 +589,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         if (r.accepted && r.reason === "ok" && answered && rec?.publishEnabled) {
           for (const o of this.list) {
             if (String(o.config.downlink_topic) !== rec.downlinkTopic) continue;
-            o.expectDownlink = true;
-            this.updateWaiting(o);
+            this.expectDownlink(o);
           }
         }
       });
@@ -689,8 +690,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       return;
     }
     const d = this.need(uid);
-    d.expectDownlink = true;
-    this.updateWaiting(d);
+    this.expectDownlink(d);
     await this.scheduler.hold(this.platform.setSwitch(uid, on));
   }
 
@@ -908,12 +908,17 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     const state: DeviceState = {
       uid, name, key, config, device, hardware: hw, taskId: 0,
       lastUplink: null, lastDownlink: null, publishes: 0, relaySwitches: 0,
-      awaitingReply: false, expectDownlink: false, toPlatform: 0, booted: false, stopped: false,
+      awaitingReply: false, expectDownlink: false, downlinkMark: 0, toPlatform: 0, booted: false, stopped: false,
     };
     // With a stagger, socket activity started by init does not run the device before its boot time.
     const tick = (): number => {
       state.booted = true;
-      return device.tick();
+      const wait = device.tick();
+      if (state.expectDownlink && downlinksHandled(device) !== state.downlinkMark) {
+        state.expectDownlink = false;
+        this.updateWaiting(state);
+      }
+      return wait;
     };
     (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, bootAt);
     device.on("io", (kind, _h, bytes) => {
@@ -922,7 +927,6 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         if (bytes && mqttExpectsReply(bytes)) state.awaitingReply = true;
       } else {
         state.awaitingReply = false;
-        if (kind === "data") state.expectDownlink = false;
         if (!state.stopped && state.booted) this.scheduler.wake(state.taskId);
       }
       this.updateWaiting(state);
@@ -975,6 +979,17 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   }
 
   /** Virtual time waits while a device waits for the network (a reply, the platform, a connection), when the scheduler holds for that (`ioHold`). */
+  /**
+   * The platform has published to `d`'s downlink topic: at infinite speed its
+   * virtual time waits until the firmware has handled a downlink (counted),
+   * not merely received bytes (a PUBACK or PINGRESP may come first).
+   */
+  private expectDownlink(d: DeviceState): void {
+    if (!d.expectDownlink) d.downlinkMark = downlinksHandled(d.device);
+    d.expectDownlink = true;
+    this.updateWaiting(d);
+  }
+
   private updateWaiting(d: DeviceState): void {
     if (d.stopped || !d.booted || !this.scheduler.ioHoldActive) return this.scheduler.setWaiting(d.taskId, false);
     const cs = d.device.connState;
@@ -1014,4 +1029,16 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       memoryBytes: d.stopped ? 0 : dev.memory.buffer.byteLength,
     };
   }
+}
+
+/** The firmware's count of inbound PUBLISHes it has handled (each ends in exactly one of these counters). */
+const DOWNLINK_COUNTERS = [
+  Counter.DOWNLINK_ACCEPTED, Counter.DOWNLINK_OTHER_UID, Counter.DOWNLINK_HAS_KEY, Counter.DOWNLINK_MALFORMED,
+  Counter.DOWNLINK_OVERSIZE, Counter.DOWNLINK_BAD_VALUE, Counter.DOWNLINK_NO_UID, Counter.DOWNLINK_STALE_ECHO,
+  Counter.OTHER_TOPIC, Counter.DOWNLINK_RETAINED_ON,
+];
+function downlinksHandled(device: Device): number {
+  let n = 0;
+  for (const c of DOWNLINK_COUNTERS) n += device.counter(c);
+  return n;
 }
