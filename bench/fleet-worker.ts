@@ -9,6 +9,8 @@
  * kind "iotbind-sim": the same devices driven by the product's fleet runner,
  *   `Simulation` (sim/simulation.ts: one VirtualClock, the Scheduler, speed
  *   10, external broker, no platform emulator in the process).
+ * kind "iotbind-workers": the same Simulation with `workers: 2` (devices in
+ *   two worker threads, events on the main thread); counts from `summary()`.
  * kind "plain": N small TypeScript devices the way a user would write a
  *   simulator: one mqtt.js client each, a Tank model, a timer that publishes
  *   the same reading JSON (QoS 1) every period, a handler for the platform's
@@ -27,7 +29,7 @@ import { Tank, type TankOptions } from "../sim/world/tank.js";
 import { ConnState } from "../sim/host/abi.js";
 import { Simulation } from "../sim/simulation.js";
 
-export type FleetKind = "iotbind" | "iotbind-sim" | "plain";
+export type FleetKind = "iotbind" | "iotbind-sim" | "iotbind-workers" | "plain";
 
 export interface FleetJob {
   kind: FleetKind;
@@ -59,6 +61,8 @@ export interface FleetSample {
   rssMiB: number;
   heapUsedMiB: number;
   startS: number;
+  /** Real seconds until 99 % of the devices were connected. */
+  start99S?: number;
   /** iotbind-sim: the scheduler over the window (effective speed = virtual ms / real ms; real ms the clock was held for network replies). */
   scheduler?: { effectiveSpeed: number; heldRealMs: number; ticks: number; yields: number };
   error?: string;
@@ -157,9 +161,10 @@ function plainMember(i: number, job: FleetJob): Member {
   };
 }
 
-/** The whole fleet in one Simulation; one Member per device. */
-async function simulationMembers(job: FleetJob, module: WebAssembly.Module): Promise<{ members: Member[]; stop: () => Promise<void>; sim: Simulation }> {
+/** The whole fleet in one Simulation; one Member per device (with workers: one Member for the whole fleet, from summary()). */
+async function simulationMembers(job: FleetJob, module: WebAssembly.Module): Promise<{ members: Member[]; stop: () => Promise<void>; sim: Simulation; poll?: () => Promise<void> }> {
   const sim = new Simulation({
+    workers: job.kind === "iotbind-workers" ? 2 : 0,
     devices: Array.from({ length: job.n }, (_, i) => ({ uid: `${job.prefix}-${i}`, tank: { ...TANK }, air: 20, config: { downlink_topic: `devices/${job.prefix}-${i}/state` } })),
     defaults: { config: { temperature: "fixed", temperature_c: 20, auto: false, button_pin: -1, ...FLEET_CONFIG } },
     broker: { url: `mqtt://${job.broker.host}:${job.broker.port}`, user: job.broker.user, password: job.broker.password },
@@ -171,6 +176,17 @@ async function simulationMembers(job: FleetJob, module: WebAssembly.Module): Pro
   sim.on("error", () => {});
   await sim.start();
   void sim.run().catch(() => {});
+  if (job.kind === "iotbind-workers") {
+    // The devices live in the workers: one member that stands for N, refreshed from summary() by poll().
+    let last = { connected: 0, uplinks: 0, downlinks: 0 };
+    const poll = async (): Promise<void> => {
+      const s = await sim.summary();
+      last = { connected: s.connected, uplinks: s.messages.uplinks, downlinks: s.messages.downlinks };
+    };
+    const fleet: Member & { n: number } = { n: job.n, connected: () => last.connected >= job.n, uplinks: () => last.uplinks, downlinks: () => last.downlinks, stop: async () => {} };
+    (fleet as unknown as { connectedCount: () => number }).connectedCount = () => last.connected;
+    return { members: [fleet], stop: () => sim.stop(), sim, poll };
+  }
   const members = sim.devices.map((d): Member => ({
     connected: () => d.device.connState === ConnState.CONNECTED,
     uplinks: () => d.device.counter(40),
@@ -185,6 +201,7 @@ async function main(): Promise<void> {
   const module = job.kind === "plain" ? null : await loadFirmware();
   let stopAll: (() => Promise<void>) | null = null;
   let sim: Simulation | null = null;
+  let poll: () => Promise<void> = async () => {};
   const clock = new ScaledClock(0, job.speed);
   // Warm the code paths of one device outside the fleet? No: the baseline is this process with its code loaded, no device.
   gc();
@@ -198,13 +215,15 @@ async function main(): Promise<void> {
   };
   try {
     const batch = Math.max(1, Math.round(job.startRate / 20));
-    if (job.kind === "iotbind-sim") {
+    const simKind = job.kind === "iotbind-sim" || job.kind === "iotbind-workers";
+    if (simKind) {
       const r = await simulationMembers(job, module!);
       members.push(...r.members);
       stopAll = r.stop;
       sim = r.sim;
+      if (r.poll) poll = r.poll;
     }
-    for (let i = 0; job.kind !== "iotbind-sim" && i < job.n; i += batch) {
+    for (let i = 0; !simKind && i < job.n; i += batch) {
       const k = Math.min(batch, job.n - i);
       const made = await Promise.all(Array.from({ length: k }, (_, j) =>
         job.kind === "iotbind" ? iotbindMember(i + j, job, module!, clock) : Promise.resolve(plainMember(i + j, job))));
@@ -212,9 +231,17 @@ async function main(): Promise<void> {
       await sleep(50);
     }
     const deadline = performance.now() + job.connectTimeoutS * 1000;
-    while (members.some((m) => !m.connected()) && performance.now() < deadline) await sleep(100);
+    const connectedCount = (): number => members.reduce((s, m) => s + ((m as unknown as { connectedCount?: () => number }).connectedCount?.() ?? (m.connected() ? 1 : 0)), 0);
+    for (;;) {
+      await poll();
+      const c = connectedCount();
+      if (sample.start99S === undefined && c >= job.n * 0.99) sample.start99S = Math.round((performance.now() - t0) / 100) / 10;
+      if (c >= job.n || performance.now() >= deadline) break;
+      await sleep(100);
+    }
     sample.startS = Math.round((performance.now() - t0) / 100) / 10;
     await sleep(job.warmupS * 1000);
+    await poll();
     const up0 = members.reduce((s, m) => s + m.uplinks(), 0);
     const dn0 = members.reduce((s, m) => s + m.downlinks(), 0);
     process.stdout.write("window-start\n"); // the parent samples the broker's CPU time now and at window-end
@@ -224,6 +251,7 @@ async function main(): Promise<void> {
     await sleep(job.measureS * 1000);
     const c1 = process.cpuUsage(c0);
     const w1 = performance.now();
+    await poll();
     if (sim && v0) {
       const st = sim.scheduler.stats;
       sample.scheduler = {
@@ -238,7 +266,7 @@ async function main(): Promise<void> {
     sample.downlinks = members.reduce((s, m) => s + m.downlinks(), 0) - dn0;
     sample.cpuMs = Math.round((c1.user + c1.system) / 100) / 10;
     sample.measureS = Math.round((w1 - w0) / 100) / 10;
-    sample.connected = members.filter((m) => m.connected()).length;
+    sample.connected = connectedCount();
     gc();
     const mu = process.memoryUsage();
     sample.rssMiB = mib(mu.rss);

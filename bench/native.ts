@@ -25,12 +25,55 @@ export interface NativeSection {
   top: Array<{ fn: string; pct: number }>;
 }
 
+export type RuntimeName = "wasm2c" | "wamr-classic" | "wamr-fast" | "wasm3";
+export const RUNTIME_NAMES: RuntimeName[] = ["wasm2c", "wamr-classic", "wamr-fast", "wasm3"];
+
+/** `driver --mem`: heap in use after the first instance took its config; WAMR: the pool's figures per step. */
+export interface MemReport {
+  heap_in_use: number;
+  linear_memory_size: number;
+  wasm_bytes: number;
+  wasm_stack: number;
+  pool_in_use?: number;
+  module_copy?: number;
+  module_loaded?: number;
+  instance?: number;
+  exec_env?: number;
+  pool_total?: number;
+  linear_memory?: number;
+}
+
+/** `driver --paint`: bytes of a painted thread stack written (peak), by an empty thread (baseline), and the difference. */
+export interface StackReport { peak: number; baseline: number; used: number }
+
+export interface RuntimeBench {
+  runtime: RuntimeName;
+  /** The driver's functional check passed (64-bit build). */
+  ok: boolean;
+  driver: Record<string, unknown>;
+  /** Instructions per operation, 64-bit build (callgrind). */
+  sections: NativeSection[];
+  /** Factor to wasm2c per operation. */
+  factor: Record<string, number>;
+  memory: { m64?: MemReport; m32?: MemReport };
+  /** Smallest wasm stack (bytes, 16-byte steps) with which the whole driver scenario completes; runtimes with a wasm stack only. */
+  minWasmStack: { m64?: number; m32?: number };
+  /** Native (C) stack the driver scenario used, with an 8 KiB wasm stack. */
+  nativeStack: { m64?: StackReport; m32?: StackReport };
+  error?: string;
+}
+
 export interface NativeResult {
   ok: boolean;
+  /** wasm2c's driver output and sections (the first table; kept as before). */
   driver: Record<string, unknown>;
   sections: NativeSection[];
   valgrind: string;
   cflags: string;
+  /** Every runtime, wasm2c included. */
+  runtimes: RuntimeBench[];
+  /** Where the runtimes' sources came from (build/runtimes/sources.mk). */
+  sources: { wamr: string; wasm3: string };
 }
 
 const WABT_RT = "/usr/share/wabt/wasm2c";
@@ -60,19 +103,48 @@ function build(wasm: string, dir: string): string {
   const inc = ["-I", host, "-isystem", dir, "-isystem", WABT_RT];
   mustSh("gcc", [...CFLAGS, "-w", "-isystem", WABT_RT, "-c", join(dir, "firmware.c"), "-o", join(dir, "firmware.o")]);
   mustSh("gcc", [...CFLAGS, "-w", "-c", join(WABT_RT, "wasm-rt-impl.c"), "-o", join(dir, "wasm-rt-impl.o")]);
-  const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_POSIX_C_SOURCE=200809L", ...CFLAGS, ...inc];
+  const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", ...CFLAGS, ...inc];
   mustSh("gcc", [...strict, "-c", join(host, "runtime_wasm2c.c"), "-o", join(dir, "runtime_wasm2c.o")]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
   const exe = join(dir, "driver");
-  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), "-lm"]);
+  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), "-lm", "-lpthread"]);
+  return exe;
+}
+
+/** WAMR_ROOT and WASM3_SRC from build/runtimes/sources.mk (written by `make -C boards`). */
+function runtimeSources(): { wamr: string; wasm3: string } {
+  const text = readFileSync(packagePath("build", "runtimes", "sources.mk"), "utf8");
+  const get = (k: string): string => {
+    const m = new RegExp(`^${k} := (.+)$`, "m").exec(text);
+    if (!m) throw new Error(`${k} missing in build/runtimes/sources.mk`);
+    return m[1]!.trim();
+  };
+  return { wamr: get("WAMR_ROOT"), wasm3: get("WASM3_SRC") };
+}
+
+/** The driver linked with a real runtime's adapter and library, 64- or 32-bit (-m32, as on ESP32). */
+function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const src = runtimeSources();
+  const host = packagePath("boards", "host");
+  const m = bits === 32 ? ["-m32"] : [];
+  const isWamr = rt !== "wasm3";
+  const inc = isWamr ? ["-isystem", join(src.wamr, "core", "iwasm", "include")] : ["-isystem", src.wasm3];
+  const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-O2", ...m, "-I", host, ...inc, isWamr ? "-DBENCH_WAMR" : "-DBENCH_WASM3"];
+  const adapter = isWamr ? "runtime_wamr" : "runtime_wasm3";
+  mustSh("gcc", [...strict, "-c", join(host, `${adapter}.c`), "-o", join(dir, `${adapter}.o`)]);
+  mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
+  const lib = isWamr ? packagePath("build", "runtimes", `${rt}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
+  const exe = join(dir, "driver");
+  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, "-lm", "-lpthread"]);
   return exe;
 }
 
 interface Part { name: string; total: number; file: string }
 
-function callgrind(exe: string, dir: string): Part[] {
+function callgrind(exe: string, dir: string, args: string[] = []): Part[] {
   for (const f of readdirSync(dir)) if (f.startsWith("cg.out")) rmSync(join(dir, f));
-  const r = sh("valgrind", ["--tool=callgrind", "--collect-atstart=no", `--callgrind-out-file=${join(dir, "cg.out")}`, exe], { timeoutMs: 300_000 });
+  const r = sh("valgrind", ["--tool=callgrind", "--collect-atstart=no", `--callgrind-out-file=${join(dir, "cg.out")}`, exe, ...args], { timeoutMs: 600_000 });
   if (r.status !== 0) throw new Error(`callgrind run failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const parts: Part[] = [];
   for (const f of readdirSync(dir)) {
@@ -97,35 +169,19 @@ function topFunctions(file: string, n = 4): Array<{ fn: string; pct: number }> {
   return out;
 }
 
-export function measureNative(log: (s: string) => void, o: { attribution?: boolean } = {}): NativeResult {
-  if (!has("wasm2c") || !has("gcc")) throw new Error("wasm2c and gcc are needed (apt-get install -y wabt gcc)");
-  if (!ensureValgrind(log)) throw new Error("valgrind is missing and could not be installed");
-  const base = packagePath("build", "bench", "native");
-  const exe = build(packagePath("build", "firmware.wasm"), join(base, "release"));
-  const plain = sh(exe, []);
-  let driver: Record<string, unknown> = {};
-  try {
-    driver = JSON.parse(plain.stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>;
-  } catch {
-    driver = { ok: false, output: plain.stdout.slice(0, 500) };
+function lastJson(stdout: string, key: string): Record<string, unknown> | undefined {
+  for (const line of stdout.trim().split("\n").reverse()) {
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (key in o) return o;
+    } catch { /* not JSON */ }
   }
-  if (plain.status !== 0) log(`native driver functional check failed (${plain.status}): ${plain.stderr.slice(0, 500)} ${plain.stdout.slice(0, 500)}`);
-  const parts = callgrind(exe, join(base, "release"));
-  // Attribution: the names build, one callgrind run per section (one profile at exit: reliable per-function costs).
-  const top = new Map<string, Array<{ fn: string; pct: number }>>();
-  if (o.attribution !== false) try {
-    const dir = join(base, "names");
-    const namesExe = build(packagePath("build", "bench", "firmware.names.wasm"), dir);
-    for (const name of ORDER) {
-      const file = join(dir, `cg.section.${name}`);
-      const r = sh("valgrind", ["--tool=callgrind", "--collect-atstart=no", `--callgrind-out-file=${file}`, namesExe, "--section", name], { timeoutMs: 300_000 });
-      if (r.status === 0) top.set(name, topFunctions(file));
-    }
-  } catch (e) {
-    log(`names build for attribution failed: ${(e as Error).message.slice(0, 300)}`);
-  }
+  return undefined;
+}
+
+function sectionsOf(parts: Part[], driver: Record<string, unknown>, top: Map<string, Array<{ fn: string; pct: number }>>): NativeSection[] {
   const secs = (driver.sections ?? {}) as Record<string, { reps?: number; ticks?: number }>;
-  const sections: NativeSection[] = ORDER.flatMap((name) => {
+  return ORDER.flatMap((name) => {
     const p = parts.find((x) => x.name === name);
     if (!p) return [];
     const reps = secs[name]?.reps ?? 1;
@@ -133,11 +189,92 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
     const size = `${String(driver.config_bytes ?? "?")} bytes, ${String(driver.config_members ?? "?")} members`;
     return [{ name, what: (WHAT[name] ?? name).replace("CONFIG_SIZE", size), reps, instructions: round(p.total / reps, 0), ticks, top: top.get(name) ?? [] }];
   });
+}
+
+/** Smallest wasm stack (16-byte steps, between lo and hi) with which the driver completes; undefined if even hi fails. */
+function minWasmStack(exe: string, args: string[], lo = 64, hi = 32768): number | undefined {
+  const works = (n: number): boolean => sh(exe, [...args, "--wasm-stack", String(n)], { timeoutMs: 60_000 }).status === 0;
+  if (!works(hi)) return undefined;
+  while (hi - lo > 16) {
+    const mid = Math.floor((lo + hi) / 32) * 16;
+    if (works(mid)) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * o.quick (the bench's smoke mode): 64-bit builds only and no smallest-stack
+ * search; instructions, memory and painted stack of every runtime still.
+ */
+export function measureNative(log: (s: string) => void, o: { attribution?: boolean; runtimes?: RuntimeName[]; quick?: boolean } = {}): NativeResult {
+  if (!has("wasm2c") || !has("gcc")) throw new Error("wasm2c and gcc are needed (apt-get install -y wabt gcc)");
+  if (!ensureValgrind(log)) throw new Error("valgrind is missing and could not be installed");
+  const base = packagePath("build", "bench", "native");
+  const wasm = packagePath("build", "firmware.wasm");
+  const wanted = o.runtimes ?? RUNTIME_NAMES;
+  // the runtime libraries, 64- and 32-bit (registry-fetched sources, boards/runtimes/)
+  mustSh("make", ["-s", "-j2", "-C", packagePath("boards"), "runtimes", ...(o.quick ? [] : ["libs32"])], { timeoutMs: 900_000 });
+  const runtimes: RuntimeBench[] = [];
+  let wasm2c: RuntimeBench | undefined;
+  for (const rt of wanted) {
+    log(`native: ${rt}`);
+    const rb: RuntimeBench = { runtime: rt, ok: false, driver: {}, sections: [], factor: {}, memory: {}, minWasmStack: {}, nativeStack: {} };
+    runtimes.push(rb);
+    try {
+      const args = rt === "wasm2c" ? [] : ["--wasm", wasm];
+      const builds: Array<[64 | 32, string]> = rt === "wasm2c"
+        ? [[64, build(wasm, join(base, "release"))]]
+        : [[64, buildRuntime(rt, 64, join(base, `${rt}-64`))], ...(o.quick ? [] : [[32, buildRuntime(rt, 32, join(base, `${rt}-32`))] as [32, string]])];
+      for (const [bits, exe] of builds) {
+        const key = bits === 64 ? "m64" : "m32";
+        const plain = sh(exe, [...args, "--mem"], { timeoutMs: 120_000 });
+        const mem = lastJson(plain.stdout, "mem");
+        if (mem) rb.memory[key] = mem.mem as MemReport;
+        if (bits === 64) {
+          rb.driver = lastJson(plain.stdout, "ok") ?? { ok: false, output: plain.stdout.slice(0, 500) };
+          rb.ok = plain.status === 0 && rb.driver.ok === true;
+          if (plain.status !== 0) log(`native ${rt}: driver functional check failed (${plain.status}): ${plain.stderr.slice(0, 500)}`);
+        }
+        const painted = sh(exe, [...args, "--paint"], { timeoutMs: 120_000 });
+        const st = lastJson(painted.stdout, "stack");
+        if (st && painted.status === 0) rb.nativeStack[key] = st.stack as StackReport;
+        if (rt !== "wasm2c" && !o.quick) rb.minWasmStack[key] = minWasmStack(exe, args);
+        if (bits === 64) {
+          const dir = rt === "wasm2c" ? join(base, "release") : join(base, `${rt}-64`);
+          rb.sections = sectionsOf(callgrind(exe, dir, args), rb.driver, new Map());
+        }
+      }
+    } catch (e) {
+      rb.error = (e as Error).message.slice(0, 1000);
+      log(`native ${rt} failed: ${rb.error}`);
+    }
+    if (rt === "wasm2c") wasm2c = rb;
+  }
+  // Attribution (wasm2c only): the names build, one callgrind run per section (one profile at exit: reliable per-function costs).
+  if (wasm2c && o.attribution !== false) try {
+    const dir = join(base, "names");
+    const namesExe = build(packagePath("build", "bench", "firmware.names.wasm"), dir);
+    for (const s of wasm2c.sections) {
+      const file = join(dir, `cg.section.${s.name}`);
+      const r = sh("valgrind", ["--tool=callgrind", "--collect-atstart=no", `--callgrind-out-file=${file}`, namesExe, "--section", s.name], { timeoutMs: 300_000 });
+      if (r.status === 0) s.top = topFunctions(file);
+    }
+  } catch (e) {
+    log(`names build for attribution failed: ${(e as Error).message.slice(0, 300)}`);
+  }
+  for (const rb of runtimes) {
+    for (const s of rb.sections) {
+      const ref = wasm2c?.sections.find((x) => x.name === s.name);
+      if (ref && ref.instructions > 0) rb.factor[s.name] = round(s.instructions / ref.instructions, 1);
+    }
+  }
   return {
-    ok: plain.status === 0 && driver.ok === true && sections.length === ORDER.length,
-    driver,
-    sections,
+    ok: runtimes.length === wanted.length && runtimes.every((x) => x.ok && x.sections.length === ORDER.length),
+    driver: wasm2c?.driver ?? {},
+    sections: wasm2c?.sections ?? [],
     valgrind: mustSh("valgrind", ["--version"]).trim(),
     cflags: `gcc ${CFLAGS.join(" ")}`,
+    runtimes,
+    sources: runtimeSources(),
   };
 }

@@ -147,7 +147,7 @@ async function measureNode(m: Mosquitto, samples: number, conns: number): Promis
 async function measurePosix(m: Mosquitto, runs: number): Promise<TlsResult["posix"]> {
   // Its own build of the posix host (boards/Makefile), so it never races another build.
   const outDir = packagePath("build", "bench", "tls-host");
-  mustSh("make", ["-s", "-C", packagePath("boards"), `OUT=${outDir}`]);
+  mustSh("make", ["-s", "-C", packagePath("boards"), "wasm2c", `OUT=${outDir}`]);
   const bin = join(outDir, "iotbind-tank-host");
   const info = m.info;
   const t = info.tls!;
@@ -181,7 +181,8 @@ async function measurePosix(m: Mosquitto, runs: number): Promise<TlsResult["posi
   // Code TLS adds: the glue object, and mbed TLS as a static link would pull it in.
   const obj = join(outDir, "obj");
   const objs: string[] = [];
-  const walk = (d: string) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else if (f.endsWith(".o")) objs.push(p); } };
+  // the wasm2c host's objects only (an OUT built with `make all` also holds the WAMR and wasm3 adapters)
+  const walk = (d: string) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else if (f.endsWith(".o") && !/^runtime_(wamr|wasm3)\.o$/.test(f)) objs.push(p); } };
   walk(obj);
   const text = (f: string) => Number(mustSh("size", ["-A", f]).split("\n").filter((l) => /^\.(text|rodata|data)\s/.test(l)).reduce((s, l) => s + Number(l.split(/\s+/)[1]), 0));
   const staticBin = join(dir, "host-static-tls");

@@ -7,8 +7,8 @@
  */
 import { isMain } from "./main.js";
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
-import { Simulation, type BrokerOption } from "./simulation.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Simulation, parseShard, type BrokerOption } from "./simulation.js";
 import { TerminalView, formatVirtualTime } from "./view/terminal.js";
 import { attachLines, lineWriter } from "./view/lines.js";
 import { formatResult, loadScenario, runScenario } from "./scenarios/runner.js";
@@ -55,6 +55,10 @@ in virtual time (hours of a tank's life in seconds).
                      credentials (default: give up with exit code 1 after
                      ${GIVE_UP_AFTER} tries)
   --no-platform      do not run the platform emulator (e.g. against a real MQTT.one account)
+  --shard K/N        run only slice K of N of the fleet (same uids and worlds as
+                     the whole fleet): start K = 1..N on N machines, one broker
+  --workers W        run the devices in W worker threads (needs a finite --speed)
+  --summary FILE     write a machine-readable run summary (JSON) at the end
   --json             machine-readable events, one JSON object per line
   --no-web           do not start the web dashboard
   --debug            include the firmware's debug log lines
@@ -83,6 +87,9 @@ export interface CliOptions {
   json: boolean;
   web: boolean;
   debug: boolean;
+  shard: string | null;
+  workers: number;
+  summary: string | null;
 }
 
 /** A mistake in the command line: printed as one line with a pointer to --help, exit status 2. */
@@ -114,6 +121,9 @@ const OPTIONS = {
   user: { type: "string" },
   password: { type: "string" },
   "keep-trying": { type: "boolean" },
+  shard: { type: "string" },
+  workers: { type: "string" },
+  summary: { type: "string" },
   "no-platform": { type: "boolean" },
   "no-web": { type: "boolean" },
   json: { type: "boolean" },
@@ -195,7 +205,19 @@ export function parseCli(argv: string[]): CliOptions | null {
       if (given !== undefined) throw new UsageError(`${opt} cannot be used with --scenario: the scenario sets it (edit the scenario file instead)`);
     }
   }
+  if (values.shard !== undefined) {
+    try {
+      parseShard(values.shard);
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
+  }
+  const workers = values.workers === undefined ? 0 : positiveInt("workers", values.workers, 0, 64);
+  if (workers > 0 && speed === Infinity) throw new UsageError("--workers needs a finite --speed (worker threads run in real time)");
   return {
+    shard: values.shard ?? null,
+    workers,
+    summary: values.summary ?? null,
     devices,
     scenario: values.scenario ?? null,
     out: values.out ?? DEFAULT_OUT_DIR,
@@ -365,6 +387,8 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
     speed: o.speed ?? 60,
     seed: o.seed ?? "1",
     uidPrefix: o.prefix,
+    ...(o.shard ? { shard: o.shard } : {}),
+    workers: o.workers,
     // Periodic device-update snapshots feed the web dashboard; the terminal view polls by itself.
     updateIntervalMs: o.web ? 200 : 0,
   });
@@ -396,9 +420,11 @@ async function runSim(o: CliOptions, live: boolean, out: ReturnType<typeof lineW
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
+      const summary = o.summary ? await sim.summary() : null;
       view?.stop();
       await dash?.close();
       await sim.stop();
+      if (summary && o.summary) writeFileSync(o.summary, JSON.stringify({ ...summary, reason }, null, 2) + "\n");
       // After stop(): the summary is the devices' final state, so it agrees with the last events printed.
       for (const s of sim.snapshots()) {
         out(

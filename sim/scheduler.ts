@@ -6,13 +6,19 @@
  *
  * - Always runs the earliest due task (or timer), moving the clock to its time.
  * - Speed cap: virtual ms per real ms (`Infinity` = as fast as possible,
- *   1 = real time). Pacing is measured from a base that is reset after holds
- *   and when the host falls behind, so it never bursts to "catch up".
- * - Network I/O is real (sockets to a broker), so virtual time must not race
- *   past a reply that is on its way: while a task waits for the network
- *   (`waitingForIo()`, e.g. CONNECT sent and no CONNACK yet), the clock is
- *   held, for at most `ioWaitRealMs` real ms per wait. `hold(promise)` holds
- *   it while some outside action (a platform publish, a broker restart) runs.
+ *   1 = real time). Pacing is measured from a base, so a loop that falls
+ *   behind (a burst of work) catches up by running without pauses; the base
+ *   is reset only after a deliberate hold and when the lag exceeds
+ *   `maxLagRealMs`.
+ * - Network I/O is real (sockets to a broker). At an infinite speed virtual
+ *   time must not race past a reply that is on its way: while a task waits
+ *   for the network (`waitingForIo()`/`setWaiting`, e.g. CONNECT sent and no
+ *   CONNACK yet), the clock is held, for at most `ioWaitRealMs` real ms per
+ *   wait. At a finite speed the reply arrives in paced real time and nothing
+ *   is held (`ioHold` changes this). `hold(promise)` holds the clock while
+ *   some outside action (a platform publish, a broker restart) runs.
+ * - One heap holds tasks and timers (each entry knows its index: a
+ *   reschedule moves it in place).
  * - Yields to the event loop (setImmediate) at least every `yieldEveryMs` of
  *   real time, so socket data and timers are processed.
  *
@@ -29,15 +35,35 @@ export interface SchedTask {
   tick(): number;
   /** The task's own time after a tick (a `TaskClock` that ran ahead while the device blocked); default the shared clock. */
   now?(): number;
-  /** True while the task waits for a network reply; the clock is held meanwhile (bounded by `ioWaitRealMs`). */
+  /** True while the task waits for a network reply; the clock may be held meanwhile (see `ioHold`, bounded by `ioWaitRealMs`). */
   waitingForIo?(): boolean;
 }
+
+/**
+ * When a task's network wait holds the shared clock:
+ * - "unpaced" (default): only at an infinite speed, where nothing else stops
+ *   virtual time from racing past the reply. At a finite speed the reply
+ *   arrives in real time like on a device (1 ms real on loopback = `speed` ms
+ *   virtual), and holding the whole fleet for one device's PUBACK throws the
+ *   pacing away.
+ * - "always": at every speed (the old behaviour).
+ * - "never".
+ */
+export type IoHoldPolicy = "unpaced" | "always" | "never";
 
 export interface SchedulerOptions {
   /** Virtual ms per real ms (default Infinity). */
   speed?: number;
   /** Longest real time the clock is held for one task's network wait (default 250 ms). */
   ioWaitRealMs?: number;
+  /** When network waits hold the clock (default "unpaced"). */
+  ioHold?: IoHoldPolicy;
+  /**
+   * At a finite speed, how far (real ms) the loop may fall behind the pace
+   * and still catch up by running without pauses; beyond it the pacing
+   * restarts from now (the lag is dropped). Default 2000.
+   */
+  maxLagRealMs?: number;
   /** Yield to the event loop at least this often, real ms (default 1). */
   yieldEveryMs?: number;
   /**
@@ -50,24 +76,33 @@ export interface SchedulerOptions {
   busyStepMs?: number;
 }
 
-interface TaskEntry {
+/** An entry of the scheduler's one heap: a task or a timer, due at `at`. */
+interface HeapItem {
+  at: number;
+  /** Timers (0) run before tasks (1) due at the same time. */
+  rank: 0 | 1;
+  /** Tie-break within a rank: tasks by id (order added), timers by (re)insertion. */
+  order: number;
+  /** Index in the heap, -1 when not in it. */
+  hi: number;
+}
+
+interface TaskEntry extends HeapItem {
+  rank: 1;
   id: number;
   task: SchedTask;
-  nextAt: number;
   /** performance.now() when the current network wait began, or null. */
   waitSince: number | null;
   removed: boolean;
-  /** Bumped on every reschedule; heap entries with an older seq are stale. */
-  seq: number;
   /** Pushed waiting state (`setWaiting`). */
   waiting: boolean;
   /** Consecutive ticks that asked for 0 ms. */
   zeroRun: number;
 }
 
-interface TimerEntry {
+interface TimerEntry extends HeapItem {
+  rank: 0;
   id: number;
-  at: number;
   every: number;
   fn: () => void | Promise<void>;
 }
@@ -80,12 +115,98 @@ export interface SchedulerStats {
   heldRealMs: number;
   /** Times the busy-loop guard had to move a task on (a firmware that keeps asking for 0 ms without doing anything). */
   busyLoops: number;
+  /** Times the loop fell more than `maxLagRealMs` behind the pace and dropped the lag. */
+  lagResets: number;
+  /** Largest lag behind the pace seen, real ms (caught up afterwards unless it exceeded `maxLagRealMs`). */
+  maxLagRealMs: number;
+}
+
+/**
+ * A binary min-heap of items that know their own index: update and remove in
+ * O(log n), no stale entries, no allocation per reschedule.
+ */
+class ItemHeap<T extends HeapItem> {
+  readonly a: T[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  peek(): T | undefined {
+    return this.a[0];
+  }
+
+  push(x: T): void {
+    x.hi = this.a.length;
+    this.a.push(x);
+    this.up(x.hi);
+  }
+
+  /** Re-places `x` after its `at` changed (pushes it when it is not in the heap). */
+  update(x: T): void {
+    if (x.hi < 0) return this.push(x);
+    this.up(x.hi);
+    this.down(x.hi);
+  }
+
+  remove(x: T): void {
+    const i = x.hi;
+    if (i < 0) return;
+    const last = this.a.pop()!;
+    x.hi = -1;
+    if (last === x) return;
+    this.a[i] = last;
+    last.hi = i;
+    this.up(i);
+    this.down(last.hi);
+  }
+
+  private up(i: number): void {
+    const a = this.a;
+    const x = a[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const y = a[p]!;
+      if (!less(x, y)) break;
+      a[i] = y;
+      y.hi = i;
+      i = p;
+    }
+    a[i] = x;
+    x.hi = i;
+  }
+
+  private down(i: number): void {
+    const a = this.a;
+    const n = a.length;
+    const x = a[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && less(a[r]!, a[l]!) ? r : l;
+      const y = a[c]!;
+      if (!less(y, x)) break;
+      a[i] = y;
+      y.hi = i;
+      i = c;
+    }
+    a[i] = x;
+    x.hi = i;
+  }
+}
+
+/** Heap order: earlier time first, then timers before tasks, then `order`. */
+function less(x: HeapItem, y: HeapItem): boolean {
+  return x.at < y.at || (x.at === y.at && (x.rank < y.rank || (x.rank === y.rank && x.order < y.order)));
 }
 
 export class Scheduler {
   readonly clock: VirtualClock;
-  readonly stats: SchedulerStats = { ticks: 0, timers: 0, yields: 0, heldRealMs: 0, busyLoops: 0 };
+  readonly stats: SchedulerStats = { ticks: 0, timers: 0, yields: 0, heldRealMs: 0, busyLoops: 0, lagResets: 0, maxLagRealMs: 0 };
   ioWaitRealMs: number;
+  ioHold: IoHoldPolicy;
+  maxLagRealMs: number;
   yieldEveryMs: number;
   busyTicks: number;
   busyStepMs: number;
@@ -95,12 +216,13 @@ export class Scheduler {
   /** Paces virtual time against real time at `speed`. */
   private readonly pacer: Pacer;
   private readonly tasks = new Map<number, TaskEntry>();
-  /** Min-heap of [nextAt, seq, entry] (lazy deletion). */
-  private heap: Array<{ at: number; seq: number; e: TaskEntry }> = [];
+  private readonly timers = new Map<number, TimerEntry>();
+  /** Tasks and timers, earliest first. */
+  private readonly heap = new ItemHeap<TaskEntry | TimerEntry>();
   private readonly polled = new Set<TaskEntry>();
   private readonly waitingSet = new Set<TaskEntry>();
-  private timers: TimerEntry[] = [];
   private nextId = 1;
+  private timerOrder = 0;
   private holds = 0;
   private running: Promise<void> | null = null;
   private stopRequested = false;
@@ -113,6 +235,8 @@ export class Scheduler {
     this.clock = clock;
     this.pacer = new Pacer(clock, o.speed ?? Infinity);
     this.ioWaitRealMs = o.ioWaitRealMs ?? 250;
+    this.ioHold = o.ioHold ?? "unpaced";
+    this.maxLagRealMs = o.maxLagRealMs ?? 2000;
     this.yieldEveryMs = o.yieldEveryMs ?? 1;
     this.busyTicks = o.busyTicks ?? 1000;
     this.busyStepMs = o.busyStepMs ?? 1;
@@ -133,13 +257,18 @@ export class Scheduler {
     return this.running !== null;
   }
 
+  /** Whether network waits hold the clock at the current speed (see `ioHold`). */
+  get ioHoldActive(): boolean {
+    return this.ioHold === "always" || (this.ioHold === "unpaced" && !Number.isFinite(this.pacer.speed));
+  }
+
   /** Adds a task, first due at `firstAt` (default now). Returns its id. */
   add(task: SchedTask, firstAt = this.clock.now()): number {
     const id = this.nextId++;
-    const e: TaskEntry = { id, task, nextAt: firstAt, waitSince: null, removed: false, seq: 0, waiting: false, zeroRun: 0 };
+    const e: TaskEntry = { at: firstAt, rank: 1, order: id, hi: -1, id, task, waitSince: null, removed: false, waiting: false, zeroRun: 0 };
     this.tasks.set(id, e);
     if (task.waitingForIo) this.polled.add(e);
-    this.push(e);
+    this.heap.push(e);
     this.interrupt();
     return id;
   }
@@ -150,6 +279,7 @@ export class Scheduler {
       e.removed = true;
       this.polled.delete(e);
       this.waitingSet.delete(e);
+      this.heap.remove(e);
     }
     this.tasks.delete(id);
   }
@@ -162,7 +292,7 @@ export class Scheduler {
 
   /**
    * Pushes a task's network-wait state (cheaper than `waitingForIo` polling
-   * for large fleets): while on, the clock is held (bounded by `ioWaitRealMs`).
+   * for large fleets): while on, the clock may be held (see `ioHold`, bounded by `ioWaitRealMs`).
    */
   setWaiting(id: number, waiting: boolean): void {
     const e = this.tasks.get(id);
@@ -173,7 +303,7 @@ export class Scheduler {
       this.waitingSet.delete(e);
       if (!e.task.waitingForIo) e.waitSince = null;
     }
-    this.interrupt();
+    if (this.ioHoldActive) this.interrupt();
   }
 
   /** Makes a task due now (its socket has data). */
@@ -182,9 +312,9 @@ export class Scheduler {
     if (!e) return;
     e.waitSince = null;
     const now = this.clock.now();
-    if (e.nextAt > now) {
-      e.nextAt = now;
-      this.push(e);
+    if (e.at > now) {
+      e.at = now;
+      this.heap.update(e);
     }
     this.interrupt();
   }
@@ -193,10 +323,7 @@ export class Scheduler {
   at(at: number, fn: () => void | Promise<void>): number {
     // A NaN deadline is never due and never passed: time would stand still with work pending.
     if (!Number.isFinite(at)) throw new RangeError(`at needs a finite virtual time, got ${at}`);
-    const id = this.nextId++;
-    this.insertTimer({ id, at, every: 0, fn });
-    this.interrupt();
-    return id;
+    return this.addTimer(at, 0, fn);
   }
 
   /** `at(now + ms, fn)`. */
@@ -207,19 +334,20 @@ export class Scheduler {
   /** Calls `fn` every `ms` of virtual time, first at now + ms (or `firstAt`). */
   every(ms: number, fn: () => void | Promise<void>, firstAt = this.clock.now() + ms): number {
     if (!(ms > 0)) throw new RangeError(`every needs ms > 0, got ${ms}`);
-    const id = this.nextId++;
-    this.insertTimer({ id, at: firstAt, every: ms, fn });
-    this.interrupt();
-    return id;
+    return this.addTimer(firstAt, ms, fn);
   }
 
   cancel(id: number): void {
-    this.timers = this.timers.filter((t) => t.id !== id);
+    const t = this.timers.get(id);
+    if (!t) return;
+    this.timers.delete(id);
+    this.heap.remove(t);
   }
 
   /**
    * Holds virtual time until `p` settles (at most `maxRealMs` real ms, default 2000).
-   * Tasks already due still run. Resolves/rejects like `p`.
+   * Tasks already due still run. Resolves/rejects like `p`. The pacing
+   * restarts afterwards (time stood still on purpose: nothing to catch up).
    */
   async hold<T>(p: Promise<T>, maxRealMs = 2000): Promise<T> {
     this.holds++;
@@ -262,6 +390,15 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- internals
 
+  private addTimer(at: number, every: number, fn: () => void | Promise<void>): number {
+    const id = this.nextId++;
+    const t: TimerEntry = { at, rank: 0, order: this.timerOrder++, hi: -1, id, every, fn };
+    this.timers.set(id, t);
+    this.heap.push(t);
+    this.interrupt();
+    return id;
+  }
+
   private start(): Promise<void> {
     if (this.running) throw new Error("scheduler already running");
     this.stopRequested = false;
@@ -281,38 +418,24 @@ export class Scheduler {
 
   private interrupt(): void {
     const r = this.wakeResolve;
+    if (r === null) return;
     this.wakeResolve = null;
-    r?.();
-  }
-
-  private insertTimer(t: TimerEntry): void {
-    let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1]!.at > t.at) i--;
-    this.timers.splice(i, 0, t);
+    r();
   }
 
   /** Waits `realMs` (0: one event-loop turn) or until interrupted. */
   private pause(realMs: number): Promise<void> {
     this.stats.yields++;
     this.lastYield = performance.now();
+    if (realMs < 1) return new Promise<void>((resolve) => setImmediate(resolve));
     return new Promise<void>((resolve) => {
-      let done = false;
       const finish = (): void => {
-        if (done) return;
-        done = true;
-        if (timer) clearTimeout(timer);
-        if (imm) clearImmediate(imm);
+        clearTimeout(timer);
         if (this.wakeResolve === finish) this.wakeResolve = null;
         resolve();
       };
-      let timer: NodeJS.Timeout | null = null;
-      let imm: NodeJS.Immediate | null = null;
-      if (realMs >= 1) {
-        timer = setTimeout(finish, realMs);
-        this.wakeResolve = finish;
-      } else {
-        imm = setImmediate(finish);
-      }
+      const timer = setTimeout(finish, realMs);
+      this.wakeResolve = finish;
     });
   }
 
@@ -332,48 +455,9 @@ export class Scheduler {
     return held;
   }
 
-  private push(e: TaskEntry): void {
-    e.seq++;
-    const h = this.heap;
-    h.push({ at: e.nextAt, seq: e.seq, e });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private popTop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
-  }
-
-  private earliestTask(): TaskEntry | null {
-    while (this.heap.length > 0) {
-      const top = this.heap[0]!;
-      if (!top.e.removed && top.seq === top.e.seq) return top.e;
-      this.popTop();
-    }
-    return null;
-  }
-
   private async loop(): Promise<void> {
     let heldSince: number | null = null;
+    const heap = this.heap;
     while (!this.stopRequested) {
       const now = this.clock.now();
       if (now >= this.until) break;
@@ -382,18 +466,15 @@ export class Scheduler {
         await this.pause(0);
         continue;
       }
-      const task = this.earliestTask();
-      const timer = this.timers[0] ?? null;
-      const taskAt = task ? task.nextAt : Infinity;
-      const timerAt = timer ? timer.at : Infinity;
-      const due = Math.min(taskAt, timerAt);
+      const top = heap.peek();
+      const due = top ? top.at : Infinity;
       // runUntil(t) is exclusive: what is due at t or later runs in the next run.
       const atEnd = due >= this.until;
       const nextAt = atEnd ? this.until : due;
 
       if (nextAt > now) {
         // Time must move: not while held.
-        if (this.holds > 0 || this.ioHeld(realNow)) {
+        if (this.holds > 0 || (this.ioHoldActive && this.ioHeld(realNow))) {
           heldSince ??= realNow;
           await this.pause(1);
           continue;
@@ -408,22 +489,39 @@ export class Scheduler {
           await this.pause(Math.min(wait, 100));
           continue;
         }
-        if (wait < -100) this.rebase(); // fell behind: do not burst to catch up
+        // Behind the pace: catch up (run without pauses) unless the lag is beyond reason.
+        if (wait < 0) {
+          if (-wait > this.stats.maxLagRealMs) this.stats.maxLagRealMs = -wait;
+          if (-wait > this.maxLagRealMs) {
+            this.stats.lagResets++;
+            this.rebase();
+          }
+        }
         this.clock.advanceTo(nextAt);
       }
-      if (atEnd) break;
+      if (atEnd || !top) break;
 
       try {
-        if (timer && timer.at <= this.clock.now() && timer.at <= taskAt) {
-          this.timers.shift();
-          if (timer.every > 0) this.insertTimer({ ...timer, at: timer.at + timer.every });
+        if (top.rank === 0) {
+          const timer = top;
+          if (timer.every > 0) {
+            timer.at += timer.every;
+            timer.order = this.timerOrder++;
+            heap.update(timer);
+          } else {
+            heap.remove(timer);
+            this.timers.delete(timer.id);
+          }
           this.stats.timers++;
           const r = timer.fn();
           if (r && typeof (r as Promise<void>).then === "function") await this.hold(r as Promise<void>, 30_000);
-        } else if (task) {
+        } else {
+          const task = top;
           const wait = Math.max(0, task.task.tick());
           this.stats.ticks++;
-          const t = Math.max(this.clock.now(), task.task.now?.() ?? 0);
+          const own = task.task.now ? task.task.now() : 0;
+          const cur = this.clock.now();
+          const t = own > cur ? own : cur;
           task.zeroRun = wait === 0 ? task.zeroRun + 1 : 0;
           let next = t + wait;
           if (task.zeroRun >= this.busyTicks) {
@@ -434,8 +532,8 @@ export class Scheduler {
             next = t + this.busyStepMs;
           }
           if (!task.removed) {
-            task.nextAt = next;
-            this.push(task);
+            task.at = next;
+            heap.update(task);
           }
         }
       } catch (e) {
@@ -456,8 +554,9 @@ export class Scheduler {
 export class TaskClock implements AdvanceableClock {
   private local: number;
 
-  constructor(readonly shared: VirtualClock) {
-    this.local = shared.now();
+  /** `start`: the device's own time begins there (a device that boots later than the others; default the shared time). */
+  constructor(readonly shared: VirtualClock, start = shared.now()) {
+    this.local = start;
   }
 
   now(): number {
@@ -501,9 +600,4 @@ export function mqttExpectsReply(bytes: Uint8Array): boolean {
     i = j + len;
   }
   return false;
-}
-
-/** Heap order: earlier time first, then the order of scheduling (seq is per task, so ties go by insertion below). */
-function less(a: { at: number; e: { id: number } }, b: { at: number; e: { id: number } }): boolean {
-  return a.at < b.at || (a.at === b.at && a.e.id < b.e.id);
 }

@@ -27,16 +27,23 @@
  *   await sim.stop();                         // MQTT DISCONNECT from every device, platform and broker closed
  *
  *   await sim.runFor(3_600_000); await sim.runUntil(t); await sim.pause();   // instead of run()
+ *   await sim.summary();                      // RunSummary: messages, platform → relay latency, disconnects by reason
+ *
+ * Load tests: `shard: "K/N"` runs slice K of N of the fleet (N processes on
+ * N machines, one broker, no coordinator); `workers: W` spreads this
+ * process's devices over W worker threads (finite speed).
  *
  * Devices: `sim.devices` (SimDevice: uid, name, config, device = the host
  * `Device`, hardware = `SimHardware`). Time: `sim.now()` (virtual ms since
  * the start), `sim.clock`, `sim.scheduler` (for `at`/`every` virtual timers).
  *
  * Virtual time: every firmware ticks exactly when its last tick asked (or at
- * once when its socket has data). The network is real, so virtual time stands
- * still while a message is on its way (a device awaits CONNACK/PUBACK/…, a
- * reading travels device → broker → platform → state → device, the app's
- * switch travels to the device), each wait bounded by `ioWaitRealMs`. Time a
+ * once when its socket has data). The network is real: at an infinite speed
+ * virtual time stands still while a message is on its way (a device awaits
+ * CONNACK/PUBACK/…, a reading travels device → broker → platform → state →
+ * device, the app's switch travels to the device), each wait bounded by
+ * `ioWaitRealMs`; at a finite speed replies arrive in paced real time and
+ * nothing is held (`ioHold`). Time a
  * device spends blocked in a hal call (pulseIn) moves only its own clock
  * (`TaskClock`). Events fire in virtual time order; `atMs` is virtual ms.
  */
@@ -46,10 +53,12 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.js";
 import { disconnectWords, withReasonWords } from "./host/reasons.js";
 import { Device, loadFirmware, type DeviceConfig, type PublishSeen } from "./host/device.js";
 import type { TlsOptions } from "./host/sockets.js";
-import { CONN_STATE_NAMES, ConnState, QUALITY_NAMES } from "./host/abi.js";
+import { CONN_STATE_NAMES, ConnState, Counter, DISCONNECT_NAMES, QUALITY_NAMES } from "./host/abi.js";
+import { performance } from "node:perf_hooks";
+import { WorkerPool, type Forwarded } from "./workers.js";
 import type { LogLevel } from "./host/hal.js";
 import { VirtualClock } from "./clock.js";
-import { Scheduler, TaskClock, mqttExpectsReply } from "./scheduler.js";
+import { Scheduler, TaskClock, mqttExpectsReply, type IoHoldPolicy } from "./scheduler.js";
 import { SimHardware } from "./world/hardware.js";
 import { Tank, type TankOptions } from "./world/tank.js";
 import type { AirOptions } from "./world/air.js";
@@ -111,11 +120,147 @@ export interface SimulationOptions {
   brokerControl?: { stop(): Promise<void>; start(): Promise<void> };
   /** Longest real time the clock waits for one network reply (default 250 ms). */
   ioWaitRealMs?: number;
-  /** Device i first ticks at i × staggerMs of virtual time (devices do not all boot at once; default 0). */
+  /**
+   * Device i first ticks at i × staggerMs of virtual time, so the devices'
+   * readings and heartbeats are spread over time instead of arriving in one
+   * burst per period. Default: one heartbeat period (`heartbeat_s` of
+   * `defaults.config`, else 60 s) divided by the number of devices of the
+   * whole fleet (all shards); 0 boots every device at once.
+   */
   staggerMs?: number;
+  /**
+   * Only this slice of the fleet runs here: "K/N" or `{ k, n }` (1 ≤ K ≤ N).
+   * The fleet (`devices`) is cut into N contiguous slices by device index;
+   * slice K keeps the uids, worlds (seeds), tanks and boot times the devices
+   * have in the whole fleet, so N processes started with 1/N … N/N against
+   * one broker run exactly the devices of one unsharded run, each once.
+   */
+  shard?: string | ShardSpec;
+  /**
+   * Run the devices in this many worker threads (default 0: in this thread).
+   * The compiled firmware module is shared; each worker has its own scheduler
+   * (paced against real time at the same speed: a finite speed is required)
+   * and its own broker connections; events, snapshots and `summary()` arrive
+   * on this thread as without workers. `devices` (the SimDevice objects with
+   * their `Device`) are then not available here.
+   */
+  workers?: number;
+  /**
+   * When a device's network wait holds virtual time (scheduler `ioHold`):
+   * default "unpaced" (only at an infinite speed).
+   */
+  ioHold?: IoHoldPolicy;
+  /** Internal (worker threads): run only the devices with index in [from, to) of `devices`. */
+  range?: { from: number; to: number };
+}
+
+/** Slice K of N (1-based). */
+export interface ShardSpec {
+  k: number;
+  n: number;
+}
+
+/** "K/N" → { k, n }; throws a one-line error for anything else. */
+export function parseShard(v: string | ShardSpec): ShardSpec {
+  const m = typeof v === "string" ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v) : null;
+  const k = typeof v === "string" ? (m ? Number(m[1]) : NaN) : v.k;
+  const n = typeof v === "string" ? (m ? Number(m[2]) : NaN) : v.n;
+  if (!Number.isInteger(k) || !Number.isInteger(n) || n < 1 || k < 1 || k > n) {
+    throw new Error(`shard must be "K/N" with 1 <= K <= N, got "${typeof v === "string" ? v : `${v.k}/${v.n}`}"`);
+  }
+  return { k, n };
+}
+
+/** The device indices [from, to) of shard k/n of a fleet of `total` devices (contiguous, disjoint, covering). */
+export function shardRange(total: number, s: ShardSpec): { from: number; to: number } {
+  return { from: Math.floor(((s.k - 1) * total) / s.n), to: Math.floor((s.k * total) / s.n) };
 }
 
 // ------------------------------------------------------------------- events
+
+/**
+ * What a run did, machine-readable (`sim.summary()`, the CLI's `--summary
+ * FILE`), so load tests can be compared between runs. Counts come from the
+ * firmware's own counters (docs/ABI.md), summed over the devices of this
+ * process (all its workers).
+ */
+export interface RunSummary {
+  /** Devices run here (this shard). */
+  devices: number;
+  /** Devices with an MQTT connection now. */
+  connected: number;
+  shard: ShardSpec | null;
+  workers: number;
+  /** Virtual seconds since the start, real seconds since `start()` returned. */
+  virtualS: number;
+  realS: number;
+  messages: {
+    /** Uplink messages the firmware published (counter 40). */
+    uplinks: number;
+    /** Downlinks the firmware received on its downlink topic (counters 32–39). */
+    downlinks: number;
+    /** MQTT packets in / out (counters 2, 3). */
+    packetsIn: number;
+    packetsOut: number;
+  };
+  /** Real ms from the platform emulator's state publish with a new cmd to the device's relay switching (null without the emulator or samples). */
+  latencyMs: { platformToRelay: { samples: number; p50: number | null; p99: number | null; max: number | null } };
+  /** MQTT disconnects by reason name (docs/ABI.md disconnect table), reasons that occurred. */
+  disconnects: Record<string, number>;
+  traps: number;
+}
+
+/** The counters a RunSummary is made of, for one device or summed. */
+export interface DeviceCounts {
+  uplinks: number;
+  downlinks: number;
+  packetsIn: number;
+  packetsOut: number;
+  connected: number;
+  traps: number;
+  disconnects: Record<string, number>;
+}
+
+/** Reads a device's counters (its firmware's `counter` export). */
+export function deviceCounts(dev: Device): DeviceCounts {
+  let down = 0;
+  for (let id = Counter.DOWNLINK_ACCEPTED; id <= Counter.DOWNLINK_STALE_ECHO; id++) down += dev.counter(id);
+  const disconnects: Record<string, number> = {};
+  for (let r = 1; r < DISCONNECT_NAMES.length; r++) {
+    const n = dev.counter(Counter.DISCONNECT_BASE + r);
+    if (n > 0) disconnects[DISCONNECT_NAMES[r]!] = n;
+  }
+  return {
+    uplinks: dev.counter(Counter.UPLINK_SENT),
+    downlinks: down,
+    packetsIn: dev.counter(Counter.MQTT_PACKETS_IN),
+    packetsOut: dev.counter(Counter.MQTT_PACKETS_OUT),
+    connected: dev.connState === ConnState.CONNECTED ? 1 : 0,
+    traps: dev.traps,
+    disconnects,
+  };
+}
+
+/** Adds `b` into `a`. */
+export function addCounts(a: DeviceCounts, b: DeviceCounts): DeviceCounts {
+  a.uplinks += b.uplinks;
+  a.downlinks += b.downlinks;
+  a.packetsIn += b.packetsIn;
+  a.packetsOut += b.packetsOut;
+  a.connected += b.connected;
+  a.traps += b.traps;
+  for (const [k, v] of Object.entries(b.disconnects)) a.disconnects[k] = (a.disconnects[k] ?? 0) + v;
+  return a;
+}
+
+export function emptyCounts(): DeviceCounts {
+  return { uplinks: 0, downlinks: 0, packetsIn: 0, packetsOut: 0, connected: 0, traps: 0, disconnects: {} };
+}
+
+/** Wall-clock ms comparable across worker threads. */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export interface MessageInfo {
   topic: string;
@@ -287,6 +432,8 @@ export interface SimDevice {
 interface DeviceState extends SimDevice {
   awaitingReply: boolean;
   expectDownlink: boolean;
+  /** downlinksHandled() when expectDownlink was set: the wait ends when the firmware has handled one more. */
+  downlinkMark: number;
   /** Uplinks sent that the platform emulator has not seen yet. */
   toPlatform: number;
   /** Ticked at least once (see staggerMs). */
@@ -321,14 +468,29 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   private mqttTls: { ca?: string | Buffer; rejectUnauthorized?: boolean } = {};
   private updateTimer: NodeJS.Timeout | null = null;
   private runPromise: Promise<void> | null = null;
+  /** Device publishes are decoded (see trackPublishes). */
+  private tracking = false;
+  /** Virtual ms between two devices' first ticks (resolved at start). */
+  private staggerMs = 0;
   private started = false;
   private stopped = false;
+  /** Real time `start()` returned (wallMs). */
+  private startedWall = 0;
+  /** The platform's last state publish with a cmd the device's relay does not show yet: uid → { on, wall ms }. */
+  private readonly pendingCmd = new Map<string, { on: boolean; t: number }>();
+  private readonly relayLatency: number[] = [];
+  /** With workers: the pool (sim/workers.ts). */
+  private pool: WorkerPool | null = null;
 
   constructor(options: SimulationOptions = {}) {
     super();
     this.options = options;
     this.clock = new VirtualClock(0);
-    this.scheduler = new Scheduler(this.clock, { speed: options.speed ?? 60, ioWaitRealMs: options.ioWaitRealMs ?? 250 });
+    this.scheduler = new Scheduler(this.clock, { speed: options.speed ?? 60, ioWaitRealMs: options.ioWaitRealMs ?? 250, ioHold: options.ioHold });
+    // Decoding every sent packet costs: only while someone looks at publishes.
+    (this as EventEmitter).on("newListener", (name: string) => {
+      if (name === "publish" || name === "device-update") this.trackPublishes();
+    });
     this.scheduler.onBusyLoop = (taskId, atMs) => {
       const d = this.list.find((x) => x.taskId === taskId);
       if (d) this.emit("log", { uid: d.uid, level: "busy", text: "host: firmware tick keeps returning 0 ms without progress (busy loop); stepping 1 ms per tick", atMs });
@@ -353,9 +515,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     return d;
   }
 
-  /** Virtual ms since the start. */
+  /** Virtual ms since the start (with workers: the latest a worker reported). */
   now(): number {
-    return this.clock.now();
+    return this.pool ? this.pool.now : this.clock.now();
   }
 
   get speed(): number {
@@ -363,7 +525,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   }
 
   set speed(v: number) {
+    if (this.pool && !Number.isFinite(v)) throw new Error("workers need a finite speed");
     this.scheduler.speed = v;
+    this.pool?.setSpeed(v);
   }
 
   /** Starts the broker (or connects to it), the platform emulator and every device (firmware init). Does not tick yet. */
@@ -405,7 +569,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         url: this.brokerUrl,
         username: user,
         password,
-        now: () => this.clock.now(),
+        now: () => this.now(),
         mqtt: { reconnectPeriod: 100, ...this.mqttTls },
       });
       this.platform = p;
@@ -425,8 +589,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         if (r.accepted && r.reason === "ok" && answered && rec?.publishEnabled) {
           for (const o of this.list) {
             if (String(o.config.downlink_topic) !== rec.downlinkTopic) continue;
-            o.expectDownlink = true;
-            this.updateWaiting(o);
+            this.expectDownlink(o);
           }
         }
       });
@@ -436,6 +599,12 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       p.on("rejected", (r: SeenRecord) => this.emit("platform", { kind: "rejected", uid: r.uid, atMs: r.atMs, reason: r.reason, payload: r.payload }));
       p.on("state", (e: StatePublishedEvent) => {
         const payload = JSON.stringify(e.message);
+        const cmd = (e.message as { cmd?: unknown }).cmd;
+        if (cmd === "on" || cmd === "off") {
+          const on = cmd === "on";
+          if (this.relayOf(e.uid) !== on) this.pendingCmd.set(e.uid, { on, t: wallMs() });
+          else this.pendingCmd.delete(e.uid);
+        }
         this.emit("platform", { kind: "state", uid: e.uid, atMs: e.atMs, topic: e.topic, payload, cause: e.cause });
         // Every device subscribed to that topic receives it.
         for (const d of this.list) {
@@ -445,8 +614,29 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     }
 
     this.module = o.firmware instanceof WebAssembly.Module ? o.firmware : await loadFirmware(o.firmware);
-    const specs: SimDeviceSpec[] = Array.isArray(o.devices) ? o.devices : Array.from({ length: o.devices ?? 1 }, () => ({}));
-    for (let i = 0; i < specs.length; i++) await this.addDevice(specs[i]!, i, { user, password });
+    if (this.platform) this.trackPublishes();
+    const total = Array.isArray(o.devices) ? o.devices.length : (o.devices ?? 1);
+    const { from, to } = o.range ?? (o.shard === undefined ? { from: 0, to: total } : shardRange(total, parseShard(o.shard)));
+    const heartbeatS = Number(o.defaults?.config?.heartbeat_s ?? 60);
+    this.staggerMs = o.staggerMs ?? (total > 1 && heartbeatS > 0 ? (heartbeatS * 1000) / total : 0);
+    const workers = o.workers ?? 0;
+    if (workers > 0) {
+      if (!Number.isInteger(workers)) throw new Error(`workers must be a whole number, got ${workers}`);
+      if (!Number.isFinite(this.speed)) throw new Error("workers need a finite speed (each worker paces its own clock against real time)");
+      this.pool = await WorkerPool.start({
+        count: Math.min(workers, Math.max(1, to - from)),
+        options: { ...o, broker: { url: this.brokerUrl, user, password } },
+        range: { from, to },
+        staggerMs: this.staggerMs,
+        module: this.module,
+        track: this.tracking,
+        onEvent: (f) => this.forwarded(f),
+      });
+      for (const d of this.pool.devices) this.platform?.register(d);
+    } else {
+      for (let i = from; i < to; i++) await this.addDevice(Array.isArray(o.devices) ? o.devices[i]! : {}, i, { user, password });
+    }
+    this.startedWall = wallMs();
 
     const every = o.updateIntervalMs ?? 200;
     if (every > 0) {
@@ -459,6 +649,10 @@ export class Simulation extends EventEmitter<SimulationEvents> {
 
   /** Ticks the devices until `stop()`; returns the scheduler's promise (rejects if a tick throws). */
   run(): Promise<void> {
+    if (this.pool) {
+      this.pool.run();
+      // The workers run until pause()/stop(); the main scheduler runs the timers added here (sim.scheduler).
+    }
     this.runPromise ??= this.scheduler.run().finally(() => { this.runPromise = null; });
     return this.runPromise;
   }
@@ -466,31 +660,46 @@ export class Simulation extends EventEmitter<SimulationEvents> {
   /** Runs for `ms` of virtual time, then pauses (resolves). */
   async runFor(ms: number): Promise<void> {
     if (this.runPromise) throw new Error("simulation is running (run()); stop it or use scheduler timers");
+    if (this.pool) return this.runUntil(this.now() + ms);
     await this.scheduler.runFor(ms);
   }
 
   /** Runs until the virtual clock reaches `t`. */
   async runUntil(t: number): Promise<void> {
     if (this.runPromise) throw new Error("simulation is running (run()); stop it or use scheduler timers");
+    if (this.pool) {
+      await this.pool.runUntil(t);
+      this.clock.advanceTo(t);
+      return;
+    }
     await this.scheduler.runUntil(t);
   }
 
   /** Pauses the tick loop (devices stay connected until their keep-alive lapses in real time). */
   async pause(): Promise<void> {
+    await this.pool?.pause();
     await this.scheduler.stop();
   }
 
   /** The mobile app switches the device's pump through the platform emulator; virtual time waits for the publish. */
   async setSwitch(uid: string, on: boolean): Promise<void> {
-    const d = this.need(uid);
     if (!this.platform) throw new Error("setSwitch needs the platform emulator (it is off)");
-    d.expectDownlink = true;
-    this.updateWaiting(d);
+    if (this.pool) {
+      if (!this.pool.snapshots.has(uid)) throw new Error(`no simulated device ${uid}`);
+      await this.platform.setSwitch(uid, on); // workers: nothing to hold (finite speed)
+      return;
+    }
+    const d = this.need(uid);
+    this.expectDownlink(d);
     await this.scheduler.hold(this.platform.setSwitch(uid, on));
   }
 
   /** Presses the device's button (200 ms), if its config has a button_pin. */
   pressButton(uid: string, holdMs = 200): void {
+    if (this.pool) {
+      if (!this.pool.snapshots.has(uid)) throw new Error(`no simulated device ${uid}`);
+      return this.pool.press(uid, holdMs);
+    }
     const d = this.need(uid);
     d.hardware.pressButton(holdMs);
     this.scheduler.wake(d.taskId);
@@ -572,12 +781,67 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     }
   }
 
+  /** A machine-readable summary of the run so far (see RunSummary). */
+  async summary(): Promise<RunSummary> {
+    const c = this.pool ? await this.pool.counts() : this.list.reduce((a, d) => addCounts(a, deviceCounts(d.device)), emptyCounts());
+    const lat = [...this.relayLatency].sort((a, b) => a - b);
+    const pct = (p: number): number | null => (lat.length ? lat[Math.min(lat.length - 1, Math.max(0, Math.ceil((p / 100) * lat.length) - 1))]! : null);
+    const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
+    return {
+      devices: this.pool ? this.pool.size : this.list.length,
+      connected: c.connected,
+      shard: this.options.shard === undefined ? null : parseShard(this.options.shard),
+      workers: this.options.workers ?? 0,
+      virtualS: this.now() / 1000,
+      realS: this.startedWall ? Math.round(wallMs() - this.startedWall) / 1000 : 0,
+      messages: { uplinks: c.uplinks, downlinks: c.downlinks, packetsIn: c.packetsIn, packetsOut: c.packetsOut },
+      latencyMs: { platformToRelay: { samples: lat.length, p50: r3(pct(50)), p99: r3(pct(99)), max: r3(lat.length ? lat[lat.length - 1]! : null) } },
+      disconnects: c.disconnects,
+      traps: c.traps,
+    };
+  }
+
+  /** A device's relay as this thread knows it (for the platform → relay latency). */
+  private relayOf(uid: string): boolean | null {
+    const d = this.byUid.get(uid);
+    if (d) return d.stopped ? null : d.device.relayOn;
+    return this.pool ? this.pool.relayOf(uid) : null;
+  }
+
+  /** A relay switched at real time `t` (wallMs): closes a pending platform → relay measurement. */
+  private relaySwitched(uid: string, on: boolean, t: number): void {
+    const p = this.pendingCmd.get(uid);
+    if (!p) return;
+    this.pendingCmd.delete(uid);
+    if (p.on === on) this.relayLatency.push(t - p.t);
+  }
+
+  /** The device's state now (with workers: the latest snapshot its worker sent, at most `updateIntervalMs` old while someone listens to device-update). */
   snapshot(uid: string): DeviceSnapshot {
+    if (this.pool) {
+      const s = this.pool.snapshots.get(uid);
+      if (!s) throw new Error(`no simulated device ${uid}`);
+      return s;
+    }
     return this.snap(this.need(uid));
   }
 
   snapshots(): DeviceSnapshot[] {
+    if (this.pool) return [...this.pool.snapshots.values()];
     return this.list.map((d) => this.snap(d));
+  }
+
+  /** An event a worker posted: emitted here as if its device ran in this thread. */
+  private forwarded(f: Forwarded): void {
+    if (f.name === "error") {
+      this.emit("error", new Error((f.arg as { message: string }).message));
+      return;
+    }
+    if (f.name === "relay") {
+      const e = f.arg as RelayEvent;
+      this.relaySwitched(e.uid, e.on, f.wall ?? wallMs());
+    }
+    (this.emit as (name: string, arg: unknown) => boolean)(f.name, f.arg);
   }
 
   /** Clean stop: every device sends MQTT DISCONNECT, the platform emulator disconnects, the embedded broker closes. */
@@ -588,6 +852,9 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.updateTimer = null;
     await this.scheduler.stop();
     await this.runPromise?.catch(() => {});
+    if (this.pool) {
+      await this.pool.stop();
+    }
     await Promise.all(this.list.map(async (d) => {
       d.stopped = true;
       this.scheduler.remove(d.taskId);
@@ -624,8 +891,11 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       ...def.config,
       ...own.config,
     };
-    // Each device blocks (pulseIn, delayUs) on its own clock, not on everyone's.
-    const clock = new TaskClock(this.clock);
+    // Each device blocks (pulseIn, delayUs) on its own clock, not on everyone's. A device that boots
+    // later (stagger) starts its clock at its boot time, so init (which starts the MQTT connect) and
+    // its world happen then, not at 0: its first tick must not find its connect timeout long expired.
+    const bootAt = this.clock.now() + i * this.staggerMs;
+    const clock = new TaskClock(this.clock, bootAt);
     const hw = new SimHardware({
       board: config,
       clock,
@@ -638,37 +908,33 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     const state: DeviceState = {
       uid, name, key, config, device, hardware: hw, taskId: 0,
       lastUplink: null, lastDownlink: null, publishes: 0, relaySwitches: 0,
-      awaitingReply: false, expectDownlink: false, toPlatform: 0, booted: false, stopped: false,
+      awaitingReply: false, expectDownlink: false, downlinkMark: 0, toPlatform: 0, booted: false, stopped: false,
     };
     // With a stagger, socket activity started by init does not run the device before its boot time.
     const tick = (): number => {
       state.booted = true;
-      return device.tick();
+      const wait = device.tick();
+      if (state.expectDownlink && downlinksHandled(device) !== state.downlinkMark) {
+        state.expectDownlink = false;
+        this.updateWaiting(state);
+      }
+      return wait;
     };
-    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, this.clock.now() + i * (o.staggerMs ?? 0));
+    (state as { taskId: number }).taskId = this.scheduler.add({ tick, now: () => clock.now() }, bootAt);
     device.on("io", (kind, _h, bytes) => {
       this.scheduler.progress(state.taskId);
       if (kind === "sent") {
         if (bytes && mqttExpectsReply(bytes)) state.awaitingReply = true;
       } else {
         state.awaitingReply = false;
-        if (kind === "data") state.expectDownlink = false;
         if (!state.stopped && state.booted) this.scheduler.wake(state.taskId);
       }
       this.updateWaiting(state);
     });
-    device.on("publish", (m: PublishSeen) => {
-      const atMs = this.now();
-      state.lastUplink = { topic: m.topic, payload: m.payload, atMs };
-      state.publishes++;
-      if (this.platform && m.topic.startsWith("iotbind/tank/")) state.toPlatform++;
-      this.updateWaiting(state);
-      this.emit("publish", { uid, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, atMs });
-      // Sent from inside the firmware's tick (a hal call): snapshot after it.
-      queueMicrotask(() => this.emitUpdate(state));
-    });
+    if (this.tracking) this.trackDevice(state);
     device.on("relay", (on) => {
       state.relaySwitches++;
+      this.relaySwitched(uid, on, wallMs());
       this.emit("relay", { uid, on, atMs: this.now(), trueLevelPct: hw.truth().levelPct, levelPct: device.levelPct });
       this.emitUpdate(state);
     });
@@ -685,9 +951,47 @@ export class Simulation extends EventEmitter<SimulationEvents> {
     this.byUid.set(uid, state);
   }
 
-  /** Virtual time waits while a device waits for the network (a reply, the platform, a connection). */
+  /**
+   * Decodes what the devices send (mqtt-packet) for `publish` events, the
+   * snapshots' `lastUplink`/`publishes` and the platform round trip; off
+   * until the platform emulator runs or someone listens to `publish` or
+   * `device-update` (a load test without them does not pay for it).
+   */
+  private trackPublishes(): void {
+    if (this.tracking) return;
+    this.tracking = true;
+    this.pool?.track();
+    for (const d of this.list) this.trackDevice(d);
+  }
+
+  private trackDevice(state: DeviceState): void {
+    const uid = state.uid;
+    state.device.on("publish", (m: PublishSeen) => {
+      const atMs = this.now();
+      state.lastUplink = { topic: m.topic, payload: m.payload, atMs };
+      state.publishes++;
+      if (this.platform && m.topic.startsWith("iotbind/tank/")) state.toPlatform++;
+      this.updateWaiting(state);
+      this.emit("publish", { uid, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, atMs });
+      // Sent from inside the firmware's tick (a hal call): snapshot after it.
+      queueMicrotask(() => this.emitUpdate(state));
+    });
+  }
+
+  /** Virtual time waits while a device waits for the network (a reply, the platform, a connection), when the scheduler holds for that (`ioHold`). */
+  /**
+   * The platform has published to `d`'s downlink topic: at infinite speed its
+   * virtual time waits until the firmware has handled a downlink (counted),
+   * not merely received bytes (a PUBACK or PINGRESP may come first).
+   */
+  private expectDownlink(d: DeviceState): void {
+    if (!d.expectDownlink) d.downlinkMark = downlinksHandled(d.device);
+    d.expectDownlink = true;
+    this.updateWaiting(d);
+  }
+
   private updateWaiting(d: DeviceState): void {
-    if (d.stopped || !d.booted) return this.scheduler.setWaiting(d.taskId, false);
+    if (d.stopped || !d.booted || !this.scheduler.ioHoldActive) return this.scheduler.setWaiting(d.taskId, false);
     const cs = d.device.connState;
     const connecting = cs === ConnState.SOCKET_CONNECTING || cs === ConnState.AWAITING_CONNACK || cs === ConnState.SUBSCRIBING;
     this.scheduler.setWaiting(d.taskId, d.awaitingReply || d.expectDownlink || d.toPlatform > 0 || connecting);
@@ -725,4 +1029,16 @@ export class Simulation extends EventEmitter<SimulationEvents> {
       memoryBytes: d.stopped ? 0 : dev.memory.buffer.byteLength,
     };
   }
+}
+
+/** The firmware's count of inbound PUBLISHes it has handled (each ends in exactly one of these counters). */
+const DOWNLINK_COUNTERS = [
+  Counter.DOWNLINK_ACCEPTED, Counter.DOWNLINK_OTHER_UID, Counter.DOWNLINK_HAS_KEY, Counter.DOWNLINK_MALFORMED,
+  Counter.DOWNLINK_OVERSIZE, Counter.DOWNLINK_BAD_VALUE, Counter.DOWNLINK_NO_UID, Counter.DOWNLINK_STALE_ECHO,
+  Counter.OTHER_TOPIC, Counter.DOWNLINK_RETAINED_ON,
+];
+function downlinksHandled(device: Device): number {
+  let n = 0;
+  for (const c of DOWNLINK_COUNTERS) n += device.counter(c);
+  return n;
 }

@@ -16,9 +16,32 @@
  * it prints one JSON object with what each section did (ticks, repetitions,
  * whether it worked) on stdout, and exits non-zero when a section failed.
  *
+ * The same driver is linked with every runtime adapter (bench/native.ts):
+ * wasm2c (the module compiled in), runtime_wamr.c (-DBENCH_WAMR, classic or
+ * fast vmlib) and runtime_wasm3.c (-DBENCH_WASM3); the latter two load the
+ * module given with --wasm.
+ *
  *   driver [--verbose] [--section config_parse|reading_cycle|idle_tick|downlink]
+ *          [--wasm FILE] [--wasm-stack BYTES] [--native-stack BYTES] [--mem]
+ *
+ * --wasm-stack: the runtime's wasm stack (WAMR, wasm3); a run that overflows
+ *   it traps and exits non-zero (the bench's smallest-stack search).
+ * --native-stack: run everything in a thread with this C stack; an overflow
+ *   is a crash.
+ * --paint: run everything in a thread on a 1 MiB stack painted with 0xA5
+ *   and print `{"stack":...}`: the deepest byte written (peak), the same for
+ *   a thread that does nothing (baseline: glibc's thread descriptor and TLS
+ *   at the top of the stack) and their difference, the stack the host and
+ *   the runtime used.
+ * --mem: print a memory report line (`{"mem":...}`) after the first instance
+ *   has taken its config: malloc heap in use (mallinfo2), and with WAMR the
+ *   pool allocator's figures for module copy, loaded module, instance and
+ *   exec env (wasm_runtime_get_mem_alloc_info) plus the linear memory.
  */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +49,10 @@
 #include <valgrind/callgrind.h>
 
 #include "host.h"
+
+#ifdef BENCH_WAMR
+#include "wasm_export.h"
+#endif
 
 /* ------------------------------------------------------------ the board */
 
@@ -266,9 +293,12 @@ static uint32_t call(enum iotbind_export_id id, uint32_t arg) {
 static uint32_t counter(uint32_t id) { return call(IOTBIND_EXPORT_counter, id); }
 static uint32_t tick(void) { return call(IOTBIND_EXPORT_tick, hal_millis()); }
 
+static uint8_t *wasm_bytes;
+static uint32_t wasm_len;
+
 static int fresh_instance(void) {
   char err[128];
-  if (rt_open(NULL, 0, err, sizeof err) != 0) {
+  if (rt_open(wasm_bytes, wasm_len, err, sizeof err) != 0) {
     fprintf(stderr, "driver: %s\n", err);
     exit(12);
   }
@@ -318,12 +348,146 @@ static void push_downlink(const char *cmd, uint16_t id) {
   push(pkt, k);
 }
 
+/* ------------------------------------------------------------- memory */
+
+static int mem_report;
+
+static size_t heap_in_use(void) {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+#ifdef BENCH_WAMR
+static uint8_t pool[4u << 20];
+static uint32_t pool_used(void) {
+  mem_alloc_info_t info;
+  if (!wasm_runtime_get_mem_alloc_info(&info)) return 0;
+  return info.total_size - info.total_free_size;
+}
+/* The pool's share of each step of what rt_open does, with its own module. */
+static void wamr_breakdown(uint32_t stack, char *out, size_t cap) {
+  char e[128];
+  uint32_t u0 = pool_used();
+  uint8_t *copy = (uint8_t *)wasm_runtime_malloc(wasm_len);
+  memcpy(copy, wasm_bytes, wasm_len);
+  uint32_t u1 = pool_used();
+  wasm_module_t m = wasm_runtime_load(copy, wasm_len, e, sizeof e);
+  uint32_t u2 = pool_used();
+  wasm_module_inst_t in = m ? wasm_runtime_instantiate(m, stack, 0, e, sizeof e) : NULL;
+  uint32_t u3 = pool_used();
+  wasm_exec_env_t ee = in ? wasm_runtime_create_exec_env(in, stack) : NULL;
+  uint32_t u4 = pool_used();
+  uint64_t linear = 0;
+  if (in) {
+    wasm_memory_inst_t mem = wasm_runtime_get_default_memory(in);
+    if (mem) linear = wasm_memory_get_cur_page_count(mem) * (uint64_t)wasm_memory_get_bytes_per_page(mem);
+  }
+  snprintf(out, cap,
+           "\"module_copy\":%u,\"module_loaded\":%u,\"instance\":%u,\"exec_env\":%u,\"pool_total\":%u,\"linear_memory\":%llu",
+           u1 - u0, u2 - u1, u3 - u2, u4 - u3, u4 - u0, (unsigned long long)linear);
+  if (ee) wasm_runtime_destroy_exec_env(ee);
+  if (in) wasm_runtime_deinstantiate(in);
+  if (m) wasm_runtime_unload(m);
+  wasm_runtime_free(copy);
+}
+#endif
+
+static uint32_t wasm_stack = 8192;
+
+static int run(void);
+
+static void *run_thread(void *rc) {
+  *(int *)rc = run();
+  return NULL;
+}
+static void *noop_thread(void *rc) {
+  *(int *)rc = 0;
+  return NULL;
+}
+
+/* Runs fn on a painted 1 MiB stack; returns how many bytes of it were written. */
+static size_t painted(void *(*fn)(void *), int *rc) {
+  const size_t size = 1u << 20;
+  uint8_t *stk = (uint8_t *)mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (stk == MAP_FAILED) exit(13);
+  memset(stk, 0xA5, size);
+  pthread_attr_t attr;
+  pthread_t t;
+  pthread_attr_init(&attr);
+  if (pthread_attr_setstack(&attr, stk, size) != 0 || pthread_create(&t, &attr, fn, rc) != 0) exit(13);
+  pthread_join(t, NULL);
+  size_t i = 0;
+  while (i < size && stk[i] == 0xA5) i++;
+  munmap(stk, size);
+  return size - i;
+}
+
 int main(int argc, char **argv) {
+  size_t native_stack = 0;
+  int paint = 0;
+  const char *wasm_path = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--verbose") == 0) verbose = 1;
+    if (strcmp(argv[i], "--mem") == 0) mem_report = 1;
+    if (strcmp(argv[i], "--paint") == 0) paint = 1;
     if (strcmp(argv[i], "--section") == 0 && i + 1 < argc) only_section = argv[++i];
+    if (strcmp(argv[i], "--wasm") == 0 && i + 1 < argc) wasm_path = argv[++i];
+    if (strcmp(argv[i], "--wasm-stack") == 0 && i + 1 < argc) wasm_stack = (uint32_t)strtoul(argv[++i], NULL, 0);
+    if (strcmp(argv[i], "--native-stack") == 0 && i + 1 < argc) native_stack = (size_t)strtoul(argv[++i], NULL, 0);
   }
+  if (wasm_path) {
+    FILE *f = fopen(wasm_path, "rb");
+    if (!f) {
+      perror(wasm_path);
+      return 1;
+    }
+    static uint8_t buf[256 * 1024];
+    wasm_len = (uint32_t)fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    wasm_bytes = buf;
+  }
+#if defined(BENCH_WAMR) || defined(BENCH_WASM3)
+  rt_set_wasm_stack(wasm_stack);
+#endif
+#ifdef BENCH_WAMR
+  /* a pool allocator, as an MCU would give WAMR: its use is exact */
+  RuntimeInitArgs init;
+  memset(&init, 0, sizeof init);
+  init.mem_alloc_type = Alloc_With_Pool;
+  init.mem_alloc_option.pool.heap_buf = pool;
+  init.mem_alloc_option.pool.heap_size = sizeof pool;
+  if (!wasm_runtime_full_init(&init)) {
+    fprintf(stderr, "driver: wasm_runtime_full_init failed\n");
+    return 12;
+  }
+#endif
+  if (paint) {
+    int rc = 1, rc0 = 0;
+    size_t base = painted(noop_thread, &rc0);
+    size_t peak = painted(run_thread, &rc);
+    printf("{\"stack\":{\"peak\":%lu,\"baseline\":%lu,\"used\":%lu}}\n", (unsigned long)peak, (unsigned long)base,
+           (unsigned long)(peak - base));
+    return rc;
+  }
+  if (!native_stack) return run();
+  pthread_attr_t attr;
+  pthread_t t;
+  int rc = 1;
+  pthread_attr_init(&attr);
+  if (pthread_attr_setstacksize(&attr, native_stack) != 0 || pthread_create(&t, &attr, run_thread, &rc) != 0) {
+    fprintf(stderr, "driver: cannot start a thread with a %lu-byte stack\n", (unsigned long)native_stack);
+    return 13;
+  }
+  pthread_join(t, NULL);
+  return rc;
+}
+
+static int run(void) {
   int ok = 1;
+  size_t heap0 = heap_in_use();
+#ifdef BENCH_WAMR
+  uint32_t pool0 = pool_used();
+#endif
   now_us = 5000000u;
 
   /* 1. config parse: init(len) of a fresh instance (parse, validate, pin setup). */
@@ -343,6 +507,23 @@ int main(int argc, char **argv) {
     }
   }
   dump("config_parse");
+  if (mem_report) {
+    /* the instance of the last repetition is open and has taken its config */
+    char extra[400] = "";
+#ifdef BENCH_WAMR
+    uint32_t pool_open = pool_used() - pool0;
+    char br[300];
+    rt_close();
+    wamr_breakdown(wasm_stack, br, sizeof br);
+    snprintf(extra, sizeof extra, ",\"pool_in_use\":%u,%s", pool_open, br);
+    fresh_instance();
+    call(IOTBIND_EXPORT_init, (uint32_t)(sizeof CONFIG - 1));
+#endif
+    uint32_t lin = 0;
+    rt_memory(&lin);
+    printf("{\"mem\":{\"heap_in_use\":%lu,\"linear_memory_size\":%u,\"wasm_bytes\":%u,\"wasm_stack\":%u%s}}\n",
+           (unsigned long)(heap_in_use() - heap0), lin, wasm_len, wasm_stack, extra);
+  }
 
   /* Connect and settle: follow the waits until connected, a first reading published and nothing in flight. */
   int settle_ticks = 0;

@@ -11,9 +11,14 @@
 #include <string.h>
 
 /* The relay pin and its off level, taken from the config: the host drives it
- * off itself when the module traps or refuses its config. */
+ * off itself when the module traps. Only when both are read without doubt
+ * (relay_known): with a pin or polarity the host cannot read, driving "off"
+ * could energise an active-low relay, so the host leaves the pin alone. A
+ * refused config never drives the relay: the firmware touched no GPIO before
+ * validating it (docs/ABI.md), so the pin is still at its power-on level. */
 static long relay_pin = -1;
 static bool relay_active_high = true;
+static bool relay_known = false;
 
 /* The last panic message, printed with the trap that follows it. */
 static char panic_text[160];
@@ -46,7 +51,7 @@ void hal_panic(const uint8_t *ptr, int32_t len, int32_t line, int32_t column) {
 }
 
 static void relay_off(void) {
-  if (relay_pin < 0) return;
+  if (!relay_known) return;
   hal_gpio_mode((int32_t)relay_pin, IOTBIND_GPIO_OUTPUT);
   hal_gpio_write((int32_t)relay_pin, relay_active_high ? 0 : 1);
 }
@@ -120,7 +125,6 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
   if (p->config_len > cap || !mem || ptr > size || cap > size - ptr) {
     host_log(IOTBIND_LOG_ERROR, "config is %lu bytes; the firmware takes at most %lu",
              (unsigned long)p->config_len, (unsigned long)cap);
-    relay_off();
     *exit_code = HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
@@ -142,7 +146,6 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
              init_status_name((int32_t)rc), text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "",
              where ? " at " : "", where ? where : "", p->config_name ? ")" : "");
-    relay_off();
     *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
@@ -183,8 +186,12 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
 }
 
 enum host_exit host_run(const struct host_params *p) {
-  json_member_int(p->config, p->config_len, "relay_pin", &relay_pin);
-  json_member_bool(p->config, p->config_len, "relay_active_high", &relay_active_high);
+  const char *polarity;
+  size_t polarity_len;
+  bool polarity_given = json_member(p->config, p->config_len, "relay_active_high", &polarity, &polarity_len);
+  relay_known = json_member_int(p->config, p->config_len, "relay_pin", &relay_pin) && relay_pin >= 0 &&
+                relay_pin <= 63 &&
+                (!polarity_given || json_member_bool(p->config, p->config_len, "relay_active_high", &relay_active_high));
 
   int restarts = 0;
   for (;;) {

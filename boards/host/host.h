@@ -39,6 +39,13 @@ bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result);
 const char *rt_trap_message(void);
 /* The module's linear memory (NULL when no instance is open). */
 uint8_t *rt_memory(uint32_t *size);
+/* Only the adapters of runtimes with their own wasm stack (runtime_wamr.c,
+ * runtime_wasm3.c; wasm2c runs on the C stack): the wasm stack of the next
+ * rt_open, in bytes (default 8 KiB). For the bench's smallest-stack search. */
+void rt_set_wasm_stack(uint32_t bytes);
+/* Only runtime_wamr.c (a test hook of boards/rv32-qemu): called from inside
+ * an import, makes the running call trap with `msg` when the import returns. */
+void rt_raise(const char *msg);
 
 /* -------------------------------------------------------------- platform */
 

@@ -1,6 +1,8 @@
 /*
  * runtime_wamr.c - the rt_* adapter for WAMR (WebAssembly Micro Runtime),
- * written against its documented core/iwasm/include/wasm_export.h (2.x).
+ * WAMR >= 2.2 (wasm_import_t.linked, wasm_memory_inst_t and wasm_memory_get_*
+ * appeared there). Built and tested against WAMR 2.4.3's own
+ * core/iwasm/include/wasm_export.h and vmlib (classic and fast interpreter).
  *
  * - The `hal` natives are registered with their WAMR signature strings from
  *   IOTBIND_HAL_IMPORTS (iotbind_hal.h): `*~` makes WAMR bounds-check a
@@ -14,15 +16,18 @@
  *   nothing (see ../shared/FACTS.md on AssemblyScript modules and WAMR heaps).
  * - A trap (wasm_runtime_call_wasm returning false) is reported with WAMR's
  *   exception text; host.c then drives the relay off and re-instantiates.
+ * - An empty module is refused here, with a message, before WAMR sees it.
+ * - WAMR's own log is lowered to errors, and on POSIX it goes to stderr
+ *   (boards/runtimes/CMakeLists.txt builds vmlib with
+ *   BH_VPRINTF=iotbind_wamr_vprintf, defined below): stdout carries only the
+ *   host's line protocol (`RELAY on/off`).
  *
- * WAMR is not installed on the development machines: this file is
- * compile-checked against test-stubs/wasm_export.h (`make -C boards
- * check-wamr`) and run in the tests over test/native/wamr-emulation/
- * fake_wamr.c, an emulation of WAMR's documented behaviour on top of wasm2c;
- * it has not run under the real WAMR.
+ * Tested with WAMR 2.4.3 (cargo-fetched sources, boards/runtimes/) in
+ * test/native/host.test.ts and test/fuzz/native-corpus.test.ts.
  */
 #include "host.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +35,33 @@
 
 #define WASM_STACK_BYTES (8u * 1024u)
 #define APP_HEAP_BYTES 0u
+
+static uint32_t wasm_stack_bytes = WASM_STACK_BYTES;
+
+#ifdef IOTBIND_WAMR_POOL_BYTES
+/* Bare metal (boards/rv32-qemu): every byte WAMR takes (module copy, loaded
+ * module, instance, stacks and, through that platform's os_mmap, the linear
+ * memory) comes from this one static pool; wasm_runtime_get_mem_alloc_info
+ * reports its high-water mark. */
+static uint8_t wamr_pool[IOTBIND_WAMR_POOL_BYTES] __attribute__((aligned(8)));
+static bool runtime_init(void) {
+  RuntimeInitArgs args;
+  memset(&args, 0, sizeof args);
+  args.mem_alloc_type = Alloc_With_Pool;
+  args.mem_alloc_option.pool.heap_buf = wamr_pool;
+  args.mem_alloc_option.pool.heap_size = sizeof wamr_pool;
+  return wasm_runtime_full_init(&args);
+}
+#else
+static bool runtime_init(void) { return wasm_runtime_init(); }
+#endif
+void rt_set_wasm_stack(uint32_t bytes) { wasm_stack_bytes = bytes; }
+
+#if !defined(ESP_PLATFORM) && !defined(IOTBIND_WAMR_POOL_BYTES)
+/* WAMR's os_printf/os_vprintf on Linux (BH_VPRINTF): to stderr, never stdout. */
+int iotbind_wamr_vprintf(const char *format, va_list ap);
+int iotbind_wamr_vprintf(const char *format, va_list ap) { return vfprintf(stderr, format, ap); }
+#endif
 
 /* ---------------------------------------------------------------- natives */
 
@@ -109,6 +141,10 @@ static char trap_msg[128];
 
 static int load(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
   char ebuf[128] = "";
+  if (!wasm || len == 0) {
+    snprintf(err, err_cap, "no module: the module is empty (0 bytes)");
+    return -1;
+  }
   module_copy = (uint8_t *)wasm_runtime_malloc(len);
   if (!module_copy) {
     snprintf(err, err_cap, "out of memory for a %lu-byte module", (unsigned long)len);
@@ -138,10 +174,11 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
   char ebuf[128] = "";
   rt_close();
   if (!runtime_ready) {
-    if (!wasm_runtime_init()) {
+    if (!runtime_init()) {
       snprintf(err, err_cap, "wasm_runtime_init failed");
       return -1;
     }
+    wasm_runtime_set_log_level(WASM_LOG_LEVEL_ERROR);
     if (!wasm_runtime_register_natives(IOTBIND_IMPORT_MODULE, natives,
                                        (uint32_t)(sizeof natives / sizeof natives[0]))) {
       snprintf(err, err_cap, "cannot register the hal natives");
@@ -163,12 +200,12 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     }
     module_from = wasm;
   }
-  inst = wasm_runtime_instantiate(module, WASM_STACK_BYTES, APP_HEAP_BYTES, ebuf, sizeof ebuf);
+  inst = wasm_runtime_instantiate(module, wasm_stack_bytes, APP_HEAP_BYTES, ebuf, sizeof ebuf);
   if (!inst) {
     snprintf(err, err_cap, "instantiate: %s", ebuf);
     return -1;
   }
-  exec_env = wasm_runtime_create_exec_env(inst, WASM_STACK_BYTES);
+  exec_env = wasm_runtime_create_exec_env(inst, wasm_stack_bytes);
   if (!exec_env) {
     snprintf(err, err_cap, "cannot create the execution environment");
     rt_close();
@@ -217,6 +254,10 @@ bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result) {
 }
 
 const char *rt_trap_message(void) { return trap_msg; }
+
+void rt_raise(const char *msg) {
+  if (inst) wasm_runtime_set_exception(inst, msg);
+}
 
 uint8_t *rt_memory(uint32_t *size) {
   *size = 0;

@@ -21,7 +21,8 @@ export interface HalOptions {
   hardware: Hardware;
   clock: Clock;
   random: Random;
-  sockets: SocketTable;
+  /** The socket table (`recvInto` is optional for stand-ins: `recv` into a view is used without it). */
+  sockets: Omit<SocketTable, "recvInto"> & Partial<Pick<SocketTable, "recvInto">>;
   kv: KvStore;
   hwId: Uint8Array;
   log: (level: LogLevel, text: string) => void;
@@ -35,9 +36,17 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
 export type HalImports = Record<string, (...args: number[]) => number | void>;
 
 export function createHal(o: HalOptions): HalImports {
+  // One view of linear memory, made again only when the buffer changed (memory.grow detaches the old one: length 0).
+  let view = new Uint8Array(0);
+  const memView = (): Uint8Array => {
+    if (view.length === 0) view = new Uint8Array(o.memory().buffer);
+    return view;
+  };
+  const inside = (ptr: number, len: number, mem: Uint8Array): boolean =>
+    Number.isInteger(ptr) && Number.isInteger(len) && ptr >= 0 && len >= 0 && ptr + len <= mem.length;
   const bytes = (ptr: number, len: number): Uint8Array | null => {
-    const mem = new Uint8Array(o.memory().buffer);
-    if (!Number.isInteger(ptr) || !Number.isInteger(len) || ptr < 0 || len < 0 || ptr + len > mem.length) return null;
+    const mem = memView();
+    if (!inside(ptr, len, mem)) return null;
     return mem.subarray(ptr, ptr + len);
   };
   const text = (ptr: number, len: number): string | null => {
@@ -75,9 +84,10 @@ export function createHal(o: HalOptions): HalImports {
       return src ? o.sockets.send(h!, src) : -1;
     },
     sock_recv: (h, ptr, cap) => {
-      const dst = bytes(ptr!, cap!);
-      if (!dst) return -1;
-      const n = o.sockets.recv(h!, dst, cap!);
+      const mem = memView();
+      if (!inside(ptr!, cap!, mem)) return -1;
+      const s = o.sockets;
+      const n = s.recvInto ? s.recvInto(h!, mem, ptr!, cap!) : s.recv(h!, mem.subarray(ptr!, ptr! + cap!), cap!);
       o.onRecv?.(n);
       return n;
     },

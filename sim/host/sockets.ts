@@ -10,6 +10,19 @@
  * (Node's trusted roots, or `TlsOptions.ca`) and so is the host name; the
  * firmware sees SOCK_HANDSHAKING while the handshake runs and a named
  * negative status when it fails. The firmware owns the timeout.
+ *
+ * Between `cork()` and `uncork()` (a host brackets each firmware call with
+ * them) the bytes sent on a handle are gathered and written with one
+ * `write` per handle at `uncork`: a tick that sends a PUBLISH and a PUBACK
+ * costs one syscall, not two. Outside a cork every send is written at once.
+ *
+ * TCP handshakes in flight are limited per process (`connectGate.limit`,
+ * default 64): a fleet that boots thousands of devices at once would
+ * overflow the broker's listen backlog (mosquitto: 100), and the dropped
+ * SYNs are retried by the kernel only after 1, 3, 7, 15, 31 s, so a few
+ * devices would connect tens of seconds late. A device whose connect waits
+ * for the gate just sees its socket still connecting (status 0), as on a
+ * slow network.
  */
 import { Socket, isIP } from "node:net";
 import { connect as tlsConnect, checkServerIdentity, type TLSSocket, type PeerCertificate } from "node:tls";
@@ -64,6 +77,10 @@ interface Entry {
   startedAt: number;
   tcpAt: number;
   secureAt: number;
+  /** Bytes sent while corked, not yet written. */
+  out: Buffer[];
+  /** Its place in the connect gate. */
+  gate: { release: () => void; cancel: () => void } | null;
 }
 
 export interface SocketEvents {
@@ -75,9 +92,38 @@ export interface SocketEvents {
   onState?: (handle: number, state: number) => void;
 }
 
+/** Process-wide limit of TCP connects in flight (see the header). */
+export const connectGate = {
+  limit: 64,
+  inFlight: 0,
+  queue: [] as Array<() => void>,
+  /** Runs `start` now or when a slot frees; returns a release function (call once the handshake ended, either way). */
+  enter(start: () => void): { release: () => void; cancel: () => void } {
+    let state: "queued" | "running" | "done" = "queued";
+    const run = (): void => {
+      if (state !== "queued") return;
+      state = "running";
+      connectGate.inFlight++;
+      start();
+    };
+    const release = (): void => {
+      if (state !== "running") return;
+      state = "done";
+      connectGate.inFlight--;
+      while (connectGate.inFlight < connectGate.limit && connectGate.queue.length > 0) connectGate.queue.shift()!();
+    };
+    if (connectGate.inFlight < connectGate.limit) run();
+    else connectGate.queue.push(run);
+    return { release, cancel: () => { if (state === "queued") state = "done"; else release(); } };
+  },
+};
+
 export class SocketTable {
   private readonly entries = new Map<number, Entry>();
   private nextHandle = 1;
+  private corked = 0;
+  /** Entries with gathered bytes (while corked). */
+  private dirty: Entry[] = [];
   /** Optional redirection of every connect (tests route the firmware through a proxy). */
   connectOverride: ((host: string, port: number) => { host: string; port: number }) | null = null;
 
@@ -96,9 +142,15 @@ export class SocketTable {
     const target = this.connectOverride ? this.connectOverride(host, tcpPort) : { host, port: tcpPort };
     const handle = this.nextHandle++;
     const tcp = new Socket();
-    const entry: Entry = { socket: tcp, tcp, state: SOCK_CONNECTING, queue: [], queued: 0, startedAt: Date.now(), tcpAt: 0, secureAt: 0 };
+    const entry: Entry = { socket: tcp, tcp, state: SOCK_CONNECTING, queue: [], queued: 0, startedAt: Date.now(), tcpAt: 0, secureAt: 0, out: [], gate: null };
     this.entries.set(handle, entry);
     tcp.setNoDelay(true);
+    const gate = connectGate.enter(() => tcp.connect(target.port, target.host));
+    entry.gate = gate;
+    // The gate's slot is the TCP handshake: freed once TCP is up, or failed, or closed.
+    tcp.once("connect", gate.release);
+    tcp.once("error", gate.release);
+    tcp.once("close", gate.release);
     tcp.once("connect", () => {
       entry.tcpAt = Date.now();
       if (entry.state !== SOCK_CONNECTING) return;
@@ -116,7 +168,6 @@ export class SocketTable {
       tcp.on("error", () => this.setState(handle, entry, SOCK_ERR));
       tcp.on("close", () => { if (entry.state === SOCK_CONNECTING) this.setState(handle, entry, SOCK_CLOSED); });
     }
-    tcp.connect(target.port, target.host);
     return handle;
   }
 
@@ -194,12 +245,42 @@ export class SocketTable {
     if (e.state !== SOCK_CONNECTED) return e.state < 0 ? e.state : 0;
     const copy = Buffer.from(bytes);
     this.events.onSend?.(handle, copy);
-    e.socket.write(copy);
+    if (this.corked > 0) {
+      if (e.out.length === 0) this.dirty.push(e);
+      e.out.push(copy);
+    } else {
+      e.socket.write(copy);
+    }
     return bytes.length;
+  }
+
+  /** Gathers sends until the matching `uncork()` (nests). */
+  cork(): void {
+    this.corked++;
+  }
+
+  /** Writes what was gathered since the outermost `cork()`, one write per handle. */
+  uncork(): void {
+    if (this.corked === 0 || --this.corked > 0) return;
+    const dirty = this.dirty;
+    if (dirty.length === 0) return;
+    this.dirty = [];
+    for (const e of dirty) {
+      const out = e.out;
+      e.out = [];
+      if (e.socket.destroyed) continue;
+      e.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    }
   }
 
   /** Copies up to `cap` queued bytes into `out`; count, 0 when nothing, <0 when closed and drained. */
   recv(handle: number, out: Uint8Array, cap: number): number {
+    return this.recvInto(handle, out, 0, Math.min(cap, out.length));
+  }
+
+
+  /** `recv` into `mem` at `offset` (the caller has checked `offset + cap` is inside `mem`): no view per call. */
+  recvInto(handle: number, mem: Uint8Array, offset: number, cap: number): number {
     const e = this.entries.get(handle);
     if (!e) return SOCK_ERR;
     if (e.queued === 0) return e.state < 0 ? e.state : 0;
@@ -207,7 +288,7 @@ export class SocketTable {
     while (n < cap && e.queue.length > 0) {
       const head = e.queue[0]!;
       const take = Math.min(head.length, cap - n);
-      out.set(head.subarray(0, take), n);
+      mem.set(take === head.length ? head : head.subarray(0, take), offset + n);
       n += take;
       if (take === head.length) e.queue.shift();
       else e.queue[0] = head.subarray(take);
@@ -225,6 +306,13 @@ export class SocketTable {
     const e = this.entries.get(handle);
     if (!e) return;
     this.entries.delete(handle);
+    e.gate?.cancel();
+    if (e.out.length > 0) {
+      // Sent before the close in the same firmware call (a DISCONNECT): written first.
+      e.socket.write(e.out.length === 1 ? e.out[0]! : Buffer.concat(e.out));
+      e.out = [];
+      this.dirty = this.dirty.filter((x) => x !== e);
+    }
     e.socket.removeAllListeners();
     e.socket.on("error", () => {});
     e.socket.end();

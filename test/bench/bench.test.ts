@@ -43,11 +43,26 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     expect(n.ok).toBe(true);
     expect(n.sections.map((s) => s.name).sort()).toEqual(["config_parse", "downlink", "idle_tick", "reading_cycle"]);
     for (const s of n.sections) expect(s.instructions).toBeGreaterThan(100);
+    // every runtime ran the same driver: instructions per operation, more than wasm2c's for the interpreters
+    expect(n.runtimes.map((x) => x.runtime)).toEqual(["wasm2c", "wamr-classic", "wamr-fast", "wasm3"]);
+    for (const rb of n.runtimes) {
+      expect(rb.error, rb.runtime).toBeUndefined();
+      expect(rb.ok, rb.runtime).toBe(true);
+      expect(rb.sections.map((s) => s.name).sort()).toEqual(["config_parse", "downlink", "idle_tick", "reading_cycle"]);
+      if (rb.runtime !== "wasm2c") for (const [op, x] of Object.entries(rb.factor)) expect(x, `${rb.runtime} ${op}`).toBeGreaterThan(1);
+      expect(rb.nativeStack.m64!.used).toBeGreaterThan(1000);
+      expect(rb.memory.m64!.linear_memory_size).toBe(65536);
+    }
+    const wamr = n.runtimes.find((x) => x.runtime === "wamr-fast")!.memory.m64!;
+    expect(wamr.pool_total).toBe(wamr.module_copy! + wamr.module_loaded! + wamr.instance! + wamr.exec_env!);
+    expect(wamr.module_copy).toBeGreaterThanOrEqual(f.wasmBytes);
+    for (const k of ["wasmBytes", "maxControlNesting", "instrIdleTickWamrFast", "instrReadingCycleWamrFast", "instrConfigParseWamrFast"]) expect(finite(res.headline?.[k]), k).toBe(true);
+    expect(md).toContain("## Runtimes");
 
     const fl = res.fleet!;
     expect(fl.rows.length).toBeGreaterThanOrEqual(1);
     for (const row of fl.rows) {
-      for (const k of ["iotbind", "sim", "plain"] as const) {
+      for (const k of ["iotbind", "sim", "workers", "plain"] as const) {
         const s = row[k]!;
         const d = row.derived[k]!;
         expect(s.error).toBeUndefined();
@@ -59,6 +74,8 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
       }
       expect(row.derived.cpuRatio).toBeGreaterThan(0);
     }
+    for (const k of ["fleetSimulationDevicesAt90", "fleetCpuPerMsgVsMqttjs", "fleetStartSecondsAt10k", "fleetWorkersDevicesAt90"]) expect(res.headline).toHaveProperty(k);
+    expect(res.headline!.fleetSimulationDevicesAt90).toBe(10);
 
     const a = res.accuracy!;
     expect(a.methods.map((m) => m.method)).toEqual(["A", "B", "C"]);

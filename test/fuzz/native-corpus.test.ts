@@ -1,7 +1,9 @@
 /**
- * The fuzz corpus through the native host too (wasm2c build of the same
- * build/firmware.wasm, boards/), so both hosts agree: the saved failures of
- * fuzz-corpus/failures plus a sample of the CI seed's generated inputs.
+ * The fuzz corpus through the native host too, on every runtime (wasm2c,
+ * WAMR classic, WAMR fast, wasm3: test/helpers/runtimes.ts) with the same
+ * build/firmware.wasm, so every host agrees with the Node host: the saved
+ * failures of fuzz-corpus/failures plus a sample of the CI seed's generated
+ * inputs.
  *  - MQTT stream inputs: one per connection from a scripted broker; the
  *    native host closes exactly the connections the Node-hosted firmware
  *    closes, and never traps (--max-restarts 0 would exit 5).
@@ -10,8 +12,7 @@
  *  - Configs: the native host refuses (exit 2, same error text) exactly
  *    what init refuses, and runs what it accepts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,22 +21,16 @@ import { FUZZ_CONFIG, DOWNLINK, DOC_EXAMPLES, FUZZ_UID, Session, genConfig, genJ
 import { FirmwareRig, loadFirmwareSync } from "../../sim/tools/fuzz/rig.js";
 import { concat, publish } from "../../sim/tools/fuzz/mqtt-bytes.js";
 import { loadCases } from "../../sim/tools/fuzz/corpus.js";
-import { packagePath } from "../../sim/paths.js";
 import { NativeHost, ScriptedBroker, until } from "../helpers/fuzz-native.js";
 import { CI_SEED } from "../helpers/fuzz-run.js";
+import { RUNTIMES, releaseArgs, type NativeRuntime } from "../helpers/runtimes.js";
 
-const OUT = packagePath("build", "native-fuzz");
-const BIN = join(OUT, "iotbind-tank-host");
+// The hosts are built once by the vitest global setup (test/harness/native-build.ts).
 const dir = mkdtempSync(join(tmpdir(), "iotbind-fuzz-native-"));
 const fw = loadFirmwareSync();
 const saved = loadCases();
 const hosts: NativeHost[] = [];
 const brokers: ScriptedBroker[] = [];
-
-beforeAll(() => {
-  // Its own output directory, so it never races `npm run build:native` in another test file.
-  execFileSync("make", ["-s", "-C", packagePath("boards"), `OUT=${OUT}`], { stdio: "inherit" });
-}, 120_000);
 
 afterAll(async () => {
   for (const h of hosts) await h.stop();
@@ -52,16 +47,16 @@ function nativeConfig(port: number): string {
   return path;
 }
 
-async function startNative(scripts: ConstructorParameters<typeof ScriptedBroker>[0]): Promise<{ broker: ScriptedBroker; host: NativeHost }> {
+async function startNative(rt: NativeRuntime, scripts: ConstructorParameters<typeof ScriptedBroker>[0]): Promise<{ broker: ScriptedBroker; host: NativeHost }> {
   const broker = new ScriptedBroker(scripts);
   await broker.start();
   brokers.push(broker);
-  const host = new NativeHost(BIN, ["--max-restarts", "0", "--level", "42", nativeConfig(broker.port)]);
+  const host = new NativeHost(rt.bin, releaseArgs(rt, ["--max-restarts", "0", "--level", "42", nativeConfig(broker.port)]));
   hosts.push(host);
   return { broker, host };
 }
 
-describe("fuzz corpus through the native (wasm2c) host", () => {
+describe.each(RUNTIMES)("fuzz corpus through the native host on $name", (rt) => {
   it("MQTT stream inputs: the native host closes exactly the connections the Node host closes, and never traps", async () => {
     const inputs = [...saved.filter((x) => x.c.fuzzer === "mqtt").map((x) => fromHex(x.c.input)), ...sample(60, genMqttInput)];
     // Node reference
@@ -73,7 +68,7 @@ describe("fuzz corpus through the native (wasm2c) host", () => {
       if (!d.closed) s.rig.link.closeByPeer();
       s.reconnect();
     }
-    const { broker, host } = await startNative(inputs.map((bytes) => ({ bytes, holdMs: 150 })));
+    const { broker, host } = await startNative(rt, inputs.map((bytes) => ({ bytes, holdMs: 150 })));
     await until(() => broker.done || host.proc.exitCode !== null, 60_000, "every input delivered to the native host");
     expect(host.proc.exitCode, host.stderr.slice(-20).join("\n")).toBeNull();
     const got = broker.results.map((r) => r.closedByDevice);
@@ -100,7 +95,7 @@ describe("fuzz corpus through the native (wasm2c) host", () => {
     }
     expect(expected.slice(-2)).toEqual(["RELAY on", "RELAY off"]);
     expect(expected.length).toBeGreaterThan(6); // commands among the payloads were obeyed
-    const { host } = await startNative([{ bytes: concat(packets), holdMs: -1, delayMs: 1500 }]);
+    const { host } = await startNative(rt, [{ bytes: concat(packets), holdMs: -1, delayMs: 1500 }]);
     // init drives the relay off first: one more line
     await until(() => host.relayLines().length >= expected.length + 1 || host.proc.exitCode !== null, 30_000, "the native relay changes")
       .catch((e: Error) => { throw new Error(`${e.message}\nnative: ${host.relayLines().join(", ")}\nnode:   ${expected.join(", ")}\n${host.stderr.slice(-30).join("\n")}`); });
@@ -118,9 +113,9 @@ describe("fuzz corpus through the native (wasm2c) host", () => {
       while (n > 0 && (raw[n - 1] === 0x0a || raw[n - 1] === 0x0d)) n--;
       const bytes = raw.subarray(0, n);
       const rig = new FirmwareRig({ firmware: fw, config: {}, configBytes: bytes });
-      const path = join(dir, `fuzz-config-${i}.json`);
+      const path = join(dir, `fuzz-config-${rt.name}-${i}.json`);
       writeFileSync(path, bytes);
-      const host = new NativeHost(BIN, ["--max-restarts", "0", path]);
+      const host = new NativeHost(rt.bin, releaseArgs(rt, ["--max-restarts", "0", path]));
       hosts.push(host);
       if (rig.initStatus === 0) {
         accepted++;

@@ -8,8 +8,9 @@ export class NativeHost {
   readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
 
-  constructor(bin: string, args: string[]) {
-    this.proc = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  /** `stdin`: give the process a pipe on stdin (write with send()). */
+  constructor(bin: string, args: string[], opts: { stdin?: boolean } = {}) {
+    this.proc = spawn(bin, args, { stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     const lines = (into: string[]) => {
       let rest = "";
       return (d: Buffer) => {
@@ -42,6 +43,11 @@ export class NativeHost {
       this.waiters.push(check);
       check();
     });
+  }
+
+  /** One line on the process's stdin (constructed with stdin: true). */
+  send(line: string): void {
+    this.proc.stdin!.write(line + "\n");
   }
 
   relayLines(): string[] {

@@ -1,5 +1,6 @@
 /** The virtual-time scheduler on its own (no firmware, no network). */
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { VirtualClock } from "../../sim/clock.js";
 import { Scheduler, TaskClock, mqttExpectsReply } from "../../sim/scheduler.js";
 
@@ -57,6 +58,85 @@ describe("Scheduler", () => {
     const held = performance.now() - t1;
     expect(held).toBeGreaterThanOrEqual(55);
     expect(held).toBeLessThan(1000);
+  });
+
+  it("at a finite speed a network wait does not hold the clock (ioHold unpaced); with ioHold always it does", async () => {
+    for (const ioHold of ["unpaced", "always"] as const) {
+      const clock = new VirtualClock(0);
+      const s = new Scheduler(clock, { speed: 20, ioWaitRealMs: 150, ioHold });
+      s.add({ tick: () => 100, waitingForIo: () => true });
+      const t0 = performance.now();
+      await s.runUntil(1000); // 50 ms real at speed 20
+      const real = performance.now() - t0;
+      if (ioHold === "unpaced") expect(real).toBeLessThan(140);
+      else expect(real).toBeGreaterThanOrEqual(140);
+      expect(s.stats.heldRealMs > 0).toBe(ioHold === "always");
+    }
+  });
+
+  it("catches up after a burst instead of dropping the lag (the virtual rate over a run stays the requested one)", async () => {
+    const clock = new VirtualClock(0);
+    const s = new Scheduler(clock, { speed: 10 });
+    // every 2000 virtual ms one tick burns 150 ms of real time: 150 ms behind the pace each time
+    const busy = (ms: number): void => { const end = performance.now() + ms; while (performance.now() < end) { /* burn */ } };
+    s.add({ tick: () => { busy(150); return 2000; } });
+    s.add({ tick: () => 10 });
+    const t0 = performance.now();
+    await s.runUntil(6000);
+    const real = performance.now() - t0;
+    // 6000 virtual ms at speed 10 = 600 ms real; the bursts (3 × 150 ms) are absorbed, not added (dropping each lag: ~1050 ms)
+    expect(real).toBeGreaterThanOrEqual(590);
+    expect(real).toBeLessThan(820);
+    expect(s.stats.lagResets).toBe(0);
+    expect(s.stats.maxLagRealMs).toBeGreaterThan(0);
+  });
+
+  it("tasks and timers run in (time, timers first, order) order under any mix of add/wake/remove/at/every/cancel", async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({ op: fc.constantFrom("task", "timer", "every", "cancel", "remove"), at: fc.integer({ min: 0, max: 500 }), step: fc.integer({ min: 1, max: 120 }), pick: fc.nat() }), { minLength: 1, maxLength: 40 }),
+      async (ops) => {
+        const clock = new VirtualClock(0);
+        const s = new Scheduler(clock);
+        const seen: Array<[number, string]> = [];
+        const expected: Array<[number, string, number]> = [];
+        const taskIds: number[] = [];
+        const timerIds: number[] = [];
+        const live = new Map<string, { at: number; every: number; kind: 0 | 1; order: number; label: string; cancelled: boolean }>();
+        let order = 0;
+        for (const [i, o] of ops.entries()) {
+          const label = `${o.op}${i}`;
+          if (o.op === "task") {
+            const id = s.add({ tick: () => { seen.push([clock.now(), label]); return o.step; } }, o.at);
+            taskIds.push(id);
+            live.set(label, { at: o.at, every: o.step, kind: 1, order: id, label, cancelled: false });
+            (live.get(label) as { id?: number }).id = id;
+          } else if (o.op === "timer" || o.op === "every") {
+            const fn = (): void => { seen.push([clock.now(), label]); };
+            const id = o.op === "timer" ? s.at(o.at, fn) : s.every(o.step, fn, o.at);
+            timerIds.push(id);
+            live.set(label, { at: o.at, every: o.op === "every" ? o.step : 0, kind: 0, order: order++, label, cancelled: false });
+            (live.get(label) as { id?: number }).id = id;
+          } else {
+            const pool = o.op === "cancel" ? timerIds : taskIds;
+            if (pool.length === 0) continue;
+            const id = pool[o.pick % pool.length]!;
+            if (o.op === "cancel") s.cancel(id); else s.remove(id);
+            for (const e of live.values()) if ((e as { id?: number }).id === id) e.cancelled = true;
+          }
+        }
+        await s.runUntil(600);
+        // reference: repeatedly take the earliest (at, kind, order) entry below 600
+        const q = [...live.values()].filter((e) => !e.cancelled);
+        for (;;) {
+          q.sort((a, b) => a.at - b.at || a.kind - b.kind || a.order - b.order);
+          const e = q[0];
+          if (!e || e.at >= 600) break;
+          expected.push([e.at, e.label, 0]);
+          if (e.kind === 1 || e.every > 0) { e.at += e.every; if (e.kind === 0) e.order = order++; } else q.shift();
+        }
+        expect(seen).toEqual(expected.map(([at, l]) => [at, l]));
+      },
+    ), { numRuns: 60 });
   });
 
   it("wake() runs a sleeping task at once", async () => {

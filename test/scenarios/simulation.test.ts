@@ -83,7 +83,7 @@ describe("Simulation", () => {
     let stopped = 0;
     s.on("stopped", () => stopped++);
     await s.start();
-    await s.runFor(5_000);
+    await s.runFor(45_000); // boots are staggered over one heartbeat period (60 s / 3)
     expect(s.snapshots().every((x) => x.online)).toBe(true);
     await s.stop();
     await s.stop();

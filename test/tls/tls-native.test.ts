@@ -64,7 +64,7 @@ const state = (uid: string, cmd: string) =>
   JSON.stringify({ uid, name: "Tank", type: "Water Level", cmd, level: "67", level_unit: "%", temperature: "20.0", temperature_unit: "C" });
 
 beforeAll(async () => {
-  execFileSync("make", ["-s", "-C", "boards", `OUT=${process.cwd()}/${OUT}`], { stdio: "inherit" });
+  execFileSync("make", ["-s", "-C", "boards", "wasm2c", `OUT=${process.cwd()}/${OUT}`], { stdio: "inherit" });
   writeFileSync(join(dir, "sim.txt"), "level=67\n");
   // The platform over TLS as well (mqtt.js, trusting the test CA, checking the name).
   platform = await connectAsync(`mqtts://localhost:${tls.port}`, {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "kv_table.h"
 #include "sim_tank.h"
 
 #define PINS 64
@@ -226,33 +227,28 @@ int32_t hal_uart_write(int32_t port, const uint8_t *ptr, int32_t len) {
 /* ---------------------------------------------------- key-value in a file */
 
 #define KV_SLOTS 32
-#define KV_KEY 15
-#define KV_VAL 64
 
-static struct {
-  char key[KV_KEY + 1];
-  uint8_t val[KV_VAL];
-  int32_t len;
-} kv[KV_SLOTS];
-static int kv_count = -1; /* -1: file not read yet */
+static struct kv_entry kv_slots[KV_SLOTS];
+static struct kv_table kv = {kv_slots, KV_SLOTS, 0};
+static bool kv_loaded = false; /* the file is read at the first use */
 
+/* One "key hexvalue" line per entry ("-" for an empty value); bad lines are skipped. */
 static void kv_load(void) {
-  kv_count = 0;
+  kv_loaded = true;
   FILE *f = posix_opts.kv_path ? fopen(posix_opts.kv_path, "r") : NULL;
   if (!f) return;
-  char key[KV_KEY + 2], hex[2 * KV_VAL + 2];
-  while (kv_count < KV_SLOTS && fscanf(f, "%16s %129s", key, hex) == 2) {
-    size_t kl = strlen(key), hl = strlen(hex);
-    if (kl > KV_KEY || hl % 2 || hl / 2 > KV_VAL) continue;
-    if (hl == 1 && hex[0] == '-') hl = 0; /* empty value */
-    for (size_t i = 0; i < hl / 2; i++) {
+  char key[KV_TABLE_KEY + 2], hex[2 * KV_TABLE_VAL + 2];
+  uint8_t val[KV_TABLE_VAL];
+  while (fscanf(f, "%16s %129s", key, hex) == 2) {
+    size_t hl = strcmp(hex, "-") == 0 ? 0 : strlen(hex);
+    if (hl % 2 || hl / 2 > KV_TABLE_VAL) continue;
+    size_t n = 0;
+    for (; n < hl / 2; n++) {
       unsigned b;
-      if (sscanf(hex + 2 * i, "%2x", &b) != 1) break;
-      kv[kv_count].val[i] = (uint8_t)b;
+      if (sscanf(hex + 2 * n, "%2x", &b) != 1) break;
+      val[n] = (uint8_t)b;
     }
-    memcpy(kv[kv_count].key, key, kl + 1);
-    kv[kv_count].len = (int32_t)(hl / 2);
-    kv_count++;
+    if (n == hl / 2) kv_table_set(&kv, (const uint8_t *)key, (int32_t)strlen(key), val, (int32_t)n);
   }
   fclose(f);
 }
@@ -263,50 +259,25 @@ static int kv_save(void) {
   snprintf(tmp, sizeof tmp, "%s.tmp", posix_opts.kv_path);
   FILE *f = fopen(tmp, "w");
   if (!f) return -1;
-  for (int i = 0; i < kv_count; i++) {
-    fprintf(f, "%s ", kv[i].key);
-    if (kv[i].len == 0) fputc('-', f);
-    for (int32_t j = 0; j < kv[i].len; j++) fprintf(f, "%02x", kv[i].val[j]);
+  for (int i = 0; i < kv.count; i++) {
+    fprintf(f, "%s ", kv_slots[i].key);
+    if (kv_slots[i].len == 0) fputc('-', f);
+    for (int32_t j = 0; j < kv_slots[i].len; j++) fprintf(f, "%02x", kv_slots[i].val[j]);
     fputc('\n', f);
   }
   if (fclose(f) != 0 || rename(tmp, posix_opts.kv_path) != 0) return -1;
   return 0;
 }
 
-static int kv_find(const uint8_t *key, int32_t key_len) {
-  if (kv_count < 0) kv_load();
-  for (int i = 0; i < kv_count; i++)
-    if ((int32_t)strlen(kv[i].key) == key_len && memcmp(kv[i].key, key, (size_t)key_len) == 0) return i;
-  return -1;
-}
-
-static bool key_ok(const uint8_t *key, int32_t key_len) {
-  if (key_len < 1 || key_len > KV_KEY) return false;
-  for (int32_t i = 0; i < key_len; i++)
-    if (key[i] <= 0x20 || key[i] >= 0x7f) return false;
-  return true;
-}
-
 int32_t hal_kv_get(const uint8_t *key, int32_t key_len, uint8_t *buf, int32_t cap) {
-  if (!key_ok(key, key_len) || cap < 0) return -2;
-  int i = kv_find(key, key_len);
-  if (i < 0) return -1;
-  int32_t n = kv[i].len < cap ? kv[i].len : cap;
-  memcpy(buf, kv[i].val, (size_t)n);
-  return n;
+  if (!kv_loaded) kv_load();
+  return kv_table_get(&kv, key, key_len, buf, cap);
 }
 
 int32_t hal_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *val, int32_t val_len) {
-  if (!key_ok(key, key_len) || val_len < 0 || val_len > KV_VAL) return -2;
-  int i = kv_find(key, key_len);
-  if (i < 0) {
-    if (kv_count == KV_SLOTS) return -2;
-    i = kv_count++;
-    memcpy(kv[i].key, key, (size_t)key_len);
-    kv[i].key[key_len] = 0;
-  }
-  memcpy(kv[i].val, val, (size_t)val_len);
-  kv[i].len = val_len;
+  if (!kv_loaded) kv_load();
+  int32_t rc = kv_table_set(&kv, key, key_len, val, val_len);
+  if (rc != 0) return rc;
   if (kv_save() != 0) {
     host_log(IOTBIND_LOG_WARN, "kv: cannot write %s: %s", posix_opts.kv_path, strerror(errno));
     return -3;

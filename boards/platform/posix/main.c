@@ -1,6 +1,8 @@
 /*
- * main.c - iotbind-tank-host: runs build/firmware.wasm (compiled in through
- * wasm2c) on POSIX against the simulated tank of sim_tank.c.
+ * main.c - iotbind-tank-host: runs build/firmware.wasm on POSIX against the
+ * simulated tank of sim_tank.c; compiled in through wasm2c
+ * (iotbind-tank-host), or loaded with --wasm by WAMR or wasm3
+ * (iotbind-tank-host-wamr-classic, -wamr-fast, -wasm3).
  *
  *   iotbind-tank-host [options] config.json
  *
@@ -37,7 +39,7 @@ static const char USAGE[] =
     "  --hw-id TEXT         hardware id (default: /etc/machine-id)\n"
     "  --millis-offset MS   start the millisecond clock this far on (u32 wrap tests)\n"
     "  --max-restarts N     exit with status 5 after N restarts after traps (default unlimited)\n"
-    "  --wasm FILE          module bytes for a runtime that loads them (WAMR); the wasm2c\n"
+    "  --wasm FILE          module bytes for a runtime that loads them (WAMR, wasm3); the wasm2c\n"
     "                       build runs the module it was compiled from and ignores this\n"
     "  --ca FILE            PEM CA bundle trusted for a broker_tls connection\n"
     "                       (default: the system store /etc/ssl/certs/ca-certificates.crt)\n"

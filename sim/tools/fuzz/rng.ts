@@ -3,6 +3,8 @@
  * `caseSeed(runSeed, index)`, so (seed, index) names an input exactly and a
  * failure can be regenerated as well as replayed from its saved bytes.
  */
+import { fmix32 } from "../../random.js";
+
 export class Rng {
   private s: number;
   constructor(seed: number) {
@@ -56,21 +58,11 @@ export function caseSeed(seed: number, index: number): number {
   // seed and index are each fully mixed before they meet, so runs with
   // different seeds share no inputs (not a permutation of the same ones)
   const hi = Math.floor(index / 0x1_0000_0000);
-  let h = fmix(fmix((seed >>> 0) ^ 0x85ebca6b) + Math.imul(index >>> 0, 0x9e3779b1));
-  h = fmix((h ^ fmix(hi + 0x27d4eb2f)) >>> 0);
+  let h = fmix32(fmix32((seed >>> 0) ^ 0x85ebca6b) + Math.imul(index >>> 0, 0x9e3779b1));
+  h = fmix32((h ^ fmix32(hi + 0x27d4eb2f)) >>> 0);
   return h;
 }
 
-/** murmur3's 32-bit finaliser. */
-function fmix(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));

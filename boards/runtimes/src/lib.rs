@@ -1,0 +1,1 @@
+//! Empty: this crate only pins the C sources of WAMR (see Cargo.toml).
