@@ -27,3 +27,10 @@ export function conn_state(): i32 { return <i32>mqttState(); }
 export function pump_last_refusal(): i32 { return pumpLastRefusal(); }
 export function counter(id: i32): u32 { return counterValue(id); }
 export function last_disconnect(): i32 { return mqttLastDisconnect(); }
+
+// The end of static data (every literal and buffer the firmware has; it writes
+// nothing above). Both are the same address: there is no stack or heap in linear
+// memory. Exported so that WAMR sizes the instance's memory to what the module
+// uses instead of the whole 64 KiB page (docs/ABI.md, Memory map), and so that
+// tests can check no byte above it is ever written.
+export { __heap_base, __data_end };

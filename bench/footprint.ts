@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync } from "node:fs";
 import { packagePath } from "../sim/paths.js";
+import { heapBase } from "../sim/tools/fuzz/rig.js";
 
 export interface Footprint {
   wasmBytes: number;
@@ -43,6 +44,8 @@ export function measureFootprint(opts: { quick?: boolean } = {}): Footprint {
   // (an unknown --target name applies asconfig.json's common options only, and writes no .wat)
   const target = opts.quick ? ["--target", "bench-quick", "-O2", "--shrinkLevel", "2", "--noAssert", "--debug"] : ["--target", "release", "--debug"];
   run(process.execPath, [packagePath("node_modules", "assemblyscript", "bin", "asc.js"), "assembly/index.ts", ...target, "--transform", packagePath("transform", "ascii.mjs"), "-o", named]);
+  // (asc's output, before the release post-build's wasm-opt pass: that pass inlines across
+  // components, which would blur the attribution; scripts/wasm-release.mjs)
   const wasmBytes = readFileSync(release).length;
   const sections: Record<string, number> = {};
   for (const line of run("wasm-objdump", ["-h", release]).split("\n")) {
@@ -76,7 +79,7 @@ export interface MemoryFootprint {
   memoryGrowOps: number;
   /** Functions of the names build that look like an allocator or GC (AssemblyScript ~lib/rt, __new, __alloc). */
   allocatorFunctions: string[];
-  /** End of the last data segment: the static data region's known extent, bytes. */
+  /** End of static data, literals and zero-filled buffers: the module's exported `__heap_base`, bytes. */
   staticEnd: number;
   /** Data segments, and those holding AssemblyScript string literals (UTF-16, 8-byte header in the segment) with their bytes. */
   dataSegments: number;
@@ -104,7 +107,7 @@ export function inspectMemory(): Pick<MemoryFootprint, "initialPages" | "maximum
     const m = /<(.+)>/.exec(line);
     if (m && /~lib\/rt\/|__new|__alloc|__realloc|__renew|__collect|~lib\/rt\b/.test(m[1]!)) allocatorFunctions.push(m[1]!);
   }
-  let staticEnd = 0;
+  const staticEnd = heapBase(new WebAssembly.Module(readFileSync(release)));
   let dataSegments = 0;
   let stringLiterals = 0;
   let stringLiteralBytes = 0;
@@ -113,7 +116,6 @@ export function inspectMemory(): Pick<MemoryFootprint, "initialPages" | "maximum
     const m = /segment\[\d+\].*size=(\d+) - init i32=(\d+)/.exec(line);
     if (m) {
       dataSegments++;
-      staticEnd = Math.max(staticEnd, Number(m[2]) + Number(m[1]));
       pendingSize = Number(m[1]);
       continue;
     }

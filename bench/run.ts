@@ -366,7 +366,7 @@ export function render(r: BenchResults): string {
   const f = r.footprint;
   if (f) {
     out.push("## Footprint", "");
-    out.push(`Release \`build/firmware.wasm\`: **${num(f.wasmBytes)} bytes** (${kib(f.wasmBytes)}; target ≤ 16 KiB: ${f.wasmBytes <= 16384 ? "met" : `missed by ${num(f.wasmBytes - 16384)} bytes`}). ${f.functions} functions. Code bytes per component come from a build of the same sources with a name section (\`build/bench/firmware.names.wasm\`); function bodies only.`, "");
+    out.push(`Release \`build/firmware.wasm\`: **${num(f.wasmBytes)} bytes** (${kib(f.wasmBytes)}; target ≤ 16 KiB: ${f.wasmBytes <= 16384 ? "met" : `missed by ${num(f.wasmBytes - 16384)} bytes`}). ${f.functions} functions. Code bytes per component come from a build of the same sources with a name section (\`build/bench/firmware.names.wasm\`, asc's output before the release post-build's \`wasm-opt\` pass, which inlines across components); function bodies only.`, "");
     const comps = Object.entries(f.components).sort((a, b) => b[1] - a[1]);
     const code = comps.reduce((s, [, v]) => s + v, 0);
     out.push(table(["component", "code bytes", "share"], [...comps.map(([k, v]) => [k, v, `${round((v / code) * 100, 1)} %`]), ["**all code**", code, "100 %"]]), "");
@@ -381,7 +381,7 @@ export function render(r: BenchResults): string {
       ["`memory.grow` instructions in the code", mm.memoryGrowOps],
       ["allocator / GC functions (names build)", mm.allocatorFunctions.length ? mm.allocatorFunctions.join(", ") : "none (no `~lib/rt`, `__new`, `__alloc`)"],
       ["static data (data segment payload)", `${num(f.staticDataBytes)} B`],
-      ["static region end (last data segment)", `${num(mm.staticEnd)} B of 65,536`],
+      ["static region end (`__heap_base`)", `${num(mm.staticEnd)} B of 65,536`],
       ["data segments / of which AssemblyScript string literals (UTF-16)", `${num(mm.dataSegments)} / ${num(mm.stringLiterals)} holding ${num(mm.stringLiteralBytes)} B`],
       ["pages: fresh instance / after init / after the run", `${mm.pagesAtStart} / ${mm.pagesAfterInit} / ${mm.pagesAfterRun}`],
       ["highest written byte + 1: after init / after the run (the \"allocator top\": there is none, so this is the high-water mark)", `${num(mm.highWaterAfterInit)} / ${num(mm.highWaterAfterRun)}`],

@@ -11,7 +11,7 @@ import {
   jsonOpen, jsonNext, jsonKeyPtr, jsonKeyLen, jsonType, JsonType,
   jsonStrPtr, jsonStrLen, jsonStrTruncated, jsonNum,
 } from "../json/scan";
-import { putAscii, putBytes, putInt, copyBytes, wordIndex } from "../util/bytes";
+import { putAscii, putBytes, putInt, putWord, copyBytes, wordIndex } from "../util/bytes";
 import { ascii, Ascii } from "../util/ascii";
 
 export const INIT_OK: i32 = 0;
@@ -51,12 +51,12 @@ function bad(rule: Ascii): void {
   errLen = o2 >= 0 ? o2 : (o >= 0 ? o : 0);
 }
 
-/** Error about a member by name (missing members, cross-member rules). */
-function badNamed(member: Ascii, rule: Ascii): void {
+/** Error about member `member` (index in MEMBERS) by name: missing members, cross-member rules. */
+function badNamed(member: i32, rule: Ascii): void {
   if (failed) return;
   failed = true;
   let o = putAscii(errBuf, ERR_CAP, 0, ascii("config: member \""));
-  o = putAscii(errBuf, ERR_CAP, o, member);
+  o = putWord(errBuf, ERR_CAP, o, MEMBERS, member);
   o = putAscii(errBuf, ERR_CAP, o, ascii("\": "));
   const o2 = putAscii(errBuf, ERR_CAP, o, rule);
   errLen = o2 >= 0 ? o2 : (o >= 0 ? o : 0);
@@ -202,8 +202,28 @@ const K_TOPIC: u16 = 5;   // like K_STR, without MQTT wildcards and U+0000
 const K_WORD: u16 = 6;    // one word of word list aux, stored as its index
 const HUNDREDS: u16 = 128;
 const ROW: i32 = 6;       // bytes per row of ROWS
+// Indexes in MEMBERS of the members that rules below name.
+const M_UID: i32 = 0;
+const M_KEY: i32 = 1;
 const M_CLIENT_ID: i32 = 2;
+const M_UPLINK: i32 = 3;
+const M_DOWNLINK: i32 = 4;
+const M_HOST: i32 = 5;
+const M_PASSWORD: i32 = 8;
+const M_BACKOFF_CAP: i32 = 14;
+const M_WILL_PAYLOAD: i32 = 19;
 const M_SENSOR: i32 = 30;
+const M_TRIG: i32 = 31;
+const M_ECHO: i32 = 32;
+const M_UART: i32 = 37;
+const M_ADC: i32 = 39;
+const M_NTC: i32 = 52;
+const M_EMPTY: i32 = 58;
+const M_FULL: i32 = 59;
+const M_RELAY: i32 = 65;
+const M_AUTO: i32 = 77;
+const M_AUTO_START: i32 = 78;
+const M_BUTTON: i32 = 80;
 
 // One literal (string concatenation would run, and allocate, at start).
 const MEMBERS = ascii("uid key client_id uplink_topic downlink_topic broker_host broker_port broker_user broker_password mqtt_keepalive_s mqtt_clean_session mqtt_qos mqtt_inflight mqtt_backoff_base_ms mqtt_backoff_cap_ms mqtt_stable_ms mqtt_connect_timeout_ms mqtt_ping_timeout_ms will_topic will_payload will_qos will_retain json_numbers level_decimals temperature_decimals deadband_pct heartbeat_s min_interval_s ping_interval_s send_temperature sensor trig_pin echo_pin trigger_us blind_mm max_range_mm ping_gap_ms uart_port uart_baud adc_channel adc_bits adc_ref_mv analog_mm_per_v analog_samples pings_per_reading reading_interval_ms spike_limit_mm spike_confirm smoothing_pct stale_ms temperature temperature_c ntc_channel ntc_r0_ohm ntc_t0_c ntc_beta ntc_series_ohm ntc_bits empty_distance_mm full_distance_mm distance_offset_mm tank_shape tank_diameter_mm tank_length_mm tank_width_mm relay_pin relay_active_high pump_mode power_on min_on_s min_off_s max_run_s lockout_s high_cutoff_pct low_cutoff_pct cutoff_hysteresis_pct unknown_level_off_s auto auto_start_pct auto_stop_pct button_pin button_active_low button_debounce_ms broker_tls mqtt_puback_timeout_ms");
@@ -452,51 +472,51 @@ function checkClientId(buf: usize, n: i32): void {
   }
 }
 
-function requireMember(seen: bool, name: Ascii): void {
-  if (!seen) badNamed(name, ascii("is required"));
+function requireMember(member: i32): void {
+  if (!has(member)) badNamed(member, ascii("is required"));
 }
 
-function requirePin(pin: i32, name: Ascii, why: Ascii): void {
-  if (pin < 0) badNamed(name, why);
+function requirePin(pin: i32, member: i32, why: Ascii): void {
+  if (pin < 0) badNamed(member, why);
 }
 
 /** Cross-member rules, checked once every member is read. */
 function crossRules(): void {
-  requireMember(has(0), ascii("uid"));
-  requireMember(has(1), ascii("key"));
-  requireMember(has(5), ascii("broker_host"));
-  requireMember(has(3), ascii("uplink_topic"));
-  requireMember(has(4), ascii("downlink_topic"));
-  requireMember(has(58), ascii("empty_distance_mm"));
-  requireMember(has(59), ascii("full_distance_mm"));
+  requireMember(M_UID);
+  requireMember(M_KEY);
+  requireMember(M_HOST);
+  requireMember(M_UPLINK);
+  requireMember(M_DOWNLINK);
+  requireMember(M_EMPTY);
+  requireMember(M_FULL);
   if (failed) return;
-  if (cfg.passSet && cfg.userLen == 0) badNamed(ascii("broker_password"), ascii("needs broker_user (MQTT sends a password only with a user name)"));
-  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) badNamed(ascii("full_distance_mm"), ascii("must be less than empty_distance_mm (the sensor looks down)"));
-  if (cfg.fullDistanceMm < cfg.blindMm) badNamed(ascii("full_distance_mm"), ascii("must not be inside the sensor's blind zone (blind_mm)"));
-  if (cfg.emptyDistanceMm > cfg.maxRangeMm) badNamed(ascii("empty_distance_mm"), ascii("must not exceed the sensor's range (max_range_mm)"));
-  if (cfg.backoffCapMs < cfg.backoffBaseMs) badNamed(ascii("mqtt_backoff_cap_ms"), ascii("must be at least mqtt_backoff_base_ms"));
-  if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) badNamed(ascii("will_payload"), ascii("needs will_topic"));
+  if (cfg.passSet && cfg.userLen == 0) badNamed(M_PASSWORD, ascii("needs broker_user (MQTT sends a password only with a user name)"));
+  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) badNamed(M_FULL, ascii("must be less than empty_distance_mm (the sensor looks down)"));
+  if (cfg.fullDistanceMm < cfg.blindMm) badNamed(M_FULL, ascii("must not be inside the sensor's blind zone (blind_mm)"));
+  if (cfg.emptyDistanceMm > cfg.maxRangeMm) badNamed(M_EMPTY, ascii("must not exceed the sensor's range (max_range_mm)"));
+  if (cfg.backoffCapMs < cfg.backoffBaseMs) badNamed(M_BACKOFF_CAP, ascii("must be at least mqtt_backoff_base_ms"));
+  if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) badNamed(M_WILL_PAYLOAD, ascii("needs will_topic"));
   if (cfg.sensorKind == cfg.SensorKind.PULSE) {
-    requirePin(cfg.trigPin, ascii("trig_pin"), ascii("is required for a pulse-echo sensor"));
-    requirePin(cfg.echoPin, ascii("echo_pin"), ascii("is required for a pulse-echo sensor"));
-    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) badNamed(ascii("echo_pin"), ascii("must differ from trig_pin"));
+    requirePin(cfg.trigPin, M_TRIG, ascii("is required for a pulse-echo sensor"));
+    requirePin(cfg.echoPin, M_ECHO, ascii("is required for a pulse-echo sensor"));
+    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) badNamed(M_ECHO, ascii("must differ from trig_pin"));
   } else if (cfg.sensorKind == cfg.SensorKind.UART) {
-    requirePin(cfg.uartPort, ascii("uart_port"), ascii("is required for a UART sensor"));
+    requirePin(cfg.uartPort, M_UART, ascii("is required for a UART sensor"));
   } else {
-    requirePin(cfg.adcChannel, ascii("adc_channel"), ascii("is required for an analog sensor"));
+    requirePin(cfg.adcChannel, M_ADC, ascii("is required for an analog sensor"));
   }
-  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, ascii("ntc_channel"), ascii("is required when temperature is \"ntc\""));
+  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC, ascii("is required when temperature is \"ntc\""));
   if (cfg.pumpMode != cfg.PumpMode.NONE) {
-    requirePin(cfg.relayPin, ascii("relay_pin"), ascii("is required unless pump_mode is \"none\""));
-    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) badNamed(ascii("relay_pin"), ascii("must differ from trig_pin and echo_pin"));
+    requirePin(cfg.relayPin, M_RELAY, ascii("is required unless pump_mode is \"none\""));
+    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) badNamed(M_RELAY, ascii("must differ from trig_pin and echo_pin"));
   }
   if (cfg.buttonPin >= 0 && (cfg.buttonPin == cfg.relayPin || cfg.buttonPin == cfg.trigPin || cfg.buttonPin == cfg.echoPin)) {
-    badNamed(ascii("button_pin"), ascii("must differ from relay_pin, trig_pin and echo_pin"));
+    badNamed(M_BUTTON, ascii("must differ from relay_pin, trig_pin and echo_pin"));
   }
   if (cfg.autoMode) {
-    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) badNamed(ascii("auto_start_pct"), ascii("must be below auto_stop_pct in fill mode"));
-    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) badNamed(ascii("auto_start_pct"), ascii("must be above auto_stop_pct in drain mode"));
-    if (cfg.pumpMode == cfg.PumpMode.NONE) badNamed(ascii("auto"), ascii("needs pump_mode fill or drain"));
+    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) badNamed(M_AUTO_START, ascii("must be below auto_stop_pct in fill mode"));
+    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) badNamed(M_AUTO_START, ascii("must be above auto_stop_pct in drain mode"));
+    if (cfg.pumpMode == cfg.PumpMode.NONE) badNamed(M_AUTO, ascii("needs pump_mode fill or drain"));
   }
 }
 

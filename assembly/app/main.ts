@@ -8,7 +8,7 @@ import {
   INIT_OK, INIT_CONFIG_TOO_LONG, INIT_ALREADY_CALLED, INIT_HAL_FAILED,
 } from "./config_parse";
 import { logBegin, logStr, logBytes, logEnd } from "./log";
-import { mqttStart, mqttTick, mqttStop } from "../mqtt/client";
+import { mqttStart, mqttTick, mqttStop, mqttCalls } from "../mqtt/client";
 import { deriveClientId } from "../iotbind/clientid";
 import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick } from "../sensor/sensor";
@@ -74,12 +74,15 @@ function logInitError(): void {
 export function deviceTick(hostNow: u32): u32 {
   if (runState != RunState.RUNNING) return MAX_SLEEP_MS;
   const nowMs = clockSample(hostNow);
+  const calls = mqttCalls();
   let wait = mqttTick(nowMs);
   wait = minU(wait, sensorTick(nowMs));
   wait = minU(wait, pumpTick(nowMs));
   wait = minU(wait, reportTick(nowMs));
-  // Anything reportTick queued goes out now rather than next tick.
-  wait = minU(wait, mqttTick(nowMs));
+  // Anything queued since (a reading, a state report, a superseded message)
+  // goes out now rather than next tick; with no new call into the client, a
+  // second pass at the same time would only repeat the first: skipped.
+  if (mqttCalls() != calls) wait = minU(wait, mqttTick(nowMs));
   return minU(wait, MAX_SLEEP_MS);
 }
 

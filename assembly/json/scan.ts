@@ -25,7 +25,7 @@
 //   exponent is in -22..22 (Clinger's fast path), which covers every value the
 //   protocol and the config use; otherwise it is within a few ulp. Overflow
 //   gives +/-Infinity, underflow 0, as JSON.parse does.
-import { bytesEqAscii } from "../util/bytes";
+import { bytesEqAscii, inMemory, utf8SeqLen } from "../util/bytes";
 import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
 
 export const enum JsonType { NONE = 0, STRING = 1, NUMBER = 2, TRUE = 3, FALSE = 4, NULL = 5, OBJECT = 6, ARRAY = 7 }
@@ -202,27 +202,9 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       continue;
     }
     if (c < 0x80) { emitByte(out, cap, c); p++; continue; }
-    // Multi-byte UTF-8: validate per RFC 3629 table 3-7, copy whole sequences only.
-    let n = 0;
-    let lo2 = 0x80;
-    let hi2 = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      n = 3;
-      if (c == 0xE0) lo2 = 0xA0;
-      else if (c == 0xED) hi2 = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 4;
-      if (c == 0xF0) lo2 = 0x90;
-      else if (c == 0xF4) hi2 = 0x8F;
-    } else { errOff = p; return JsonError.BAD_UTF8; }
-    if (p + n > inLen) { errOff = p; return JsonError.TRUNCATED; }
-    const c2 = at(p + 1);
-    if (c2 < lo2 || c2 > hi2) { errOff = p; return JsonError.BAD_UTF8; }
-    for (let k = 2; k < n; k++) {
-      const ck = at(p + k);
-      if (ck < 0x80 || ck > 0xBF) { errOff = p; return JsonError.BAD_UTF8; }
-    }
+    // Multi-byte UTF-8: validated (RFC 3629 table 3-7), copied as whole sequences only.
+    const n = utf8SeqLen(inPtr + <usize>p, inLen - p);
+    if (n <= 0) { errOff = p; return n < 0 ? JsonError.TRUNCATED : JsonError.BAD_UTF8; }
     if (out != 0) {
       if (sTrunc || n > cap - sOutLen) sTrunc = true;
       else {
@@ -439,7 +421,7 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
   if (len > JSON_MAX_LEN) { errOff = 0; return JsonError.TOO_LONG; }
   if (len <= 0) { errOff = 0; return JsonError.EMPTY; }
   // A caller bug (input not inside memory) is refused rather than trapped on.
-  if (<u64>ptr + <u64>len > (<u64>memory.size() << 16)) { errOff = 0; return JsonError.TOO_LONG; }
+  if (!inMemory(ptr, len)) { errOff = 0; return JsonError.TOO_LONG; }
   inPtr = ptr;
   inLen = len;
   let p = skipWs(0);

@@ -43,7 +43,7 @@ import {
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize } from "../app/inbox";
-import { copyBytes } from "../util/bytes";
+import { copyBytes, inMemory } from "../util/bytes";
 import { elapsed, reached, until, minU } from "../util/time";
 import { clampI } from "../util/num";
 import {
@@ -269,6 +269,17 @@ function allocId(): i32 {
 // ------------------------------------------------------------------ public API
 
 /** Starts connecting with the settings of config.ts (broker, client id, credentials, will, downlink topic). */
+/** Calls from outside that may give mqttTick new work (publish, supersede, requests); see mqttCalls. */
+let calls: u32 = 0;
+
+/**
+ * Count of the calls since start that may have given the client new work
+ * (mqttPublish, mqttSupersede, mqttSubscribe, mqttUnsubscribe; wraps). While
+ * it does not change, a second mqttTick at the same time would only repeat
+ * the first (app/main.ts skips it).
+ */
+export function mqttCalls(): u32 { return calls; }
+
 export function mqttStart(nowMs: u32): void {
   if (state != MqttState.IDLE && state != MqttState.STOPPED) return;
   failures = 0;
@@ -322,6 +333,7 @@ export function mqttTick(nowMs: u32): u32 {
  * covered by it is superseded. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
  */
 export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0): i32 {
+  calls++;
   if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
   if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen) || !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
@@ -373,12 +385,14 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
  * SUBACK return code. Not renewed after a reconnect (only the downlink topic is).
  */
 export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
+  calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
   return startRequest(REQ_SUB, filter, filterLen, qos, nowMs);
 }
 
 /** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
 export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
+  calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
   return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
 }
@@ -390,6 +404,7 @@ export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 
  * of resent when on the wire; counter 11).
  */
 export function mqttSupersede(latest: i32): void {
+  calls++;
   if (latest <= 0 || latest > 255) return;
   dropSupersededUnsent(latest);
   markSupersededSent(latest, -1);
@@ -448,12 +463,6 @@ function closeCleanly(reason: i32, nowMs: u32): void {
   fail(reason, nowMs);
 }
 
-/** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
-function inMemory(ptr: usize, len: i32): bool {
-  if (len < 0) return false;
-  const end: u64 = <u64>ptr + <u64>len;
-  return end <= (<u64>memory.size() << 16);
-}
 
 /** A session exists: CONNACK accepted, socket open. */
 function linkUp(): bool {

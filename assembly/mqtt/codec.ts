@@ -3,6 +3,7 @@
 // bytes and returns the packet length, or -1 when it does not fit (then
 // nothing is written). Every decoder reads only inside the `len` bytes it is
 // given and reports malformed input with a status code, never a trap.
+import { utf8SeqLen } from "../util/bytes";
 
 // Control packet types (first byte >> 4).
 export const T_CONNECT: i32 = 1;
@@ -324,21 +325,9 @@ export function validTopicName(p: usize, len: i32): bool {
       i++;
       continue;
     }
-    let need = 0;
-    let cp = 0;
-    let min = 0;
-    if ((c & 0xE0) == 0xC0) { need = 1; cp = c & 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { need = 2; cp = c & 0x0F; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { need = 3; cp = c & 0x07; min = 0x10000; }
-    else return false;
-    if (need > len - i - 1) return false;
-    for (let k = 1; k <= need; k++) {
-      const cc = <i32>load<u8>(p + <usize>(i + k));
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += need + 1;
+    const n = utf8SeqLen(p + <usize>i, len - i);
+    if (n <= 0) return false;
+    i += n;
   }
   return true;
 }

@@ -3,6 +3,50 @@ import { Ascii, asciiLen, asciiAt } from "./ascii";
 // the capacity the caller passes. ASCII literals are read with charCodeAt
 // (string literals are static data, reading them allocates nothing).
 
+/**
+ * Bytes of linear memory: exactly one page (asconfig.json: initial = maximum
+ * = 1, no memory.grow). A constant, not `memory.size`: WAMR shrinks an
+ * instance's memory to `__heap_base` only for modules without memory.size.
+ */
+const MEMORY_BYTES: u64 = 65536;
+
+/** True when [ptr, ptr+len) lies inside linear memory (caller buffers are never trusted to). */
+export function inMemory(ptr: usize, len: i32): bool {
+  return len >= 0 && <u64>ptr + <u64>len <= MEMORY_BYTES;
+}
+
+/**
+ * Length (2..4) of the well-formed multi-byte UTF-8 sequence at `p`, whose
+ * lead byte is >= 0x80 (RFC 3629 table 3-7: no overlong forms, no surrogates
+ * U+D800..U+DFFF, nothing above U+10FFFF); 0 when it is ill-formed; -1 when
+ * its lead byte asks for more than the `avail` bytes there are. The one
+ * validator of JSON strings and MQTT topic names.
+ */
+export function utf8SeqLen(p: usize, avail: i32): i32 {
+  const c = <i32>load<u8>(p);
+  let n = 0;
+  let lo2 = 0x80;
+  let hi2 = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo2 = 0xA0;
+    else if (c == 0xED) hi2 = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo2 = 0x90;
+    else if (c == 0xF4) hi2 = 0x8F;
+  } else return 0;
+  if (n > avail) return -1;
+  const c2 = <i32>load<u8>(p + 1);
+  if (c2 < lo2 || c2 > hi2) return 0;
+  for (let k = 2; k < n; k++) {
+    const ck = <i32>load<u8>(p + <usize>k);
+    if (ck < 0x80 || ck > 0xBF) return 0;
+  }
+  return n;
+}
+
 /** Copies `n` bytes from `src` to `dst` (regions may overlap). */
 export function copyBytes(dst: usize, src: usize, n: i32): void {
   if (n <= 0 || dst == src) return;

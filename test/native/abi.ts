@@ -16,6 +16,8 @@ export interface AbiImport extends Sig {
 export interface Abi {
   imports: Map<string, AbiImport>;
   exports: Map<string, Sig>;
+  /** exported immutable i32 globals (ABI.md only) */
+  globals?: Set<string>;
   /** enum group -> NAME -> value; groups: init, conn, disconnect, quality, refusal */
   enums: Map<string, Map<string, number>>;
   /** counter ids (a base id for the "16 + r" rows) */
@@ -76,9 +78,11 @@ export function parseAbiMd(md: string): Abi {
     imports.set(name, { ...parseMdSig(unquote(row[1]!)), wamr: unquote(row[2]!) });
   }
   const exports = new Map<string, Sig>();
+  const globals = new Set<string>();
   for (const row of tableAfter(md, /^##\s+Exports/)) {
     const name = unquote(row[0]!);
     const sig = row[1]!;
+    if (/immutable `i32` global/.test(sig)) { globals.add(name); continue; }
     if (!sig.includes("->")) continue; // memory
     if (exports.has(name)) throw new Error(`ABI.md: export ${name} listed twice`);
     exports.set(name, parseMdSig(unquote(sig)));
@@ -90,7 +94,7 @@ export function parseAbiMd(md: string): Abi {
     enums.set(group, values);
   }
   const counters = tableAfter(md, /^###\s+Counters/).map((row) => Number(/^\d+/.exec(row[0]!)?.[0]));
-  return { imports, exports, enums, counters };
+  return { imports, exports, globals, enums, counters };
 }
 
 const cKind = (type: string): Kind | "void" => {
@@ -266,9 +270,15 @@ export function diffModule(abi: Abi, mod: ModuleInfo): { problems: string[]; mis
     if (!e) problems.push(`export ${name}: in ABI.md, not in the module`);
     else if (e.kind !== "func" || wasmFmt(e.sig) !== wasmOf(sig)) problems.push(`export ${name}: module ${e.kind} ${wasmFmt(e.sig)}, ABI.md ${wasmOf(sig)}`);
   }
+  for (const name of abi.globals ?? []) {
+    const e = exported.get(name);
+    if (!e || e.kind !== "global") problems.push(`export ${name}: a global in ABI.md, ${e ? `a ${e.kind}` : "absent"} in the module`);
+  }
   for (const e of mod.exports) {
     if (e.name === "memory") {
       if (e.kind !== "memory") problems.push(`export memory is a ${e.kind}`);
+    } else if (abi.globals?.has(e.name) && e.kind === "global") {
+      // checked above
     } else if (!abi.exports.has(e.name)) problems.push(`module exports ${e.kind} ${e.name}, which ABI.md does not list`);
   }
   if (!exported.has("memory")) problems.push("module does not export memory");

@@ -9,7 +9,7 @@
  * `npm run fuzz` / `npm run soak` runners are compiled into dist/ and must
  * not pull the AssemblyScript compiler (which that helper imports) into it.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { VirtualClock, firmwareMillis } from "../../clock.js";
 import { SeededRandom } from "../../random.js";
 import { SimHardware } from "../../world/hardware.js";
@@ -59,15 +59,25 @@ export function dataSegments(wasm: Uint8Array): DataSegment[] {
   return segs;
 }
 
+/** The value of the module's exported immutable global `__heap_base` (docs/ABI.md, Memory map). */
+export function heapBase(module: WebAssembly.Module): number {
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => 0;
+  const g = new WebAssembly.Instance(module, imports as WebAssembly.Imports).exports.__heap_base;
+  if (!(g instanceof WebAssembly.Global)) throw new Error("firmware exports no __heap_base global");
+  return Number(g.value);
+}
+
 export interface Firmware {
   module: WebAssembly.Module;
   path: string;
   /** Read-only data (the module's non-zero data segments: strings, tables). */
   segments: DataSegment[];
   /**
-   * Start of the region the firmware must never write: above every static
-   * (the end of the debug build's data, which also lays out the zero-filled
-   * `memory.data` buffers that the release build leaves implicit).
+   * Start of the region the firmware must never write: above every static,
+   * the module's exported `__heap_base` (the compiler's end of static data,
+   * including the zero-filled `memory.data` buffers that the release build
+   * leaves implicit).
    */
   guardStart: number;
 }
@@ -79,13 +89,8 @@ export function loadFirmwareSync(path = packagePath("build", "firmware.wasm")): 
   const bytes = new Uint8Array(readFileSync(path));
   const module = new WebAssembly.Module(bytes);
   const segments = dataSegments(bytes);
-  let end = 0;
-  for (const s of segments) end = Math.max(end, s.offset + s.bytes.length);
-  const debugPath = path.replace(/\.wasm$/, ".debug.wasm");
-  if (debugPath !== path && existsSync(debugPath)) {
-    for (const s of dataSegments(new Uint8Array(readFileSync(debugPath)))) end = Math.max(end, s.offset + s.bytes.length);
-  }
-  cached = { module, path, segments, guardStart: (end + 15) & ~15 };
+  const end = heapBase(module);
+  cached = { module, path, segments, guardStart: end };
   return cached;
 }
 

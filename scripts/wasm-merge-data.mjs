@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// Post-build step of the release module: merges adjacent active data segments.
+//
+// asc emits one data segment per static literal (~160 of them); each costs a
+// 5–7 byte header (flags, i32.const offset, end, size). Two segments whose gap
+// is shorter than the second one's header are cheaper as one segment with the
+// gap written as zeros — linear memory starts zeroed and no other segment
+// writes into the gap (segments are checked to be sorted and disjoint), so the
+// memory image after instantiation is byte-for-byte the same.
+//
+// Only MVP encodings are read or written (flags 0 = active, memory 0,
+// `i32.const <offset> end`); any other segment form stops the build with an
+// error instead of being guessed at. Usage: wasm-merge-data.mjs <in> [out]
+import { readFileSync, writeFileSync } from "node:fs";
+
+function fail(msg) {
+  throw new Error(`wasm-merge-data: ${msg}`);
+}
+
+function readU32(buf, pos) {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[pos++];
+    result |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return [result >>> 0, pos];
+    shift += 7;
+  }
+}
+
+function readI32(buf, pos) {
+  let result = 0;
+  let shift = 0;
+  let b;
+  do {
+    b = buf[pos++];
+    result |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  if (shift < 32 && b & 0x40) result |= -1 << shift;
+  return [result | 0, pos];
+}
+
+function u32(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function i32(n) {
+  const out = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** Bytes one active segment's header costs at this offset and length. */
+function headerCost(offset, length) {
+  return 1 + 1 + i32(offset).length + 1 + u32(length).length;
+}
+
+export function mergeDataSegments(wasm) {
+  if (wasm.readUInt32LE(0) !== 0x6d736100) fail("not a wasm module");
+  const parts = [wasm.subarray(0, 8)];
+  let pos = 8;
+  let found = false;
+  while (pos < wasm.length) {
+    const id = wasm[pos];
+    const [size, body] = readU32(wasm, pos + 1);
+    const end = body + size;
+    if (id !== 11) {
+      parts.push(wasm.subarray(pos, end));
+      pos = end;
+      continue;
+    }
+    found = true;
+    let p = body;
+    let count;
+    [count, p] = readU32(wasm, p);
+    const segs = [];
+    for (let i = 0; i < count; i++) {
+      if (wasm[p] !== 0) fail(`segment ${i} is not an active memory-0 segment (flags ${wasm[p]})`);
+      if (wasm[p + 1] !== 0x41) fail(`segment ${i} offset is not an i32.const`);
+      let offset;
+      [offset, p] = readI32(wasm, p + 2);
+      if (wasm[p] !== 0x0b) fail(`segment ${i} offset expression is not a single constant`);
+      let len;
+      [len, p] = readU32(wasm, p + 1);
+      segs.push({ offset, bytes: wasm.subarray(p, p + len) });
+      p += len;
+    }
+    if (p !== end) fail("data section length does not match its segments");
+    for (let i = 1; i < segs.length; i++) {
+      const prev = segs[i - 1];
+      if (segs[i].offset < prev.offset + prev.bytes.length) fail(`segments ${i - 1} and ${i} overlap or are unsorted`);
+    }
+    const merged = [];
+    for (const s of segs) {
+      const last = merged[merged.length - 1];
+      if (last) {
+        const lastEnd = last.offset + last.length;
+        const gap = s.offset - lastEnd;
+        const grown = last.length + gap + s.bytes.length;
+        const extra = gap + u32(grown).length - u32(last.length).length;
+        if (extra < headerCost(s.offset, s.bytes.length)) {
+          if (gap > 0) last.chunks.push(Buffer.alloc(gap));
+          last.chunks.push(s.bytes);
+          last.length = grown;
+          continue;
+        }
+      }
+      merged.push({ offset: s.offset, length: s.bytes.length, chunks: [s.bytes] });
+    }
+    const out = [...u32(merged.length)];
+    const bodyParts = [Buffer.from(out)];
+    for (const m of merged) {
+      bodyParts.push(Buffer.from([0, 0x41, ...i32(m.offset), 0x0b, ...u32(m.length)]), ...m.chunks);
+    }
+    const newBody = Buffer.concat(bodyParts);
+    parts.push(Buffer.from([11, ...u32(newBody.length)]), newBody);
+    pos = end;
+  }
+  if (!found) return wasm;
+  return Buffer.concat(parts);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [inFile, outFile = inFile] = process.argv.slice(2);
+  try {
+    if (!inFile) fail("usage: wasm-merge-data.mjs <in.wasm> [out.wasm]");
+    writeFileSync(outFile, mergeDataSegments(readFileSync(inFile)));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}
