@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Post-build of the release module (part of `npm run build:wasm`):
-//  1. Binaryen's `wasm-opt -Oz --const-hoisting --converge` (MVP features only)
-//     on asc's output: −~460 B that asc's own optimiser levels do not reach;
+//  1. Binaryen's `wasm-opt -Oz --converge` (MVP features only) on asc's output:
+//     −~250 B that asc's own optimiser levels do not reach (not --const-hoisting:
+//     −230 B more, but +50 % instructions per tick under WAMR's classic
+//     interpreter; docs/RUNTIMES.md);
 //  2. scripts/wasm-merge-data.mjs: the ~160 per-literal data segments become a
 //     few (−~1.1 KB of segment headers), same memory image.
 // Usage: wasm-release.mjs <module.wasm> [--keep-names]
@@ -20,7 +22,7 @@ if (!file) {
   process.exit(1);
 }
 const wasmOpt = resolve(root, "node_modules", "binaryen", "bin", "wasm-opt");
-const args = [wasmOpt, file, "--mvp-features", "-Oz", "--const-hoisting", "--converge", "-o", file];
+const args = [wasmOpt, file, "--mvp-features", "-Oz", "--converge", "-o", file];
 if (rest.includes("--keep-names")) args.push("-g");
 const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
 if (r.status !== 0) {

@@ -8,44 +8,15 @@
  * - no document points outside the repository (`../shared/...`) and every
  *   relative link resolves.
  */
-import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PACKAGE_ROOT } from "../../sim/paths.js";
+import { TAG, lookup, markdownFiles as taggedFiles } from "../../scripts/bench-figures.mjs";
 
 const results = JSON.parse(readFileSync(join(PACKAGE_ROOT, "bench", "results.json"), "utf8")) as unknown;
 
-function markdownFiles(): string[] {
-  const out = [join(PACKAGE_ROOT, "README.md")];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir)) {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (e.endsWith(".md")) out.push(p);
-    }
-  };
-  walk(join(PACKAGE_ROOT, "docs"));
-  walk(join(PACKAGE_ROOT, "boards"));
-  return out;
-}
-
-/** The value at `path` ("a.b[key=value].c") in `root`, or an error text. */
-export function lookup(root: unknown, path: string): number | string {
-  let cur: unknown = root;
-  for (const seg of path.split(".")) {
-    const m = /^([\w-]+)(?:\[(\w+)=([\w.-]+)\])?$/.exec(seg);
-    if (!m) return `bad path segment "${seg}"`;
-    cur = (cur as Record<string, unknown> | undefined)?.[m[1]!];
-    if (m[2] !== undefined) {
-      if (!Array.isArray(cur)) return `"${m[1]}" is not a list`;
-      cur = cur.find((x) => String((x as Record<string, unknown>)[m[2]!]) === m[3]);
-    }
-    if (cur === undefined) return `no "${seg}"`;
-  }
-  return typeof cur === "number" ? cur : `not a number (${JSON.stringify(cur)})`;
-}
-
-const TAG = /<!--bench:([^\s>]*?)(?:\/(\d+))?-->/g;
+const markdownFiles = (): string[] => taggedFiles(PACKAGE_ROOT);
 
 /** Every tag of `text` checked against `root`: the problems, as "line N: ...". */
 export function checkFigures(text: string, root: unknown): { tags: number; problems: string[] } {

@@ -36,7 +36,7 @@ function moduleWith(segs: Array<{ offset: number; bytes: number[] }>): Buffer {
 }
 
 function image(wasm: Uint8Array): Uint8Array {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), {});
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), {});
   return new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer).slice();
 }
 
@@ -65,7 +65,7 @@ describe("wasm-merge-data", () => {
       }
       const before = moduleWith(segs);
       const after = mergeDataSegments(before);
-      expect(WebAssembly.validate(after), `seed ${seed}`).toBe(true);
+      expect(WebAssembly.validate(after as Uint8Array<ArrayBuffer>), `seed ${seed}`).toBe(true);
       expect(after.length, `seed ${seed}`).toBeLessThanOrEqual(before.length);
       expect(Buffer.from(image(after)).equals(Buffer.from(image(before))), `seed ${seed}`).toBe(true);
     }
@@ -79,7 +79,7 @@ describe("wasm-merge-data", () => {
   it("merges the debug build's per-literal segments into a few with the same static data", () => {
     const debug = readFileSync(DEFAULT_FIRMWARE_PATH.replace("firmware.wasm", "firmware.debug.wasm"));
     const merged = mergeDataSegments(debug);
-    expect(WebAssembly.validate(merged)).toBe(true);
+    expect(WebAssembly.validate(merged as Uint8Array<ArrayBuffer>)).toBe(true);
     expect(merged.length).toBeLessThan(debug.length - 500);
     const segsBefore = dataSegments(debug);
     const segsAfter = dataSegments(merged);
