@@ -173,6 +173,7 @@ export function headlineKeys(r: BenchResults): Record<string, number | null> {
   const h: Record<string, number | null> = r.fleet ? fleetHeadline(r.fleet) : {};
   const put = (k: string, v: number | undefined): void => { if (v !== undefined && Number.isFinite(v)) h[k] = v; };
   put("wasmBytes", r.footprint?.wasmBytes);
+  put("accuracyRmsPctOfSpan", r.accuracy?.methods.find((m) => m.method === "A")?.rmsPctSpan);
   try {
     put("maxControlNesting", Math.max(...analyzeModule(readFileSync(packagePath("build", "firmware.wasm"))).map((f) => f.maxNesting)));
   } catch { /* no module: no key */ }
