@@ -8,6 +8,7 @@
  * Call `step()` after every client tick (or use `run`).
  */
 import { MqttClient } from "./scripted-hal.js";
+import { remLen } from "./mqtt-session.js";
 
 export interface PublishIn {
   /** 1-based connection number it arrived on. */
@@ -198,16 +199,6 @@ export class ScriptedBroker {
   }
 }
 
-function remLen(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
 
 /** Ticks the client every `stepMs` for `ms` of virtual time, letting the broker answer after every tick. */
 export function run(c: MqttClient, broker: ScriptedBroker, ms: number, stepMs = 10, until?: () => boolean): void {
