@@ -248,7 +248,11 @@ describe.each(RUNTIMES)("posix host on $name with the release firmware against m
     };
     try {
       p = await listen();
-      const host = startHost(rt.bin, releaseArgs(rt, ["--hw-id", `hw-kill-${run}-${rt.name}`,
+      // The device sends its latest reading right after it reconnects, possibly before this test's
+      // own subscriber is back: once that one listens again, a level change makes a new reading.
+      const killSim = join(dir, `sim-kill-${rt.name}.txt`);
+      writeFileSync(killSim, "level=67\n");
+      const host = startHost(rt.bin, releaseArgs(rt, ["--hw-id", `hw-kill-${run}-${rt.name}`, "--sim-file", killSim,
         writeConfig(`kill-${rt.name}.json`, config(k, { mqtt_backoff_base_ms: 200, mqtt_backoff_cap_ms: 1000 }, own.info))]));
       await host.until(() => got.some((g) => "level" in g.msg), "a reading before the kill", 20000);
       await p.endAsync(true);
@@ -257,6 +261,7 @@ describe.each(RUNTIMES)("posix host on $name with the release firmware against m
       await own.restart();
       const back = Date.now();
       p = await listen();
+      writeFileSync(killSim, "level=45\n");
       await host.until(() => got.some((g) => g.at >= back && "level" in g.msg), "a reading after the broker came back", 20000);
       const n = host.relayLines().length;
       await p.publishAsync(k.down, JSON.stringify({ uid: k.uid, cmd: "on" }), { qos: 1 });
