@@ -1,4 +1,4 @@
-/* Unit test of boards/host/json_member.c, built and run by json-member.test.ts. */
+/* Unit test of boards/host/json_member.c, built and run by c-units.test.ts. */
 #include <stdio.h>
 #include <string.h>
 

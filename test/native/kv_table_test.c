@@ -1,4 +1,4 @@
-/* Unit test of boards/host/kv_table.c (the posix and RV32 hosts' hal_kv_*), built and run by kv-table.test.ts. */
+/* Unit test of boards/host/kv_table.c (the posix and RV32 hosts' hal_kv_*), built and run by c-units.test.ts. */
 #include <stdio.h>
 #include <string.h>
 
