@@ -28,13 +28,25 @@ export interface NativeSection {
 export type RuntimeName = "wasm2c" | "wamr-classic" | "wamr-fast" | "wasm3";
 export const RUNTIME_NAMES: RuntimeName[] = ["wasm2c", "wamr-classic", "wamr-fast", "wasm3"];
 
-/** `driver --mem`: heap in use after the first instance took its config; WAMR: the pool's figures per step. */
+/**
+ * `driver --mem`, after the first instance took its config: the C heap the
+ * runtime holds (heap_live, counted by the driver's malloc wrappers; heap_peak
+ * its high-water mark since the first rt_open; heap_in_use glibc's mallinfo2,
+ * for reference only: it also counts freed blocks glibc's cache keeps);
+ * WAMR: the pool's figures, in use with the instance open (what rt_open
+ * really took), its high-water mark, and per step.
+ */
 export interface MemReport {
+  heap_live?: number;
+  heap_peak?: number;
   heap_in_use: number;
   linear_memory_size: number;
   wasm_bytes: number;
   wasm_stack: number;
   pool_in_use?: number;
+  pool_peak?: number;
+  pool_at_init?: number;
+  binary_freeable?: boolean;
   module_copy?: number;
   module_loaded?: number;
   instance?: number;
@@ -79,6 +91,8 @@ export interface NativeResult {
 const WABT_RT = "/usr/share/wabt/wasm2c";
 const ORDER = ["idle_tick", "reading_cycle", "downlink", "config_parse"];
 const DEFS = ["-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0"];
+/** The driver counts the runtimes' C heap by wrapping the allocator (bench/native/driver.c). */
+const WRAP_MALLOC = ["-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free"];
 const CFLAGS = ["-O2", ...DEFS];
 
 const WHAT: Record<string, string> = {
@@ -107,7 +121,7 @@ function build(wasm: string, dir: string): string {
   mustSh("gcc", [...strict, "-c", join(host, "runtime_wasm2c.c"), "-o", join(dir, "runtime_wasm2c.o")]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
   const exe = join(dir, "driver");
-  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), "-lm", "-lpthread"]);
+  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), ...WRAP_MALLOC, "-lm", "-lpthread"]);
   return exe;
 }
 
@@ -122,6 +136,11 @@ function runtimeSources(): { wamr: string; wasm3: string } {
   return { wamr: get("WAMR_ROOT"), wasm3: get("WASM3_SRC") };
 }
 
+/** A variable of boards/Makefile (and the runtimes.mk it includes). */
+function makeVar(name: string): string {
+  return mustSh("make", ["-s", "-C", packagePath("boards"), "--eval", `print-%: ; @echo $($*)`, `print-${name}`]).trim();
+}
+
 /** The driver linked with a real runtime's adapter and library, 64- or 32-bit (-m32, as on ESP32). */
 function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -130,13 +149,15 @@ function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: st
   const m = bits === 32 ? ["-m32"] : [];
   const isWamr = rt !== "wasm3";
   const inc = isWamr ? ["-isystem", join(src.wamr, "core", "iwasm", "include")] : ["-isystem", src.wasm3];
-  const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-O2", ...m, "-I", host, ...inc, isWamr ? "-DBENCH_WAMR" : "-DBENCH_WASM3"];
+  // wasm3's adapter is compiled with the library's own configuration (boards/Makefile: it reads wasm3's structs)
+  const defs = isWamr ? ["-DBENCH_WAMR"] : ["-DBENCH_WASM3", ...makeVar("WASM3_DEFS").split(/\s+/).filter(Boolean)];
+  const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-O2", ...m, "-I", host, ...inc, ...defs];
   const adapter = isWamr ? "runtime_wamr" : "runtime_wasm3";
   mustSh("gcc", [...strict, "-c", join(host, `${adapter}.c`), "-o", join(dir, `${adapter}.o`)]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
   const lib = isWamr ? packagePath("build", "runtimes", `${rt}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
   const exe = join(dir, "driver");
-  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, "-lm", "-lpthread"]);
+  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, ...WRAP_MALLOC, "-lm", "-lpthread"]);
   return exe;
 }
 

@@ -161,11 +161,23 @@ async function main(): Promise<void> {
 
 const rtOf = (r: BenchResults, name: string): RuntimeBench | undefined => r.native?.runtimes?.find((x) => x.runtime === name);
 const instrOf = (rb: RuntimeBench | undefined, section: string): number | undefined => rb?.sections.find((s) => s.name === section)?.instructions;
-/** WAMR: the pool (module copy + loaded module + instance + exec env) plus the linear memory outside it. wasm3 and wasm2c: malloc heap in use (linear memory included). */
+/**
+ * Resident RAM with the instance open. WAMR: what rt_open took from the pool
+ * (loaded module, the module copy where the interpreter keeps it, instance,
+ * exec env with its wasm stack) plus the linear memory WAMR maps outside the
+ * pool. wasm3 and wasm2c: the C heap the runtime holds (linear memory
+ * included), counted by the driver's allocator wrappers.
+ */
 function ramOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undefined {
   const m = rb?.memory[key];
   if (!m) return undefined;
-  return m.pool_total !== undefined ? m.pool_total + (m.linear_memory ?? 0) : m.heap_in_use;
+  if (m.pool_in_use !== undefined) return m.pool_in_use + m.linear_memory_size;
+  return m.heap_live ?? m.heap_in_use;
+}
+/** High-water mark while loading and running. WAMR: of the pool alone (the linear memory comes on top once instantiated); wasm3: of the C heap. */
+function ramPeakOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undefined {
+  const m = rb?.memory[key];
+  return m?.pool_peak ?? m?.heap_peak;
 }
 
 /** results.json `headline`: stable keys for the README and the issues' closing notes. */
@@ -186,6 +198,7 @@ export function headlineKeys(r: BenchResults): Record<string, number | null> {
     const sep = rt === "wasm3" ? "_" : "";
     put(`ram${key}${sep}32Bytes`, ramOf(rb, "m32"));
     put(`ram${key}${sep}64Bytes`, ramOf(rb, "m64"));
+    put(`ramPeak${key}${sep}32Bytes`, ramPeakOf(rb, "m32"));
     put(`minWasmStack${key}${sep}32Bytes`, rb?.minWasmStack.m32);
     put(`nativeStack${key}${sep}32Bytes`, rb?.nativeStack.m32?.used);
   }
@@ -232,18 +245,18 @@ function runtimeSection(n: NativeResult): string[] {
   const rts = n.runtimes ?? [];
   if (!rts.length) return out;
   out.push("## Runtimes: wasm2c, WAMR classic, WAMR fast, wasm3 (same driver, same module)", "");
-  out.push(`The driver above linked with each runtime adapter of \`boards/host/\` and the real runtime library: WAMR ${"2.4.3"} (crate wamrx-sys 0.3.0, \`${n.sources?.wamr ?? "?"}\`) built as WAMR's ESP-IDF port configures it (interpreter only, bulk memory on, SIMD and reference types off, no AOT/JIT/WASI/libc-builtin, software bounds checks), classic and fast interpreter; wasm3 0.5.0 (pywasm3 0.5.0's source distribution, \`${n.sources?.wasm3 ?? "?"}\`) with the flags of its esp32-idf example (\`-O3 -DESP32 -Dd_m3MaxFunctionStackHeight=256\`). Instructions: x86-64 build, callgrind, per operation; the factor is to wasm2c + gcc -O2 in the same run. RAM at 32 bit (\`-m32\`, pointer size as on ESP32) and 64 bit: WAMR with a pool allocator (\`wasm_runtime_get_mem_alloc_info\`): module copy + loaded module + instance + exec env (8 KiB wasm stack, app heap 0), plus the linear memory that WAMR maps outside the pool; wasm3 and wasm2c: malloc heap in use after the first \`init\` (mallinfo2; linear memory included). Smallest wasm stack: the smallest (16-byte steps) with which the whole driver scenario (config parse, readings, downlinks) completes. Native stack: the driver run on a painted thread stack, bytes written minus an empty thread's (glibc's thread descriptor), 8 KiB wasm stack.`, "");
+  out.push(`The driver above linked with each runtime adapter of \`boards/host/\` and the real runtime library: WAMR ${"2.4.3"} (crate wamrx-sys 0.3.0, \`${n.sources?.wamr ?? "?"}\`) built as WAMR's ESP-IDF port configures it (interpreter only, bulk memory on, SIMD and reference types off, no AOT/JIT/WASI/libc-builtin, software bounds checks, labels-as-values dispatch as GCC builds it), classic and fast interpreter; wasm3 0.5.0 (pywasm3 0.5.0's source distribution, \`${n.sources?.wasm3 ?? "?"}\`) with the flags of its esp32-idf example (\`-O3 -DESP32 -Dd_m3MaxFunctionStackHeight=256\`). Instructions: x86-64 build, callgrind, per operation; the factor is to wasm2c + gcc -O2 in the same run. RAM at 32 bit (\`-m32\`, pointer size as on ESP32; WAMR also built with \`WASM_CPU_SUPPORTS_UNALIGNED_ADDR_ACCESS=0\` as for Xtensa and RISC-V, which pads the fast interpreter's code as there) and 64 bit, with the instance open after \`init\`, loaded as the adapters load it (docs/RUNTIMES.md, "RAM"): wasm stack \`RT_WASM_STACK_BYTES\` (4 KiB at 32 bit, 8 KiB at 64 bit), app heap 0. WAMR with a pool allocator (\`wasm_runtime_get_mem_alloc_info\`): what \`rt_open\` took from the pool (loaded module; the module copy only under the classic interpreter, which runs the bytecode in place: the fast interpreter is loaded with \`wasm_binary_freeable\` and the copy freed; instance; exec env) plus the linear memory (the memory below \`__heap_base\`) that WAMR maps outside the pool. wasm3 and wasm2c: the C heap the runtime holds (linear memory included; wasm3's capped at \`__heap_base\` with \`memoryLimit\`, every function compiled at load), counted by the driver's wrappers of malloc/calloc/realloc/free (block sizes as glibc reserved them); the module bytes stay with the caller (flash on an MCU). Peak: WAMR's pool high-water (the linear memory comes on top after loading), wasm3's heap high-water. Smallest wasm stack: the smallest (16-byte steps) with which the whole driver scenario (config parse, readings, downlinks) completes. Native stack: the driver run on a painted thread stack, bytes written minus an empty thread's (glibc's thread descriptor).`, "");
   const op = (rb: RuntimeBench, name: string): string => {
     const v = instrOf(rb, name);
     if (v === undefined) return "—";
     return rb.runtime === "wasm2c" ? num(v) : `${num(v)} (${rb.factor[name] ?? "?"}×)`;
   };
   const b = (x: number | undefined): string => (x === undefined ? "—" : `${num(x)} B`);
-  out.push(table(["runtime", "idle tick", "reading cycle", "downlink", "config parse", "RAM, 32-bit", "RAM, 64-bit", "min wasm stack 32 / 64-bit", "native stack 32 / 64-bit"],
+  out.push(table(["runtime", "idle tick", "reading cycle", "downlink", "config parse", "RAM, 32-bit", "peak, 32-bit", "RAM, 64-bit", "min wasm stack 32 / 64-bit", "native stack 32 / 64-bit"],
     rts.map((rb) => [
       `${rb.runtime}${rb.ok ? "" : " (**check failed**)"}`,
       op(rb, "idle_tick"), op(rb, "reading_cycle"), op(rb, "downlink"), op(rb, "config_parse"),
-      b(ramOf(rb, "m32")), b(ramOf(rb, "m64")),
+      b(ramOf(rb, "m32")), b(ramPeakOf(rb, "m32")), b(ramOf(rb, "m64")),
       rb.runtime === "wasm2c" ? "C stack" : `${b(rb.minWasmStack.m32)} / ${b(rb.minWasmStack.m64)}`,
       `${b(rb.nativeStack.m32?.used)} / ${b(rb.nativeStack.m64?.used)}`,
     ])), "");
@@ -252,7 +265,7 @@ function runtimeSection(n: NativeResult): string[] {
     out.push("WAMR's pool, step by step (bytes; 32-bit / 64-bit):", "");
     const pair = (rb: RuntimeBench, k: "module_copy" | "module_loaded" | "instance" | "exec_env" | "pool_total" | "linear_memory"): string =>
       `${num(rb.memory.m32?.[k])} / ${num(rb.memory.m64?.[k])}`;
-    out.push(table(["runtime", "module copy", "loaded module", "instance", "exec env (8 KiB stack)", "pool total", "linear memory (outside the pool)"],
+    out.push(table(["runtime", "module copy (kept)", "loaded module", "instance", "exec env (with the wasm stack)", "pool total", "linear memory (outside the pool)"],
       wamr.map((rb) => [rb.runtime, pair(rb, "module_copy"), pair(rb, "module_loaded"), pair(rb, "instance"), pair(rb, "exec_env"), pair(rb, "pool_total"), pair(rb, "linear_memory")])), "");
   }
   for (const rb of rts) if (rb.error) out.push(`- ${rb.runtime}: **failed**: \`${rb.error.split("\n")[0]}\``);
@@ -299,7 +312,7 @@ export function headline(r: BenchResults): string {
       rb.sections.map((s) => `${num(s.instructions)} (${rb.factor[s.name] ?? "?"}×)`).join(" / ") || "—", "callgrind, x86-64; × = factor to wasm2c", rb.ok ? "" : "**check failed**"]);
   }
   const ram = (name: string): string => { const v = ramOf(rtOf(r, name), "m32"); return v === undefined ? "—" : `${num(v)} B`; };
-  if (r.native?.runtimes?.length) rows.push(["RAM at 32 bit: WAMR fast / WAMR classic / wasm3", `${ram("wamr-fast")} / ${ram("wamr-classic")} / ${ram("wasm3")}`, "WAMR pool + 64 KiB linear memory; wasm3 malloc heap", ""]);
+  if (r.native?.runtimes?.length) rows.push(["RAM at 32 bit: WAMR fast / WAMR classic / wasm3", `${ram("wamr-fast")} / ${ram("wamr-classic")} / ${ram("wasm3")}`, "WAMR pool + linear memory; wasm3 C heap", ""]);
   const nest = headlineKeys(r).maxControlNesting;
   if (nest !== undefined && nest !== null) rows.push(["deepest control nesting of a function", String(nest), "≤ 32 (wasm3 HEAD on ESP32)", nest <= 32 ? "met" : "**missed**"]);
   const fl = r.fleet?.rows ?? [];

@@ -34,9 +34,13 @@
  *   at the top of the stack) and their difference, the stack the host and
  *   the runtime used.
  * --mem: print a memory report line (`{"mem":...}`) after the first instance
- *   has taken its config: malloc heap in use (mallinfo2), and with WAMR the
- *   pool allocator's figures for module copy, loaded module, instance and
- *   exec env (wasm_runtime_get_mem_alloc_info) plus the linear memory.
+ *   has taken its config: the malloc heap live and at its peak (counted by
+ *   the wrappers below: bench/native.ts links with --wrap=malloc,calloc,
+ *   realloc,free; glibc's own mallinfo2 also counts freed blocks its
+ *   per-thread cache holds, and is reported only for reference), and with
+ *   WAMR the pool allocator's figures (wasm_runtime_get_mem_alloc_info): in
+ *   use with the instance open, its high-water mark, and per step (module
+ *   copy, loaded module, instance, exec env) plus the linear memory.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -357,6 +361,38 @@ static size_t heap_in_use(void) {
   return m.uordblks + m.hblkhd;
 }
 
+/* Every block the runtimes take from the C heap, as the allocator reserved it
+ * (malloc_usable_size): live and peak. Linked with --wrap=malloc,calloc,
+ * realloc,free (bench/native.ts); the driver runs one thread at a time. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+static size_t heap_live, heap_peak;
+static void *heap_took(void *p) {
+  if (p) {
+    heap_live += malloc_usable_size(p);
+    if (heap_live > heap_peak) heap_peak = heap_live;
+  }
+  return p;
+}
+void *__wrap_malloc(size_t n) { return heap_took(__real_malloc(n)); }
+void *__wrap_calloc(size_t n, size_t size) { return heap_took(__real_calloc(n, size)); }
+void *__wrap_realloc(void *p, size_t n) {
+  size_t old = p ? malloc_usable_size(p) : 0;
+  void *q = __real_realloc(p, n);
+  if (q || n == 0) heap_live -= old; /* moved, resized or freed; on failure p stays */
+  return heap_took(q);
+}
+void __wrap_free(void *p) {
+  if (p) heap_live -= malloc_usable_size(p);
+  __real_free(p);
+}
+
 #ifdef BENCH_WAMR
 static uint8_t pool[4u << 20];
 static uint32_t pool_used(void) {
@@ -364,14 +400,36 @@ static uint32_t pool_used(void) {
   if (!wasm_runtime_get_mem_alloc_info(&info)) return 0;
   return info.total_size - info.total_free_size;
 }
-/* The pool's share of each step of what rt_open does, with its own module. */
+static uint32_t pool_high(void) {
+  mem_alloc_info_t info;
+  if (!wasm_runtime_get_mem_alloc_info(&info)) return 0;
+  return info.highmark_size;
+}
+/* The pool's share of each step of what rt_open does (boards/host/
+ * runtime_wamr.c, load()), with its own module and the same choices: loaded
+ * with wasm_binary_freeable where the loader can let the bytes go (the fast
+ * interpreter), whose copy is then freed (module_copy 0). */
 static void wamr_breakdown(uint32_t stack, char *out, size_t cap) {
   char e[128];
+  static const uint8_t empty[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  uint8_t probe[sizeof empty];
+  LoadArgs args;
+  memcpy(probe, empty, sizeof probe);
+  memset(&args, 0, sizeof args);
+  args.name = "";
+  args.wasm_binary_freeable = true;
+  wasm_module_t pm = wasm_runtime_load_ex(probe, sizeof probe, &args, e, sizeof e);
+  args.wasm_binary_freeable = pm && wasm_runtime_is_underlying_binary_freeable(pm);
+  if (pm) wasm_runtime_unload(pm);
   uint32_t u0 = pool_used();
   uint8_t *copy = (uint8_t *)wasm_runtime_malloc(wasm_len);
   memcpy(copy, wasm_bytes, wasm_len);
   uint32_t u1 = pool_used();
-  wasm_module_t m = wasm_runtime_load(copy, wasm_len, e, sizeof e);
+  wasm_module_t m = wasm_runtime_load_ex(copy, wasm_len, &args, e, sizeof e);
+  if (m && args.wasm_binary_freeable && wasm_runtime_is_underlying_binary_freeable(m)) {
+    wasm_runtime_free(copy);
+    copy = NULL;
+  }
   uint32_t u2 = pool_used();
   wasm_module_inst_t in = m ? wasm_runtime_instantiate(m, stack, 0, e, sizeof e) : NULL;
   uint32_t u3 = pool_used();
@@ -382,17 +440,19 @@ static void wamr_breakdown(uint32_t stack, char *out, size_t cap) {
     wasm_memory_inst_t mem = wasm_runtime_get_default_memory(in);
     if (mem) linear = wasm_memory_get_cur_page_count(mem) * (uint64_t)wasm_memory_get_bytes_per_page(mem);
   }
+  uint32_t kept = copy ? u1 - u0 : 0;
   snprintf(out, cap,
-           "\"module_copy\":%u,\"module_loaded\":%u,\"instance\":%u,\"exec_env\":%u,\"pool_total\":%u,\"linear_memory\":%llu",
-           u1 - u0, u2 - u1, u3 - u2, u4 - u3, u4 - u0, (unsigned long long)linear);
+           "\"binary_freeable\":%s,\"module_copy\":%u,\"module_loaded\":%u,\"instance\":%u,\"exec_env\":%u,"
+           "\"pool_total\":%u,\"linear_memory\":%llu",
+           copy ? "false" : "true", kept, u2 - u0 - kept, u3 - u2, u4 - u3, u4 - u0, (unsigned long long)linear);
   if (ee) wasm_runtime_destroy_exec_env(ee);
   if (in) wasm_runtime_deinstantiate(in);
   if (m) wasm_runtime_unload(m);
-  wasm_runtime_free(copy);
+  if (copy) wasm_runtime_free(copy);
 }
 #endif
 
-static uint32_t wasm_stack = 8192;
+static uint32_t wasm_stack = RT_WASM_STACK_BYTES; /* --wasm-stack overrides the adapters' default */
 
 static int run(void);
 
@@ -448,6 +508,8 @@ int main(int argc, char **argv) {
   }
 #if defined(BENCH_WAMR) || defined(BENCH_WASM3)
   rt_set_wasm_stack(wasm_stack);
+#else
+  wasm_stack = 0; /* wasm2c: the C stack */
 #endif
 #ifdef BENCH_WAMR
   /* a pool allocator, as an MCU would give WAMR: its use is exact */
@@ -484,7 +546,8 @@ int main(int argc, char **argv) {
 
 static int run(void) {
   int ok = 1;
-  size_t heap0 = heap_in_use();
+  size_t heap0 = heap_in_use(), live0 = heap_live;
+  heap_peak = heap_live;
 #ifdef BENCH_WAMR
   uint32_t pool0 = pool_used();
 #endif
@@ -509,20 +572,24 @@ static int run(void) {
   dump("config_parse");
   if (mem_report) {
     /* the instance of the last repetition is open and has taken its config */
-    char extra[400] = "";
+    char extra[500] = "";
+    size_t live = heap_live - live0, peak = heap_peak - live0, mallinfo = heap_in_use() - heap0;
 #ifdef BENCH_WAMR
-    uint32_t pool_open = pool_used() - pool0;
-    char br[300];
+    /* pool0: what wasm_runtime_full_init itself took (counted in neither figure) */
+    uint32_t pool_open = pool_used() - pool0, pool_peak = pool_high() - pool0;
+    char br[360];
     rt_close();
     wamr_breakdown(wasm_stack, br, sizeof br);
-    snprintf(extra, sizeof extra, ",\"pool_in_use\":%u,%s", pool_open, br);
+    snprintf(extra, sizeof extra, ",\"pool_in_use\":%u,\"pool_peak\":%u,\"pool_at_init\":%u,%s", pool_open, pool_peak,
+             pool0, br);
     fresh_instance();
     call(IOTBIND_EXPORT_init, (uint32_t)(sizeof CONFIG - 1));
 #endif
     uint32_t lin = 0;
     rt_memory(&lin);
-    printf("{\"mem\":{\"heap_in_use\":%lu,\"linear_memory_size\":%u,\"wasm_bytes\":%u,\"wasm_stack\":%u%s}}\n",
-           (unsigned long)(heap_in_use() - heap0), lin, wasm_len, wasm_stack, extra);
+    printf("{\"mem\":{\"heap_live\":%lu,\"heap_peak\":%lu,\"heap_in_use\":%lu,\"linear_memory_size\":%u,"
+           "\"wasm_bytes\":%u,\"wasm_stack\":%u%s}}\n",
+           (unsigned long)live, (unsigned long)peak, (unsigned long)mallinfo, lin, wasm_len, wasm_stack, extra);
   }
 
   /* Connect and settle: follow the waits until connected, a first reading published and nothing in flight. */

@@ -39,9 +39,16 @@ bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result);
 const char *rt_trap_message(void);
 /* The module's linear memory (NULL when no instance is open). */
 uint8_t *rt_memory(uint32_t *size);
+/* The wasm stack of runtimes with their own (WAMR, wasm3; wasm2c runs on the
+ * C stack): 4 KiB on a 32-bit target, 8 KiB on 64-bit (frames hold
+ * pointers). That is >= 2x the smallest stack with which the bench driver's
+ * whole scenario completes (bench/RESULTS.md, "min wasm stack": 1,920 B for
+ * WAMR classic at 32 bit, 3,312 B at 64 bit, 2,048 B for wasm3); a deeper
+ * call traps ("wasm operand stack overflow"), it never corrupts memory. */
+#define RT_WASM_STACK_BYTES ((uint32_t)(1024u * sizeof(void *)))
 /* Only the adapters of runtimes with their own wasm stack (runtime_wamr.c,
- * runtime_wasm3.c; wasm2c runs on the C stack): the wasm stack of the next
- * rt_open, in bytes (default 8 KiB). For the bench's smallest-stack search. */
+ * runtime_wasm3.c): the wasm stack of the next rt_open, in bytes (default
+ * RT_WASM_STACK_BYTES). For the bench's smallest-stack search. */
 void rt_set_wasm_stack(uint32_t bytes);
 /* Only runtime_wamr.c (a test hook of boards/rv32-qemu): called from inside
  * an import, makes the running call trap with `msg` when the import returns. */

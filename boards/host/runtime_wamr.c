@@ -11,9 +11,21 @@
  * - After loading, every import must be linked: a signature that does not
  *   match leaves an import unlinked, which WAMR would only report as a trap
  *   at the first call; here it refuses the module instead.
- * - The instance gets an 8 KiB wasm stack and app heap 0: the firmware has no
- *   allocator, and a non-zero heap would be placed after its memory for
- *   nothing (see ../shared/FACTS.md on AssemblyScript modules and WAMR heaps).
+ * - The instance gets an RT_WASM_STACK_BYTES wasm stack (host.h) and app
+ *   heap 0: the firmware has no allocator, and a non-zero heap would be placed
+ *   after its memory for nothing (see ../shared/FACTS.md on AssemblyScript
+ *   modules and WAMR heaps). With app heap 0 and the module's exported
+ *   `__heap_base`/`__data_end`, WAMR gives the instance only the memory below
+ *   `__heap_base` (docs/ABI.md, Memory map).
+ * - Loading (docs/RUNTIMES.md, "RAM"): the module is copied into WAMR's heap
+ *   and loaded with `wasm_runtime_load_ex`. The fast interpreter compiles
+ *   every function into its own code and, loaded with `wasm_binary_freeable`,
+ *   copies the few parts it still needs (data segments, names): the copy is
+ *   freed right after loading. The classic interpreter runs the bytecode in
+ *   place and rewrites some of it while loading, so it keeps the copy (and is
+ *   loaded without `wasm_binary_freeable`, which would only clone the data
+ *   segments on top). Which one this vmlib is, a probe load of an empty module
+ *   says once (`wasm_runtime_is_underlying_binary_freeable`).
  * - A trap (wasm_runtime_call_wasm returning false) is reported with WAMR's
  *   exception text; host.c then drives the relay off and re-instantiates.
  * - An empty module is refused here, with a message, before WAMR sees it.
@@ -33,10 +45,9 @@
 
 #include "wasm_export.h"
 
-#define WASM_STACK_BYTES (8u * 1024u)
 #define APP_HEAP_BYTES 0u
 
-static uint32_t wasm_stack_bytes = WASM_STACK_BYTES;
+static uint32_t wasm_stack_bytes = RT_WASM_STACK_BYTES;
 
 #ifdef IOTBIND_WAMR_POOL_BYTES
 /* Bare metal (boards/rv32-qemu): every byte WAMR takes (module copy, loaded
@@ -130,7 +141,8 @@ static const char *const export_names[IOTBIND_EXPORT_COUNT] = {IOTBIND_EXPORTS(E
 #undef EXPORT_NAME_
 
 static bool runtime_ready;
-static uint8_t *module_copy; /* WAMR may modify the bytes and keeps using them */
+static bool binary_freeable; /* this vmlib's loader lets the module bytes go (fast interpreter) */
+static uint8_t *module_copy; /* classic: WAMR rewrites the bytes while loading and runs them */
 static const uint8_t *module_from; /* the caller's bytes that module was loaded from */
 static wasm_module_t module;
 static wasm_module_inst_t inst;
@@ -151,10 +163,18 @@ static int load(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     return -1;
   }
   memcpy(module_copy, wasm, len);
-  module = wasm_runtime_load(module_copy, len, ebuf, sizeof ebuf);
+  LoadArgs args;
+  memset(&args, 0, sizeof args);
+  args.name = "";
+  args.wasm_binary_freeable = binary_freeable;
+  module = wasm_runtime_load_ex(module_copy, len, &args, ebuf, sizeof ebuf);
   if (!module) {
     snprintf(err, err_cap, "load: %s", ebuf);
     return -1;
+  }
+  if (binary_freeable && wasm_runtime_is_underlying_binary_freeable(module)) {
+    wasm_runtime_free(module_copy); /* the loaded module no longer points into it */
+    module_copy = NULL;
   }
   int32_t n = wasm_runtime_get_import_count(module);
   for (int32_t i = 0; i < n; i++) {
@@ -168,6 +188,24 @@ static int load(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     }
   }
   return 0;
+}
+
+/* Whether this vmlib's loader can let the module bytes go after loading (the
+ * fast interpreter can, the classic cannot): asked once, of an empty module. */
+static bool probe_binary_freeable(void) {
+  static const uint8_t empty[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  uint8_t bytes[sizeof empty];
+  char ebuf[64];
+  LoadArgs args;
+  memcpy(bytes, empty, sizeof bytes);
+  memset(&args, 0, sizeof args);
+  args.name = "";
+  args.wasm_binary_freeable = true;
+  wasm_module_t m = wasm_runtime_load_ex(bytes, sizeof bytes, &args, ebuf, sizeof ebuf);
+  if (!m) return false;
+  bool freeable = wasm_runtime_is_underlying_binary_freeable(m);
+  wasm_runtime_unload(m);
+  return freeable;
 }
 
 int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
@@ -184,6 +222,7 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
       snprintf(err, err_cap, "cannot register the hal natives");
       return -1;
     }
+    binary_freeable = probe_binary_freeable();
     runtime_ready = true;
   }
   if (module && module_from != wasm) { /* another module than last time (e.g. a fallback) */

@@ -20,9 +20,17 @@
  *   drives the relay off and calls rt_open again, which builds a fresh wasm3
  *   runtime (new stack, new linear memory) from the same bytes.
  * - wasm3 keeps pointers into the module bytes: the caller's bytes must stay
- *   valid while the module runs (they do: main keeps them for its lifetime).
+ *   valid while the module runs (they do: main keeps them for its lifetime;
+ *   on an MCU they stay in flash).
+ * - Linear memory: wasm3 allocates the module's whole initial memory (64 KiB)
+ *   unless the runtime's `memoryLimit` caps it (the setting wasm3's Arduino
+ *   examples use on MCUs). The module exports `__heap_base`, the end of all
+ *   the memory it uses (docs/ABI.md, Memory map; it has no memory.grow), so
+ *   the memory is capped there, as WAMR shrinks it: accesses above trap
+ *   with wasm3's out-of-bounds trap. A module without that export gets its
+ *   whole initial memory.
  *
- * The wasm stack is 8 KiB (WASM3_STACK_BYTES), as the WAMR adapter's.
+ * The wasm stack is RT_WASM_STACK_BYTES (host.h), as the WAMR adapter's.
  */
 #include "host.h"
 
@@ -32,8 +40,7 @@
 #include "wasm3.h"
 #include "m3_env.h" /* M3Module's function list: to name an import left unlinked */
 
-#define WASM3_STACK_BYTES (8u * 1024u)
-static uint32_t wasm_stack_bytes = WASM3_STACK_BYTES;
+static uint32_t wasm_stack_bytes = RT_WASM_STACK_BYTES;
 void rt_set_wasm_stack(uint32_t bytes) { wasm_stack_bytes = bytes; }
 
 /* ---------------------------------------------------------------- natives */
@@ -219,6 +226,29 @@ static char trap_msg[128];
 
 static const char *text(M3Result r) { return r ? r : "unknown error"; }
 
+/* The value of the module's exported immutable i32 global `name` from its
+ * constant initializer (`i32.const N end`), or 0 when there is none. wasm3
+ * sets globals only when it loads the module; this is needed before. */
+static uint32_t exported_i32_const(IM3Module module, const char *name) {
+  IM3Global g = m3_FindGlobal(module, name);
+  if (!g || g->imported || g->isMutable || g->type != c_m3Type_i32 || !g->initExpr || g->initExprSize < 3 ||
+      g->initExpr[0] != 0x41)
+    return 0;
+  int64_t v = 0;
+  unsigned shift = 0;
+  for (uint32_t i = 1; i < g->initExprSize && shift < 35; i++, shift += 7) {
+    uint8_t b = g->initExpr[i];
+    v |= (int64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      if (shift + 7 < 64 && (b & 0x40)) v |= -((int64_t)1 << (shift + 7)); /* sign */
+      return v > 0 && v <= (int64_t)UINT32_MAX && i + 1 < g->initExprSize && g->initExpr[i + 1] == 0x0b
+                 ? (uint32_t)v
+                 : 0;
+    }
+  }
+  return 0;
+}
+
 int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
   M3Result r;
   IM3Module module = NULL;
@@ -241,6 +271,7 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
     rt_close();
     return -1;
   }
+  runtime->memoryLimit = exported_i32_const(module, "__heap_base"); /* 0: no cap */
   if ((r = m3_LoadModule(runtime, module)) != m3Err_none) {
     snprintf(err, err_cap, "load: %s", text(r));
     m3_FreeModule(module);
