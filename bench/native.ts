@@ -70,8 +70,10 @@ export interface RuntimeBench {
   memory: { m64?: MemReport; m32?: MemReport };
   /** Smallest wasm stack (bytes, 16-byte steps) with which the whole driver scenario completes; runtimes with a wasm stack only. */
   minWasmStack: { m64?: number; m32?: number };
-  /** Native (C) stack the driver scenario used, with an 8 KiB wasm stack. */
+  /** Native (C) stack the driver scenario used, with the adapters' default wasm stack. */
   nativeStack: { m64?: StackReport; m32?: StackReport };
+  /** The whole driver scenario also completes with half the adapters' default wasm stack (RT_WASM_STACK_BYTES, boards/host/host.h): the default has a 2x margin. Runtimes with a wasm stack only. */
+  stackMargin2x: { m64?: boolean; m32?: boolean };
   error?: string;
 }
 
@@ -239,7 +241,7 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
   let wasm2c: RuntimeBench | undefined;
   for (const rt of wanted) {
     log(`native: ${rt}`);
-    const rb: RuntimeBench = { runtime: rt, ok: false, driver: {}, sections: [], factor: {}, memory: {}, minWasmStack: {}, nativeStack: {} };
+    const rb: RuntimeBench = { runtime: rt, ok: false, driver: {}, sections: [], factor: {}, memory: {}, minWasmStack: {}, nativeStack: {}, stackMargin2x: {} };
     runtimes.push(rb);
     try {
       const args = rt === "wasm2c" ? [] : ["--wasm", wasm];
@@ -251,6 +253,8 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
         const plain = sh(exe, [...args, "--mem"], { timeoutMs: 120_000 });
         const mem = lastJson(plain.stdout, "mem");
         if (mem) rb.memory[key] = mem.mem as MemReport;
+        const stack = rb.memory[key]?.wasm_stack;
+        if (rt !== "wasm2c" && stack) rb.stackMargin2x[key] = sh(exe, [...args, "--wasm-stack", String(Math.floor(stack / 32) * 16)], { timeoutMs: 120_000 }).status === 0;
         if (bits === 64) {
           rb.driver = lastJson(plain.stdout, "ok") ?? { ok: false, output: plain.stdout.slice(0, 500) };
           rb.ok = plain.status === 0 && rb.driver.ok === true;
