@@ -46,7 +46,7 @@ static volatile int stop; /* never set: the device runs until reset */
  * "Runtimes"): the bench driver's whole scenario (load, config parse,
  * readings, downlinks, traps excluded) on a painted stack uses 3.5 KB with
  * WAMR's fast interpreter and 3.2 KB with the classic one at 32 bit (x86,
- * 8 KiB wasm stack, which WAMR keeps in its own heap, not here). 16 KiB is
+ * the wasm stack is WAMR's, in its own heap, not here). 16 KiB is
  * ~4x that: room for what the driver does not include (host.c's log
  * formatting, lwIP's select/recv, ESP-IDF's logging) and for Xtensa's
  * windowed-register frames, which are larger than x86's. (wasm3: 4.5 KB.) */
