@@ -52,10 +52,12 @@ $(RT)/wamr-classic-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runt
 	@mkdir -p $(dir $@)
 	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=0 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
+	@touch $@
 $(RT)/wamr-fast-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtimes.mk $(RT)/sources.mk
 	@mkdir -p $(dir $@)
 	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
+	@touch $@
 
 # ----------------------------------------------------------------- wasm3
 # The settings of wasm3's platforms/esp32-idf example: -O3 -DESP32
