@@ -77,6 +77,28 @@ export interface RuntimeBench {
   error?: string;
 }
 
+/** Resident RAM with the instance open: WAMR's pool use of rt_open plus its linear memory (outside the pool); others: the C heap the runtime holds. */
+export function residentRam(m: MemReport | undefined): number | undefined {
+  if (!m) return undefined;
+  if (m.pool_in_use !== undefined) return m.pool_in_use + m.linear_memory_size;
+  return m.heap_live ?? m.heap_in_use;
+}
+
+/** A runtime build option measured with the same driver and adapter but not used by the hosts (docs/RUNTIMES.md, "RAM"). */
+export interface OptionBench {
+  name: string;
+  what: string;
+  /** The runtime it is a variant of. */
+  base: RuntimeName;
+  /** --mem at 32 bit. */
+  memory32?: MemReport;
+  /** Instructions per operation, 64-bit build (callgrind). */
+  sections: NativeSection[];
+  /** Factor to the base runtime's instructions per operation. */
+  factorToBase: Record<string, number>;
+  error?: string;
+}
+
 export interface NativeResult {
   ok: boolean;
   /** wasm2c's driver output and sections (the first table; kept as before). */
@@ -86,6 +108,8 @@ export interface NativeResult {
   cflags: string;
   /** Every runtime, wasm2c included. */
   runtimes: RuntimeBench[];
+  /** Options measured, not used (full bench only). */
+  options?: OptionBench[];
   /** Where the runtimes' sources came from (build/runtimes/sources.mk). */
   sources: { wamr: string; wasm3: string };
 }
@@ -144,7 +168,7 @@ function makeVar(name: string): string {
 }
 
 /** The driver linked with a real runtime's adapter and library, 64- or 32-bit (-m32, as on ESP32). */
-function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: string): string {
+function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: string, libName: string = rt): string {
   mkdirSync(dir, { recursive: true });
   const src = runtimeSources();
   const host = packagePath("boards", "host");
@@ -157,7 +181,7 @@ function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: st
   const adapter = isWamr ? "runtime_wamr" : "runtime_wasm3";
   mustSh("gcc", [...strict, "-c", join(host, `${adapter}.c`), "-o", join(dir, `${adapter}.o`)]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
-  const lib = isWamr ? packagePath("build", "runtimes", `${rt}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
+  const lib = isWamr ? packagePath("build", "runtimes", `${libName}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
   const exe = join(dir, "driver");
   mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, ...WRAP_MALLOC, "-lm", "-lpthread"]);
   return exe;
@@ -293,6 +317,34 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
       if (ref && ref.instructions > 0) rb.factor[s.name] = round(s.instructions / ref.instructions, 1);
     }
   }
+  const options: OptionBench[] = [];
+  if (!o.quick && wanted.includes("wamr-fast")) {
+    const ob: OptionBench = {
+      name: "wamr-fast-nolabels", base: "wamr-fast", sections: [], factorToBase: {},
+      what: "WAMR fast interpreter built with WASM_ENABLE_LABELS_AS_VALUES=0: 2-byte opcodes in the compiled code instead of 4-byte handler addresses, dispatched by a switch",
+    };
+    options.push(ob);
+    try {
+      log("native: option wamr-fast-nolabels");
+      mustSh("make", ["-s", "-j2", "-C", packagePath("boards"), "libs-options"], { timeoutMs: 900_000 });
+      const exe32 = buildRuntime("wamr-fast", 32, join(base, "wamr-fast-nolabels-32"), "wamr-fast-nolabels");
+      ob.memory32 = lastJson(sh(exe32, ["--wasm", wasm, "--mem"], { timeoutMs: 120_000 }).stdout, "mem")?.mem as MemReport | undefined;
+      const dir64 = join(base, "wamr-fast-nolabels-64");
+      const exe64 = buildRuntime("wamr-fast", 64, dir64, "wamr-fast-nolabels");
+      const check = sh(exe64, ["--wasm", wasm], { timeoutMs: 120_000 });
+      const drv = lastJson(check.stdout, "ok") ?? {};
+      if (check.status !== 0 || drv.ok !== true) throw new Error(`driver functional check failed (${check.status})`);
+      ob.sections = sectionsOf(callgrind(exe64, dir64, ["--wasm", wasm]), drv, new Map());
+      const baseRb = runtimes.find((x) => x.runtime === ob.base);
+      for (const sct of ob.sections) {
+        const ref = baseRb?.sections.find((x) => x.name === sct.name);
+        if (ref && ref.instructions > 0) ob.factorToBase[sct.name] = round(sct.instructions / ref.instructions, 2);
+      }
+    } catch (e) {
+      ob.error = (e as Error).message.slice(0, 1000);
+      log(`native option ${ob.name} failed: ${ob.error}`);
+    }
+  }
   return {
     ok: runtimes.length === wanted.length && runtimes.every((x) => x.ok && x.sections.length === ORDER.length),
     driver: wasm2c?.driver ?? {},
@@ -300,6 +352,7 @@ export function measureNative(log: (s: string) => void, o: { attribution?: boole
     valgrind: mustSh("valgrind", ["--version"]).trim(),
     cflags: `gcc ${CFLAGS.join(" ")}`,
     runtimes,
+    ...(options.length ? { options } : {}),
     sources: runtimeSources(),
   };
 }

@@ -25,7 +25,7 @@ import { loadFirmware } from "../sim/host/device.js";
 import { Mosquitto } from "../test/harness/mosquitto.js";
 import { measureFootprint, type Footprint, type MemoryFootprint } from "./footprint.js";
 import { measureMemory } from "./memory-run.js";
-import { measureNative, type NativeResult, type RuntimeBench } from "./native.js";
+import { measureNative, residentRam, type NativeResult, type RuntimeBench } from "./native.js";
 import { analyzeModule } from "../test/helpers/wasm-nesting.js";
 import { measureFleet, type FleetResult } from "./fleet.js";
 import type { FleetKind } from "./fleet-worker.js";
@@ -169,10 +169,7 @@ const instrOf = (rb: RuntimeBench | undefined, section: string): number | undefi
  * included), counted by the driver's allocator wrappers.
  */
 function ramOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undefined {
-  const m = rb?.memory[key];
-  if (!m) return undefined;
-  if (m.pool_in_use !== undefined) return m.pool_in_use + m.linear_memory_size;
-  return m.heap_live ?? m.heap_in_use;
+  return residentRam(rb?.memory[key]);
 }
 /** High-water mark while loading and running. WAMR: of the pool alone (the linear memory comes on top once instantiated); wasm3: of the C heap. */
 function ramPeakOf(rb: RuntimeBench | undefined, key: "m32" | "m64"): number | undefined {
@@ -201,6 +198,11 @@ export function headlineKeys(r: BenchResults): Record<string, number | null> {
     put(`ramPeak${key}${sep}32Bytes`, ramPeakOf(rb, "m32"));
     put(`minWasmStack${key}${sep}32Bytes`, rb?.minWasmStack.m32);
     put(`nativeStack${key}${sep}32Bytes`, rb?.nativeStack.m32?.used);
+  }
+  for (const ob of r.native?.options ?? []) {
+    if (ob.name !== "wamr-fast-nolabels" || ob.error) continue;
+    put("ramWamrFastNoLabels32Bytes", residentRam(ob.memory32));
+    for (const [op, opKey] of ops) put(`instr${opKey}WamrFastNoLabels`, ob.sections.find((x) => x.name === op)?.instructions);
   }
   for (const im of r.rv32?.images ?? []) {
     if (im.ramKiB !== 160) continue;
@@ -267,6 +269,17 @@ function runtimeSection(n: NativeResult): string[] {
       `${num(rb.memory.m32?.[k])} / ${num(rb.memory.m64?.[k])}`;
     out.push(table(["runtime", "module copy (kept)", "loaded module", "instance", "exec env (with the wasm stack)", "pool total", "linear memory (outside the pool)"],
       wamr.map((rb) => [rb.runtime, pair(rb, "module_copy"), pair(rb, "module_loaded"), pair(rb, "instance"), pair(rb, "exec_env"), pair(rb, "pool_total"), pair(rb, "linear_memory")])), "");
+  }
+  const opts = n.options ?? [];
+  if (opts.length) {
+    out.push("Options measured, not used by the hosts (docs/RUNTIMES.md, \"RAM\"): RAM at 32 bit against the runtime they vary; instructions (x86-64) with the factor to that runtime's:", "");
+    out.push(table(["option", "RAM, 32-bit", "idle tick", "reading cycle", "downlink", "config parse"], opts.map((ob) => {
+      const ram = residentRam(ob.memory32), baseRam = ramOf(rts.find((x) => x.runtime === ob.base), "m32");
+      const cell = (op: string): string => { const v = ob.sections.find((x) => x.name === op)?.instructions; return v === undefined ? "—" : `${num(v)} (${ob.factorToBase[op] ?? "?"}×)`; };
+      return [`${ob.name}: ${ob.what}${ob.error ? ` (**failed**: ${ob.error.split("\n")[0]})` : ""}`,
+        ram === undefined ? "—" : `${num(ram)} B${baseRam !== undefined ? ` (${ram - baseRam >= 0 ? "+" : "−"}${num(Math.abs(ram - baseRam))} B)` : ""}`,
+        cell("idle_tick"), cell("reading_cycle"), cell("downlink"), cell("config_parse")];
+    })), "");
   }
   for (const rb of rts) if (rb.error) out.push(`- ${rb.runtime}: **failed**: \`${rb.error.split("\n")[0]}\``);
   out.push("");

@@ -43,8 +43,9 @@ uint8_t *rt_memory(uint32_t *size);
  * C stack): 4 KiB on a 32-bit target, 8 KiB on 64-bit (frames hold
  * pointers). That is >= 2x the smallest stack with which the bench driver's
  * whole scenario completes (bench/RESULTS.md, "min wasm stack": 1,920 B for
- * WAMR classic at 32 bit, 3,312 B at 64 bit, 2,048 B for wasm3); a deeper
- * call traps ("wasm operand stack overflow"), it never corrupts memory. */
+ * WAMR classic at 32 bit, 3,312 B at 64 bit, 2,048 B for wasm3; the bench
+ * checks the scenario with half); a deeper call traps (WAMR "wasm operand
+ * stack overflow", wasm3 "[trap] stack overflow"), it corrupts nothing. */
 #define RT_WASM_STACK_BYTES ((uint32_t)(1024u * sizeof(void *)))
 /* Only the adapters of runtimes with their own wasm stack (runtime_wamr.c,
  * runtime_wasm3.c): the wasm stack of the next rt_open, in bytes (default

@@ -59,6 +59,19 @@ $(RT)/wamr-fast-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtime
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
 	@touch $@
 
+# An option the bench measures but the hosts do not use (docs/RUNTIMES.md,
+# "RAM"): the fast interpreter without labels-as-values dispatch (2-byte
+# opcodes in its compiled code instead of 4-byte handler addresses; a
+# `switch` runs them). core/config.h takes the define; ESP-IDF has no Kconfig.
+NOLABELS_64 := -DCMAKE_C_FLAGS=-DWASM_ENABLE_LABELS_AS_VALUES=0
+NOLABELS_32 := "-DCMAKE_C_FLAGS=-m32 -DWASM_CPU_SUPPORTS_UNALIGNED_ADDR_ACCESS=0 -DWASM_ENABLE_LABELS_AS_VALUES=0" -DCMAKE_ASM_FLAGS=-m32
+LIBS_OPTIONS := $(RT)/wamr-fast-nolabels-64/libvmlib.a $(RT)/wamr-fast-nolabels-32/libvmlib.a
+$(RT)/wamr-fast-nolabels-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtimes.mk $(RT)/sources.mk
+	@mkdir -p $(dir $@)
+	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(NOLABELS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
+	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
+	@touch $@
+
 # ----------------------------------------------------------------- wasm3
 # The settings of wasm3's platforms/esp32-idf example: -O3 -DESP32
 # -Dd_m3MaxFunctionStackHeight=256; logging off. -DM3_IN_IRAM only keeps
