@@ -1,4 +1,4 @@
-// The exports of ABI v1 (docs/ABI.md). Only integers cross this boundary.
+// The exports of ABI v2 (docs/ABI.md). Only integers cross this boundary.
 import "./app/panic"; // abort handler (asconfig.json routes abort here)
 import { deviceInit, deviceTick, deviceShutdown, configBuf, CONFIG_CAP } from "./app/main";
 import { errorPtr, errorLen } from "./app/config_parse";
@@ -7,7 +7,7 @@ import { levelPermille, distanceMm, temperatureDeciC, volumeMl, readingQuality }
 import { relayIsOn, pumpLastRefusal } from "./pump/pump";
 import { mqttState, mqttLastDisconnect } from "./mqtt/client";
 
-const ABI_VERSION: i32 = 1;
+const ABI_VERSION: i32 = 2;
 
 export function abi_version(): i32 { return ABI_VERSION; }
 export function config_ptr(): usize { return configBuf; }
