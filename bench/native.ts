@@ -96,6 +96,9 @@ export function ensureValgrind(log: (s: string) => void): boolean {
   return r.status === 0 && has("valgrind");
 }
 
+/** The C hosts' config encoder (JSON -> binary config), which the driver uses as a host does. */
+const CONFIG_C = ["config_encode", "json_member"];
+
 function build(wasm: string, dir: string): string {
   mkdirSync(dir, { recursive: true });
   const host = packagePath("boards", "host");
@@ -106,8 +109,9 @@ function build(wasm: string, dir: string): string {
   const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", ...CFLAGS, ...inc];
   mustSh("gcc", [...strict, "-c", join(host, "runtime_wasm2c.c"), "-o", join(dir, "runtime_wasm2c.o")]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
+  for (const c of CONFIG_C) mustSh("gcc", [...strict, "-c", join(host, `${c}.c`), "-o", join(dir, `${c}.o`)]);
   const exe = join(dir, "driver");
-  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), "-lm", "-lpthread"]);
+  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o", ...CONFIG_C.map((c) => `${c}.o`)].map((f) => join(dir, f)), "-lm", "-lpthread"]);
   return exe;
 }
 
@@ -134,9 +138,10 @@ function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: st
   const adapter = isWamr ? "runtime_wamr" : "runtime_wasm3";
   mustSh("gcc", [...strict, "-c", join(host, `${adapter}.c`), "-o", join(dir, `${adapter}.o`)]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
+  for (const c of CONFIG_C) mustSh("gcc", [...strict, "-c", join(host, `${c}.c`), "-o", join(dir, `${c}.o`)]);
   const lib = isWamr ? packagePath("build", "runtimes", `${rt}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
   const exe = join(dir, "driver");
-  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, "-lm", "-lpthread"]);
+  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), ...CONFIG_C.map((c) => join(dir, `${c}.o`)), lib, "-lm", "-lpthread"]);
   return exe;
 }
 

@@ -4,8 +4,8 @@
  *
  * The encoder checks what JSON alone can get wrong (not an object, syntax,
  * an unknown or duplicate member, a wrong JSON type, a fraction where an
- * integer belongs, a word not in the list, a string too long for its length
- * byte) and names the member; ranges, lengths, topic and client-id rules,
+ * integer belongs, a word not in the list, a string longer than its maximum)
+ * and names the member; ranges, minimum lengths, topic and client-id rules,
  * UTF-8 and the cross-member rules are the firmware's (its text names the
  * member by index: renderConfigError). The C hosts' encoder
  * (boards/host/config_encode.c) makes the same bytes for the same JSON
@@ -129,18 +129,20 @@ function encodeValue(spec: ConfigMemberSpec, v: unknown): number | Uint8Array {
       if (typeof v !== "string") throw memberError(name, "must be a string");
       if (LONE_SURROGATE.test(v)) throw memberError(name, "must be well-formed UTF-8 (a lone surrogate)");
       const bytes = new TextEncoder().encode(v);
-      if (bytes.length > 255) throw memberError(name, `is too long (at most ${spec.max} bytes)`);
+      if (bytes.length > spec.max!) throw memberError(name, `is too long (at most ${spec.max} bytes)`);
       return bytes;
     }
     case "scaled": {
-      if (typeof v !== "number" || !Number.isFinite(v)) throw memberError(name, "must be a number");
+      if (typeof v !== "number") throw memberError(name, "must be a number");
+      if (!Number.isFinite(v)) throw range();
       const s = v * 10;
       const r = s < 0 ? -Math.floor(-s + 0.5) : Math.floor(s + 0.5);
       if (r < -0x80000000 || r > 0x7fffffff) throw range();
       return r;
     }
     default: // int, seconds
-      if (typeof v !== "number" || !Number.isFinite(v)) throw memberError(name, "must be a number");
+      if (typeof v !== "number") throw memberError(name, "must be a number");
+      if (!Number.isFinite(v)) throw range();
       if (!Number.isInteger(v)) throw memberError(name, "must be an integer");
       if (v < -0x80000000 || v > 0x7fffffff) throw range();
       return v;
