@@ -221,3 +221,28 @@ void config_render_error(const char *text, char *out, size_t cap) {
   if (name && end && *end == ':') snprintf(out, cap, "config: member \"%s\"%s", name, end);
   else snprintf(out, cap, "%s", text);
 }
+
+bool config_member_int(const char *config, size_t len, const char *name, long *out) {
+  const uint8_t *b = (const uint8_t *)config;
+  if (len == 0 || b[0] != IOTBIND_CONFIG_FORMAT) {
+    bool flag;
+    if (json_member_bool(config, len, name, &flag)) {
+      *out = flag;
+      return true;
+    }
+    return json_member_int(config, len, name, out);
+  }
+  for (size_t i = 1; i < len && b[i] < IOTBIND_CONFIG_MEMBERS;) {
+    const struct iotbind_cfg_member *m = &iotbind_cfg_members[b[i]];
+    bool str = m->kind == IOTBIND_CFG_STRING || m->kind == IOTBIND_CFG_TOPIC;
+    size_t next = str ? (i + 1 < len ? i + 2 + b[i + 1] : len + 1) : i + 5;
+    if (next > len) return false;
+    if (!str && strcmp(m->name, name) == 0) {
+      uint32_t u = (uint32_t)b[i + 1] | (uint32_t)b[i + 2] << 8 | (uint32_t)b[i + 3] << 16 | (uint32_t)b[i + 4] << 24;
+      *out = u <= 0x7fffffffu ? (long)u : -(long)(0xffffffffu - u) - 1;
+      return true;
+    }
+    i = next;
+  }
+  return false;
+}

@@ -208,12 +208,11 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
 }
 
 enum host_exit host_run(const struct host_params *p) {
-  const char *polarity;
-  size_t polarity_len;
-  bool polarity_given = json_member(p->config, p->config_len, "relay_active_high", &polarity, &polarity_len);
-  relay_known = json_member_int(p->config, p->config_len, "relay_pin", &relay_pin) && relay_pin >= 0 &&
-                relay_pin <= 63 &&
-                (!polarity_given || json_member_bool(p->config, p->config_len, "relay_active_high", &relay_active_high));
+  long polarity = 1;
+  bool polarity_given = config_member_int(p->config, p->config_len, "relay_active_high", &polarity);
+  relay_known = config_member_int(p->config, p->config_len, "relay_pin", &relay_pin) && relay_pin >= 0 &&
+                relay_pin <= 63 && (!polarity_given || polarity == 0 || polarity == 1);
+  relay_active_high = polarity != 0;
 
   int restarts = 0;
   for (;;) {

@@ -99,6 +99,9 @@ enum config_encode_status { CONFIG_ENCODE_OK = 0, CONFIG_ENCODE_EMPTY = -1, CONF
  * (the init status it stands for) with a one-line text in err naming the
  * member, e.g. `config: member "broker_port": must be a number`. */
 long config_encode(const char *json, size_t len, uint8_t *out, size_t cap, char *err, size_t err_cap);
+/* A number or boolean (0/1) member of the firmware config, JSON or binary
+ * (the host's own needs: relay pin and polarity, ADC settings). */
+bool config_member_int(const char *config, size_t len, const char *name, long *out);
 /* The name of member `index`, or NULL. */
 const char *config_member_name(long index);
 /* Copies the firmware's error text into out, with `config: member #<i>:` shown

@@ -6,8 +6,9 @@
  *
  *   iotbind-tank-host [options] config.json
  *
- * config.json is the firmware config of docs/ABI.md (member names of
- * assembly/config.ts), e.g. boards/posix/example-config.json. With
+ * config.json is the firmware config of docs/CONFIG.md (JSON, encoded by the
+ * host to the binary config; or a binary config made by `iotbind-tank config
+ * encode`), e.g. boards/posix/example-config.json. With
  * "broker_tls": true the host terminates TLS, trusting --ca FILE (or the
  * system store).
  */
@@ -119,12 +120,14 @@ int main(int argc, char **argv) {
   int too_long = !feof(f);
   fclose(f);
   if (too_long) { fprintf(stderr, "iotbind-tank-host: %s: too long (the firmware takes at most 64 KiB)\n", config_path); return 2; }
-  /* the firmware wants the JSON text only: drop a trailing newline */
-  while (n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
-  /* The firmware decides what it accepts; the host only says where in the file a syntax error is. */
+  /* A binary config (`iotbind-tank config encode`) goes to the firmware as is;
+   * JSON is encoded by host_run. The host says where in the file a JSON
+   * syntax error is. */
+  bool binary = n > 0 && (uint8_t)config[0] == IOTBIND_CONFIG_FORMAT_BYTE;
+  while (!binary && n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
   static char where[160];
   size_t at = 0;
-  const char *syntax = json_check(config, n, &at);
+  const char *syntax = binary ? NULL : json_check(config, n, &at);
   if (syntax) {
     size_t line = 1, col = 1;
     for (size_t k = 0; k < at && k < n; k++) {
