@@ -33,6 +33,7 @@ export function deviceInit(len: i32): i32 {
   runState = RunState.FAILED;
   if (len < 1 || len > CONFIG_CAP) {
     setError(ascii("config: "), ascii("length must be 1..config_cap() bytes"));
+    logInitError();
     return INIT_CONFIG_TOO_LONG;
   }
   // Nothing touches the hardware until the whole config is valid: a refused

@@ -26,8 +26,8 @@ export interface BareFirmware {
   raw: string;
 }
 
-/** Instantiates the firmware, writes `config` (object, JSON text, or a binary config) and calls init. */
-export function bootBare(config: unknown, nowMs = 1000): BareFirmware {
+/** Instantiates the firmware, writes `config` (object, JSON text, or a binary config; `asIs`: these bytes as they are) and calls init. */
+export function bootBare(config: unknown, nowMs = 1000, asIs = false): BareFirmware {
   const calls: BareFirmware["calls"] = [];
   const logs: string[] = [];
   let memory: WebAssembly.Memory | null = null;
@@ -52,7 +52,7 @@ export function bootBare(config: unknown, nowMs = 1000): BareFirmware {
   // refuses never reaches init (status and error as the encoder says them).
   let bytes: Uint8Array;
   try {
-    bytes = encodeConfig(config);
+    bytes = asIs ? (config as Uint8Array) : encodeConfig(config);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return { exports, calls, logs, status: e.code, error: e.message, raw: "" };
