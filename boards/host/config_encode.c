@@ -114,7 +114,7 @@ static bool put_i32(struct enc *e, long index, long v) {
 
 static bool member(void *ctx, const char *name, size_t name_len, const char *v, size_t vl) {
   struct enc *e = ctx;
-  char key[64];
+  char key[512];
   long kl = decode_string(name, name_len, (uint8_t *)key, sizeof key - 1);
   if (kl == -2) return fail(e, CONFIG_ENCODE_SYNTAX, NULL, "a lone surrogate or ill-formed UTF-8 in a member name");
   if (kl < 0) kl = sizeof key - 1; /* longer than any member: unknown, named by its start */
