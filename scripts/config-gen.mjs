@@ -356,7 +356,7 @@ function docsTables(s) {
   }
   const out = [];
   for (const g of groups) {
-    out.push(`## ${g.name}`, "", "| # | member | type | range | default | meaning |", "| ---: | --- | --- | --- | --- | --- |");
+    out.push(`### ${g.name}`, "", "| # | member | type | range | default | meaning |", "| ---: | --- | --- | --- | --- | --- |");
     for (const m of g.members) out.push(`| ${m.index} | \`${m.name}\` | ${docType(m)} | ${docRange(s, m)} | ${docDefault(m)} | ${m.doc} |`);
     out.push("");
     if (g.members.some((m) => m.storage.profile)) {
