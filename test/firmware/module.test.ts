@@ -74,6 +74,12 @@ describe("firmware.wasm", () => {
   it("keeps string literals as compile-time UTF-8 (no AssemblyScript string headers in static data)", () => {
     // An AssemblyScript string literal is stored as UTF-16 after a header; "uid" would appear as u\0i\0d\0.
     expect(wasm.includes(Buffer.from("u\0i\0d\0", "latin1"))).toBe(false);
-    expect(wasm.includes(Buffer.from("broker_port"))).toBe(true);
+    expect(wasm.includes(Buffer.from("must be between"))).toBe(true);
+  });
+
+  it("carries no config member names: the host encodes them (ABI v2, docs/CONFIG.md \"Binary config\")", () => {
+    for (const name of ["broker_port", "reading_interval_ms", "tank_diameter_mm", "hc-sr04", "vertical_cylinder"]) {
+      expect(wasm.includes(Buffer.from(name)), name).toBe(false);
+    }
   });
 });
