@@ -29,7 +29,8 @@ export function counter(id: i32): u32 { return counterValue(id); }
 export function last_disconnect(): i32 { return mqttLastDisconnect(); }
 
 // The end of static data (every literal and buffer the firmware has; it writes
-// nothing above). Both are the same address: there is no stack or heap in linear
+// nothing above). Both are that address (scripts/wasm-release.mjs rounds
+// __heap_base up to 16, as WAMR requires); there is no stack or heap in linear
 // memory. Exported so that WAMR sizes the instance's memory to what the module
 // uses instead of the whole 64 KiB page (docs/ABI.md, Memory map), and so that
 // tests can check no byte above it is ever written.
