@@ -85,7 +85,7 @@ const WHAT: Record<string, string> = {
   idle_tick: "one `tick` while connected with nothing due (socket polled, timers checked)",
   reading_cycle: "one reading: 5 pings (one per tick, 60 ms apart), median, compensation, level, JSON encode, QoS 1 PUBLISH, PUBACK",
   downlink: "one platform state message (QoS 1 PUBLISH, 145-byte JSON) arriving: MQTT reassembly, JSON parse, pump rules, relay, PUBACK",
-  config_parse: "`init(len)`: parse and validate the config JSON (CONFIG_SIZE), set up pins, start",
+  config_parse: "`init(len)`: check the binary config (CONFIG_SIZE; the host encoded it from JSON beforehand), set up pins, start",
 };
 
 /** Installs valgrind from Debian when it is missing (the bench needs it). */

@@ -111,7 +111,7 @@ void config_render_error(const char *text, char *out, size_t cap);
 struct host_params {
   const uint8_t *wasm;      /* module bytes (NULL for wasm2c) */
   uint32_t wasm_len;
-  const char *config;       /* the firmware config JSON */
+  const char *config;       /* the firmware config: JSON (host_run encodes it) or binary (first byte 0xC2) */
   size_t config_len;
   const char *config_name;  /* named in a config refusal, e.g. the file (may be NULL) */
   const char *config_where; /* where the host's own JSON check found a syntax error, e.g. "line 3, column 5: ..."
