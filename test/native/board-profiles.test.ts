@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeConfig, renderConfigError } from "../../sim/config-binary.js";
+import { ConfigError, encodeConfig, renderConfigError } from "../../sim/config-binary.js";
 
 interface Profile {
   name: string;
@@ -50,7 +50,13 @@ async function init(config: unknown): Promise<{ rc: number; error: string }> {
   const inst = await WebAssembly.instantiate(wasm, { hal });
   const ex = inst.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   mem = ex.memory;
-  const bytes = encodeConfig(config); // as every host does
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeConfig(config); // as every host does: a JSON mistake never reaches init
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { rc: e.code, error: e.message };
+  }
   new Uint8Array(mem.buffer, ex.config_ptr!(), bytes.length).set(bytes);
   const rc = ex.init!(bytes.length);
   const error = renderConfigError(new TextDecoder().decode(new Uint8Array(mem.buffer, ex.error_ptr!(), ex.error_len!())));
