@@ -1,15 +1,21 @@
 // Every tunable of the firmware, with its default and unit.
 //
-// The host writes a flat JSON object into the config buffer (docs/ABI.md);
-// `app/config_parse.ts` validates each member against the ranges noted here
-// and the cross-member rules, and only then are these values used. Member
-// names in JSON are the snake_case names given in each comment.
+// The one definition of the members (name, index, range, default, unit,
+// storage) is config/schema.json. The host encodes its JSON config to the
+// binary config (docs/CONFIG.md) and writes it into the config buffer;
+// `app/config_parse.ts` checks every record against the generated rows
+// (`app/config_table.ts`) and the cross-member rules, and only then does the
+// generated commit() store every member here: the value given or the
+// schema's default. The initial values below are those defaults (the
+// generator refuses to build when one differs). Member names in JSON are
+// the snake_case names given in each comment.
 //
-// Strings live in fixed buffers (see STR_* capacities); each has a pointer
-// and a length.
+// Strings: a pointer and a length. They point into the config buffer (which
+// nothing writes after init), except the client id, which has its own
+// buffer because the firmware may derive it.
 
 // ---------------------------------------------------------------- strings
-// Capacities in bytes (UTF-8). Longer values are rejected by config_parse.
+// Capacities in bytes (UTF-8): the schema's maximum lengths (config/schema.json).
 export const UID_CAP: i32 = 64;        // uid            required
 export const KEY_CAP: i32 = 96;        // key            required
 export const HOST_CAP: i32 = 96;       // broker_host    required
@@ -19,26 +25,26 @@ export const CLIENT_ID_CAP: i32 = 23;  // client_id      optional, 1..23 of [0-9
 export const TOPIC_CAP: i32 = 96;      // uplink_topic, downlink_topic  required; no '+', '#', U+0000
 export const WILL_CAP: i32 = 96;       // will_topic, will_payload  optional
 
-export const uidBuf: usize = memory.data(UID_CAP);
+export let uidBuf: usize = 0;
 export let uidLen: i32 = 0;
-export const keyBuf: usize = memory.data(KEY_CAP);
+export let keyBuf: usize = 0;
 export let keyLen: i32 = 0;
-export const hostBuf: usize = memory.data(HOST_CAP);
+export let hostBuf: usize = 0;
 export let hostLen: i32 = 0;
-export const userBuf: usize = memory.data(USER_CAP);
+export let userBuf: usize = 0;
 export let userLen: i32 = 0;          // 0 = no user name
-export const passBuf: usize = memory.data(PASS_CAP);
+export let passBuf: usize = 0;
 export let passLen: i32 = 0;          // 0 = no password
 export let passSet: bool = false;     // a password member was given (even empty)
 export const clientIdBuf: usize = memory.data(CLIENT_ID_CAP);
 export let clientIdLen: i32 = 0;
-export const uplinkBuf: usize = memory.data(TOPIC_CAP);
+export let uplinkBuf: usize = 0;
 export let uplinkLen: i32 = 0;
-export const downlinkBuf: usize = memory.data(TOPIC_CAP);
+export let downlinkBuf: usize = 0;
 export let downlinkLen: i32 = 0;
-export const willTopicBuf: usize = memory.data(WILL_CAP);
+export let willTopicBuf: usize = 0;
 export let willTopicLen: i32 = 0;     // 0 = no will
-export const willPayloadBuf: usize = memory.data(WILL_CAP);
+export let willPayloadBuf: usize = 0;
 export let willPayloadLen: i32 = 0;
 
 // ------------------------------------------------------------------ mqtt

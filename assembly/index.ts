@@ -1,4 +1,4 @@
-// The exports of ABI v1 (docs/ABI.md). Only integers cross this boundary.
+// The exports of ABI v2 (docs/ABI.md). Only integers cross this boundary.
 import "./app/panic"; // abort handler (asconfig.json routes abort here)
 import { deviceInit, deviceTick, deviceShutdown, configBuf, CONFIG_CAP } from "./app/main";
 import { errorPtr, errorLen } from "./app/config_parse";
@@ -7,7 +7,7 @@ import { levelPermille, distanceMm, temperatureDeciC, volumeMl, readingQuality }
 import { relayIsOn, pumpLastRefusal } from "./pump/pump";
 import { mqttState, mqttLastDisconnect } from "./mqtt/client";
 
-const ABI_VERSION: i32 = 1;
+const ABI_VERSION: i32 = 2;
 
 export function abi_version(): i32 { return ABI_VERSION; }
 export function config_ptr(): usize { return configBuf; }
@@ -29,7 +29,8 @@ export function counter(id: i32): u32 { return counterValue(id); }
 export function last_disconnect(): i32 { return mqttLastDisconnect(); }
 
 // The end of static data (every literal and buffer the firmware has; it writes
-// nothing above). Both are the same address: there is no stack or heap in linear
+// nothing above). Both are that address (scripts/wasm-release.mjs rounds
+// __heap_base up to 16, as WAMR requires); there is no stack or heap in linear
 // memory. Exported so that WAMR sizes the instance's memory to what the module
 // uses instead of the whole 64 KiB page (docs/ABI.md, Memory map), and so that
 // tests can check no byte above it is ever written.

@@ -125,7 +125,7 @@ const WHAT: Record<string, string> = {
   idle_tick: "one `tick` while connected with nothing due (socket polled, timers checked)",
   reading_cycle: "one reading: 5 pings (one per tick, 60 ms apart), median, compensation, level, JSON encode, QoS 1 PUBLISH, PUBACK",
   downlink: "one platform state message (QoS 1 PUBLISH, 145-byte JSON) arriving: MQTT reassembly, JSON parse, pump rules, relay, PUBACK",
-  config_parse: "`init(len)`: parse and validate the config JSON (CONFIG_SIZE), set up pins, start",
+  config_parse: "`init(len)`: check the binary config (CONFIG_SIZE; the host encoded it from JSON beforehand), set up pins, start",
 };
 
 /** Installs valgrind from Debian when it is missing (the bench needs it). */
@@ -135,6 +135,9 @@ export function ensureValgrind(log: (s: string) => void): boolean {
   const r = sh("sh", ["-c", "(apt-get install -y valgrind || (apt-get update && apt-get install -y valgrind)) >/dev/null 2>&1"], { timeoutMs: 300_000 });
   return r.status === 0 && has("valgrind");
 }
+
+/** The C hosts' config encoder (JSON -> binary config), which the driver uses as a host does. */
+const CONFIG_C = ["config_encode", "json_member"];
 
 function build(wasm: string, dir: string): string {
   mkdirSync(dir, { recursive: true });
@@ -146,8 +149,9 @@ function build(wasm: string, dir: string): string {
   const strict = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", ...CFLAGS, ...inc];
   mustSh("gcc", [...strict, "-c", join(host, "runtime_wasm2c.c"), "-o", join(dir, "runtime_wasm2c.o")]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
+  for (const c of CONFIG_C) mustSh("gcc", [...strict, "-c", join(host, `${c}.c`), "-o", join(dir, `${c}.o`)]);
   const exe = join(dir, "driver");
-  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o"].map((f) => join(dir, f)), ...WRAP_MALLOC, "-lm", "-lpthread"]);
+  mustSh("gcc", ["-o", exe, ...["driver.o", "runtime_wasm2c.o", "firmware.o", "wasm-rt-impl.o", ...CONFIG_C.map((c) => `${c}.o`)].map((f) => join(dir, f)), ...WRAP_MALLOC, "-lm", "-lpthread"]);
   return exe;
 }
 
@@ -181,9 +185,10 @@ function buildRuntime(rt: Exclude<RuntimeName, "wasm2c">, bits: 64 | 32, dir: st
   const adapter = isWamr ? "runtime_wamr" : "runtime_wasm3";
   mustSh("gcc", [...strict, "-c", join(host, `${adapter}.c`), "-o", join(dir, `${adapter}.o`)]);
   mustSh("gcc", [...strict, "-c", packagePath("bench", "native", "driver.c"), "-o", join(dir, "driver.o")]);
+  for (const c of CONFIG_C) mustSh("gcc", [...strict, "-c", join(host, `${c}.c`), "-o", join(dir, `${c}.o`)]);
   const lib = isWamr ? packagePath("build", "runtimes", `${libName}-${bits}`, "libvmlib.a") : packagePath("build", "runtimes", `wasm3-${bits}`, "libm3.a");
   const exe = join(dir, "driver");
-  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), lib, ...WRAP_MALLOC, "-lm", "-lpthread"]);
+  mustSh("gcc", [...m, "-o", exe, join(dir, "driver.o"), join(dir, `${adapter}.o`), ...CONFIG_C.map((c) => join(dir, `${c}.o`)), lib, ...WRAP_MALLOC, "-lm", "-lpthread"]);
   return exe;
 }
 

@@ -13,6 +13,7 @@ import type { Hardware } from "../sim/hal/types.js";
 import { VirtualClock, firmwareMillis } from "../sim/clock.js";
 import { SeededRandom } from "../sim/random.js";
 import { defaultHwId } from "../sim/host/device.js";
+import { encodeConfig, renderConfigError } from "../sim/config-binary.js";
 
 export interface SeenPublish {
   topic: string;
@@ -167,11 +168,11 @@ export class OfflineFirmware {
     const inst = new WebAssembly.Instance(o.module, { hal: hal as unknown as WebAssembly.ModuleImports });
     this.x = inst.exports as unknown as FirmwareExports;
     memory = this.x.memory;
-    const bytes = new TextEncoder().encode(JSON.stringify(o.config));
+    const bytes = encodeConfig(o.config);
     new Uint8Array(memory.buffer, this.x.config_ptr(), bytes.length).set(bytes);
     this.initStatus = this.x.init(bytes.length);
     const el = this.x.error_len();
-    this.initError = el > 0 ? new TextDecoder().decode(new Uint8Array(memory.buffer, this.x.error_ptr(), el)) : "";
+    this.initError = el > 0 ? renderConfigError(new TextDecoder().decode(new Uint8Array(memory.buffer, this.x.error_ptr(), el))) : "";
     if (this.initStatus !== 0) throw new Error(`init refused the config (${this.initStatus}): ${this.initError}`);
   }
 

@@ -39,7 +39,7 @@ function oldest(paths) {
 }
 
 const STEPS = [
-  { script: "build:wasm", inputs: ["assembly", "transform", "asconfig.json", "package-lock.json"], outputs: ["build/firmware.wasm", "build/firmware.debug.wasm"] },
+  { script: "build:wasm", inputs: ["assembly", "config", "scripts/config-gen.mjs", "transform", "asconfig.json", "package-lock.json"], outputs: ["build/firmware.wasm", "build/firmware.debug.wasm"] },
   { script: "build:ts", inputs: ["sim", "bench", "tsconfig.json", "package-lock.json"], outputs: ["dist/sim/cli.js"] },
   { script: "build:web", inputs: ["web", "sim/web/protocol.ts", "package-lock.json"], outputs: ["dist/dashboard/index.html", "dist/dashboard/app.js"] },
 ];

@@ -145,3 +145,64 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   }
 }
+
+/**
+ * `__heap_base` rounded up to a multiple of 16. WAMR shrinks the instance's
+ * memory to `__heap_base` only when align16(`__data_end`) <= `__heap_base`
+ * (wasm_loader.c); asc's value is the unaligned end of static data, so
+ * whether WAMR shrank the memory depended on the data size modulo 16.
+ * Returns the module with that global's i32.const rewritten (unchanged when
+ * already aligned or absent). The firmware writes nothing at or above either.
+ */
+export function alignHeapBase(wasm) {
+  const sections = [];
+  let p = 8;
+  while (p < wasm.length) {
+    const id = wasm[p];
+    const [size, body] = readU32(wasm, p + 1);
+    sections.push({ id, start: p, body, end: body + size });
+    p = body + size;
+  }
+  const exp = sections.find((s) => s.id === 7);
+  const glob = sections.find((s) => s.id === 6);
+  if (!exp || !glob) return wasm;
+  let q;
+  let n;
+  [n, q] = readU32(wasm, exp.body);
+  let index = -1;
+  for (let k = 0; k < n; k++) {
+    let len;
+    [len, q] = readU32(wasm, q);
+    const name = Buffer.from(wasm.subarray(q, q + len)).toString("utf8");
+    q += len;
+    const kind = wasm[q++];
+    let idx;
+    [idx, q] = readU32(wasm, q);
+    if (kind === 3 && name === "__heap_base") index = idx;
+  }
+  if (index < 0) return wasm;
+  [n, q] = readU32(wasm, glob.body);
+  for (let k = 0; k < n; k++) {
+    q += 2; // value type, mutability
+    const op = wasm[q];
+    let v = 0;
+    let after;
+    if (op === 0x41) [v, after] = readI32(wasm, q + 1);
+    else if (op === 0x42) { after = q + 1; while (wasm[after] & 0x80) after++; after++; } // i64.const
+    else if (op === 0x43) after = q + 5; // f32.const
+    else if (op === 0x44) after = q + 9; // f64.const
+    else if (op === 0x23) [, after] = readU32(wasm, q + 1); // global.get
+    else fail(`global ${k}: init expression opcode 0x${op.toString(16)}`);
+    if (wasm[after] !== 0x0b) fail(`global ${k}: init expression longer than one instruction`);
+    if (k === index) {
+      if (op !== 0x41) fail("__heap_base's global is not an i32.const");
+      const aligned = (v + 15) & ~15;
+      if (aligned === v) return wasm;
+      const body = [...wasm.subarray(glob.body, q + 1), ...i32(aligned), ...wasm.subarray(after, glob.end)];
+      const out = [...wasm.subarray(0, glob.start), 6, ...u32(body.length), ...body, ...wasm.subarray(glob.end)];
+      return Uint8Array.from(out);
+    }
+    q = after + 1;
+  }
+  return wasm;
+}

@@ -5,7 +5,9 @@
 //     −230 B more, but +50 % instructions per tick under WAMR's classic
 //     interpreter; docs/RUNTIMES.md);
 //  2. scripts/wasm-merge-data.mjs: the ~160 per-literal data segments become a
-//     few (−~1.1 KB of segment headers), same memory image.
+//     few (−~1.1 KB of segment headers), same memory image;
+//  3. `__heap_base` rounded up to 16 (alignHeapBase: else WAMR does not shrink
+//     the instance's memory to it).
 // Usage: wasm-release.mjs <module.wasm> [--keep-names]
 // (--keep-names: keep the name section, for the bench's attribution build.)
 // wasm-opt comes from the `binaryen` package assemblyscript depends on.
@@ -13,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mergeDataSegments } from "./wasm-merge-data.mjs";
+import { alignHeapBase, mergeDataSegments } from "./wasm-merge-data.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "..", "..");
 const [file, ...rest] = process.argv.slice(2);
@@ -30,7 +32,7 @@ if (r.status !== 0) {
   process.exit(1);
 }
 try {
-  writeFileSync(file, mergeDataSegments(readFileSync(file)));
+  writeFileSync(file, alignHeapBase(mergeDataSegments(readFileSync(file))));
 } catch (e) {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

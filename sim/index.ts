@@ -22,7 +22,9 @@ export type { FirmwareExports } from "./host/abi.js";
 
 // The config (docs/CONFIG.md)
 export type { DeviceConfig } from "./device-config.js";
-export { CONFIG_MEMBERS } from "./device-config.js";
+export { CONFIG_MEMBERS, CONFIG_SCHEMA, CONFIG_WORDS, CONFIG_PROFILES, CONFIG_DEFAULTS, CONFIG_FORMAT, CONFIG_MAX_BYTES } from "./device-config.js";
+export type { ConfigKind, ConfigMemberSpec } from "./device-config.js";
+export { encodeConfig, ConfigError, renderConfigError, configMemberName, isBinaryConfig } from "./config-binary.js";
 import type { DeviceConfig } from "./device-config.js";
 /** `sensor`: the sensor profile. */
 export type SensorProfileName = NonNullable<DeviceConfig["sensor"]>;

@@ -7,6 +7,7 @@ import {
   parseConfig, errorPtr, errorLen, setError,
   INIT_OK, INIT_CONFIG_TOO_LONG, INIT_ALREADY_CALLED, INIT_HAL_FAILED,
 } from "./config_parse";
+import { CONFIG_MAX_BYTES } from "./config_table";
 import { logBegin, logStr, logBytes, logEnd } from "./log";
 import { mqttStart, mqttTick, mqttStop, mqttCalls } from "../mqtt/client";
 import { deriveClientId } from "../iotbind/clientid";
@@ -17,7 +18,8 @@ import { minU } from "../util/time";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
 
-export const CONFIG_CAP: i32 = 2048;
+/** The binary config's buffer: as large as the largest valid config (generated from the schema). */
+export const CONFIG_CAP: i32 = CONFIG_MAX_BYTES;
 export const configBuf: usize = memory.data(CONFIG_CAP);
 
 export const enum RunState { FRESH = 0, RUNNING = 1, FAILED = 2, STOPPED = 3 }
@@ -30,7 +32,8 @@ export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
   runState = RunState.FAILED;
   if (len < 1 || len > CONFIG_CAP) {
-    setError(ascii("config: length must be 1.."), ascii("2048 bytes (config_cap)"));
+    setError(ascii("config: "), ascii("length must be 1..config_cap() bytes"));
+    logInitError();
     return INIT_CONFIG_TOO_LONG;
   }
   // Nothing touches the hardware until the whole config is valid: a refused

@@ -300,6 +300,19 @@ static uint32_t tick(void) { return call(IOTBIND_EXPORT_tick, hal_millis()); }
 static uint8_t *wasm_bytes;
 static uint32_t wasm_len;
 
+/* The host's side of config, JSON -> binary (boards/host/config_encode.c): done
+ * once at start, outside every measured window and the painted stack. */
+static uint8_t config_bin[2048];
+static long config_bin_len;
+static void encode_config(void) {
+  char err[200];
+  config_bin_len = config_encode(CONFIG, sizeof CONFIG - 1, config_bin, sizeof config_bin, err, sizeof err);
+  if (config_bin_len < 0) {
+    fprintf(stderr, "driver: cannot encode the config: %s\n", err);
+    exit(12);
+  }
+}
+
 static int fresh_instance(void) {
   char err[128];
   if (rt_open(wasm_bytes, wasm_len, err, sizeof err) != 0) {
@@ -308,9 +321,13 @@ static int fresh_instance(void) {
   }
   uint32_t size = 0;
   uint8_t *mem = rt_memory(&size);
-  uint32_t p = call(IOTBIND_EXPORT_config_ptr, 0);
-  memcpy(mem + p, CONFIG, sizeof CONFIG - 1);
-  return (int)(sizeof CONFIG - 1);
+  uint32_t p = call(IOTBIND_EXPORT_config_ptr, 0), cap = call(IOTBIND_EXPORT_config_cap, 0);
+  if (config_bin_len > (long)cap || p > size || cap > size - p) {
+    fprintf(stderr, "driver: the binary config (%ld bytes) does not fit the config buffer\n", config_bin_len);
+    exit(12);
+  }
+  memcpy(mem + p, config_bin, (size_t)config_bin_len);
+  return (int)config_bin_len;
 }
 
 /* Members of CONFIG: every key is followed by `":` and no string value contains that. */
@@ -319,6 +336,9 @@ static int config_members(void) {
   for (const char *p = CONFIG; (p = strstr(p, "\":")) != NULL; p += 2) n++;
   return n;
 }
+
+/* Bytes of the binary config the host hands to init. */
+static int config_bytes(void) { return (int)config_bin_len; }
 
 static uint32_t sent_len(const char *s) { return (uint32_t)strlen(s); }
 
@@ -483,6 +503,7 @@ static size_t painted(void *(*fn)(void *), int *rc) {
 }
 
 int main(int argc, char **argv) {
+  encode_config();
   size_t native_stack = 0;
   int paint = 0;
   const char *wasm_path = NULL;
@@ -582,8 +603,7 @@ static int run(void) {
     wamr_breakdown(wasm_stack, br, sizeof br);
     snprintf(extra, sizeof extra, ",\"pool_in_use\":%u,\"pool_peak\":%u,\"pool_at_init\":%u,%s", pool_open, pool_peak,
              pool0, br);
-    fresh_instance();
-    call(IOTBIND_EXPORT_init, (uint32_t)(sizeof CONFIG - 1));
+    call(IOTBIND_EXPORT_init, (uint32_t)fresh_instance());
 #endif
     uint32_t lin = 0;
     rt_memory(&lin);
@@ -679,7 +699,7 @@ static int run(void) {
          "\"config_bytes\":%d,\"config_members\":%d}\n",
          ok ? "true" : "false", CONFIG_REPS, init_rc, CYCLE_REPS, cycles_done, cycle_ticks, cycle_triggers, IDLE_REPS,
          idle_quiet ? "true" : "false", DL_REPS, dl_applied, accepted, connected ? "true" : "false", settle_ticks,
-         publishes_seen, (int)(sizeof CONFIG - 1), config_members());
+         publishes_seen, config_bytes(), config_members());
   rt_close();
   return ok ? 0 : 1;
 }

@@ -122,17 +122,37 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
   if (!rt_call(IOTBIND_EXPORT_config_ptr, 0, &ptr) || !rt_call(IOTBIND_EXPORT_config_cap, 0, &cap))
     return STEP_TRAPPED;
   uint8_t *mem = rt_memory(&size);
-  if (p->config_len > cap || !mem || ptr > size || cap > size - ptr) {
-    host_log(IOTBIND_LOG_ERROR, "config is %lu bytes; the firmware takes at most %lu",
+  if (!mem || ptr > size || cap > size - ptr) {
+    host_log(IOTBIND_LOG_ERROR, "the module's config buffer lies outside its memory");
+    *exit_code = HOST_EXIT_MODULE;
+    return STEP_FATAL;
+  }
+  /* The JSON config is encoded into the firmware's config buffer (a config
+   * that already is binary, e.g. provisioned with `iotbind-tank config
+   * encode`, goes in as is). A config the encoder refuses never reaches init:
+   * the same one line as the firmware's refusals, naming the member. */
+  long bin_len;
+  char enc_err[200];
+  if (p->config_len > 0 && (uint8_t)p->config[0] == IOTBIND_CONFIG_FORMAT_BYTE) {
+    bin_len = p->config_len <= cap ? (long)p->config_len : CONFIG_ENCODE_EMPTY;
+    snprintf(enc_err, sizeof enc_err, "config: the binary config is %lu bytes; the firmware takes at most %lu",
              (unsigned long)p->config_len, (unsigned long)cap);
+  } else {
+    bin_len = config_encode(p->config, p->config_len, mem + ptr, cap, enc_err, sizeof enc_err);
+  }
+  if (bin_len < 0) {
+    const char *where = bin_len == CONFIG_ENCODE_SYNTAX ? p->config_where : NULL;
+    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", bin_len, init_status_name((int32_t)bin_len),
+             enc_err, p->config_name ? " (in " : "", p->config_name ? p->config_name : "", where ? " at " : "",
+             where ? where : "", p->config_name ? ")" : "");
     *exit_code = HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
-  memcpy(mem + ptr, p->config, p->config_len);
+  if (bin_len == (long)p->config_len && (uint8_t)p->config[0] == IOTBIND_CONFIG_FORMAT_BYTE) memcpy(mem + ptr, p->config, p->config_len);
 
   uint32_t rc = 0;
   in_init = true;
-  bool called = rt_call(IOTBIND_EXPORT_init, (uint32_t)p->config_len, &rc);
+  bool called = rt_call(IOTBIND_EXPORT_init, (uint32_t)bin_len, &rc);
   in_init = false;
   if (!called) return STEP_TRAPPED;
   if ((int32_t)rc != IOTBIND_INIT_OK) {
@@ -140,7 +160,9 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     char text[256];
     if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
       return STEP_TRAPPED;
-    memory_text(eptr, elen, text, sizeof text);
+    char raw[256];
+    memory_text(eptr, elen, raw, sizeof raw);
+    config_render_error(raw, text, sizeof text);
     /* one line: the firmware's own words, then the file (and where, for a syntax error) */
     const char *where = (int32_t)rc == IOTBIND_INIT_CONFIG_JSON ? p->config_where : NULL;
     host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
@@ -149,8 +171,8 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
-  host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes)", IOTBIND_ABI_VERSION,
-           (unsigned long)p->config_len);
+  host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes, binary %ld)", IOTBIND_ABI_VERSION,
+           (unsigned long)p->config_len, bin_len);
 
   bool woke_early = false;
   uint32_t progress_mark = 0, status_at = hal_millis(), zero_waits = 0;
@@ -186,12 +208,11 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
 }
 
 enum host_exit host_run(const struct host_params *p) {
-  const char *polarity;
-  size_t polarity_len;
-  bool polarity_given = json_member(p->config, p->config_len, "relay_active_high", &polarity, &polarity_len);
-  relay_known = json_member_int(p->config, p->config_len, "relay_pin", &relay_pin) && relay_pin >= 0 &&
-                relay_pin <= 63 &&
-                (!polarity_given || json_member_bool(p->config, p->config_len, "relay_active_high", &relay_active_high));
+  long polarity = 1;
+  bool polarity_given = config_member_int(p->config, p->config_len, "relay_active_high", &polarity);
+  relay_known = config_member_int(p->config, p->config_len, "relay_pin", &relay_pin) && relay_pin >= 0 &&
+                relay_pin <= 63 && (!polarity_given || polarity == 0 || polarity == 1);
+  relay_active_high = polarity != 0;
 
   int restarts = 0;
   for (;;) {

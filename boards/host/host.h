@@ -89,11 +89,37 @@ bool json_member_int(const char *json, size_t len, const char *name, long *out);
 bool json_member_bool(const char *json, size_t len, const char *name, bool *out);
 /* Copies a string member (simple escapes \" \\ \/ \n \t decoded) as a C string. */
 bool json_member_str(const char *json, size_t len, const char *name, char *out, size_t cap);
+/* Strict syntax check: NULL when the `len` bytes are one well-formed JSON value,
+ * else what was wrong, with *at its offset. */
+const char *json_check(const char *json, size_t len, size_t *at);
+/* Calls fn for each member of the top-level object, in order: the raw name
+ * (with its quotes, escapes not decoded) and the raw value. Returns NULL when
+ * the whole object is well-formed (or fn returned false: *at is that value's
+ * offset), else the syntax error, with *at its offset. */
+typedef bool (*json_member_fn)(void *ctx, const char *name, size_t name_len, const char *val, size_t val_len);
+const char *json_walk(const char *json, size_t len, json_member_fn fn, void *ctx, size_t *at);
+
+/* config_encode.c: the JSON config -> the binary config of docs/CONFIG.md,
+ * with the tables generated from config/schema.json (config_schema.h). */
+enum config_encode_status { CONFIG_ENCODE_OK = 0, CONFIG_ENCODE_EMPTY = -1, CONFIG_ENCODE_SYNTAX = -2, CONFIG_ENCODE_MEMBER = -3 };
+/* Encodes `len` bytes of JSON into out (cap bytes; IOTBIND_CONFIG_MAX_BYTES
+ * always suffice). Returns the binary's length (> 0), or a negative status
+ * (the init status it stands for) with a one-line text in err naming the
+ * member, e.g. `config: member "broker_port": must be a number`. */
+long config_encode(const char *json, size_t len, uint8_t *out, size_t cap, char *err, size_t err_cap);
+/* A number or boolean (0/1) member of the firmware config, JSON or binary
+ * (the host's own needs: relay pin and polarity, ADC settings). */
+bool config_member_int(const char *config, size_t len, const char *name, long *out);
+/* The name of member `index`, or NULL. */
+const char *config_member_name(long index);
+/* Copies the firmware's error text into out, with `config: member #<i>:` shown
+ * as `config: member "<name>":`. */
+void config_render_error(const char *text, char *out, size_t cap);
 
 struct host_params {
   const uint8_t *wasm;      /* module bytes (NULL for wasm2c) */
   uint32_t wasm_len;
-  const char *config;       /* the firmware config JSON */
+  const char *config;       /* the firmware config: JSON (host_run encodes it) or binary (first byte 0xC2) */
   size_t config_len;
   const char *config_name;  /* named in a config refusal, e.g. the file (may be NULL) */
   const char *config_where; /* where the host's own JSON check found a syntax error, e.g. "line 3, column 5: ..."

@@ -29,7 +29,9 @@
 extern "C" {
 #endif
 
-#define IOTBIND_ABI_VERSION 1
+#define IOTBIND_ABI_VERSION 2
+/* First byte of a binary config (docs/CONFIG.md "Binary config"): what init takes. */
+#define IOTBIND_CONFIG_FORMAT_BYTE 0xC2
 #define IOTBIND_IMPORT_MODULE "hal"
 
 /* ------------------------------------------------------------ imports (hal) */

@@ -1,13 +1,144 @@
 /*
- * json_member.c - finds a top-level member of a JSON object for the host's own
- * needs (relay pin, simulator geometry, Wi-Fi credentials). Tolerant and
- * allocation-free; it validates nothing: the firmware's config parser decides
- * whether a config is acceptable.
+ * json_member.c - the C hosts' JSON: a tolerant look-up of a top-level member
+ * for the host's own needs (relay pin, simulator geometry, Wi-Fi credentials),
+ * and the strict side: a syntax check that says where, and a walker over the
+ * members of an object (config_encode.c encodes the config with it).
+ * Allocation-free.
  */
 #include "host.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------ strict walker
+ * The strict side: a syntax check that says where (RFC 8259 grammar, nesting
+ * at most 32) and a walker over the members of a top-level object, which the
+ * config encoder (config_encode.c) builds on. */
+struct jcur { const char *t; size_t n, i; int depth; };
+static void jws(struct jcur *c) {
+  while (c->i < c->n && (c->t[c->i] == ' ' || c->t[c->i] == '\t' || c->t[c->i] == '\n' || c->t[c->i] == '\r')) c->i++;
+}
+static const char *jvalue(struct jcur *c);
+static const char *jstring(struct jcur *c) {
+  if (c->i >= c->n || c->t[c->i] != '"') return "expected a string in double quotes";
+  for (c->i++; c->i < c->n; c->i++) {
+    unsigned char ch = (unsigned char)c->t[c->i];
+    if (ch == '"') { c->i++; return NULL; }
+    if (ch < 0x20) return "control character in a string";
+    if (ch == '\\') {
+      c->i++;
+      if (c->i >= c->n) break;
+      if (c->t[c->i] == 'u') {
+        for (int k = 0; k < 4; k++) {
+          c->i++;
+          if (c->i >= c->n || !strchr("0123456789abcdefABCDEF", c->t[c->i])) return "bad \\u escape";
+        }
+      } else if (!strchr("\"\\/bfnrt", c->t[c->i])) {
+        return "bad escape in a string";
+      }
+    }
+  }
+  return "unterminated string";
+}
+static const char *jnumber(struct jcur *c) {
+  size_t s = c->i;
+  if (c->i < c->n && c->t[c->i] == '-') c->i++;
+  if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') { c->i = s; return "expected a value"; }
+  if (c->t[c->i] == '0') c->i++;
+  else while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  if (c->i < c->n && c->t[c->i] == '.') {
+    c->i++;
+    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit after the decimal point";
+    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  }
+  if (c->i < c->n && (c->t[c->i] == 'e' || c->t[c->i] == 'E')) {
+    c->i++;
+    if (c->i < c->n && (c->t[c->i] == '+' || c->t[c->i] == '-')) c->i++;
+    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit in the exponent";
+    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
+  }
+  return NULL;
+}
+static const char *jcontainer(struct jcur *c, char close) {
+  if (++c->depth > 32) return "nested too deeply";
+  c->i++;
+  jws(c);
+  if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
+  for (;;) {
+    const char *e;
+    if (close == '}') {
+      if ((e = jstring(c)) != NULL) return c->i < c->n && c->t[c->i] == '}' ? "trailing comma before }" : "expected a member name in double quotes";
+      jws(c);
+      if (c->i >= c->n || c->t[c->i] != ':') return "expected : after the member name";
+      c->i++;
+    }
+    if ((e = jvalue(c)) != NULL) return e;
+    jws(c);
+    if (c->i < c->n && c->t[c->i] == ',') { c->i++; jws(c); continue; }
+    if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
+    return close == '}' ? "expected , or } after a member" : "expected , or ] after an item";
+  }
+}
+static const char *jvalue(struct jcur *c) {
+  jws(c);
+  if (c->i >= c->n) return "unexpected end of the file";
+  char ch = c->t[c->i];
+  if (ch == '{') return jcontainer(c, '}');
+  if (ch == '[') return jcontainer(c, ']');
+  if (ch == '"') return jstring(c);
+  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "true", 4) == 0) { c->i += 4; return NULL; }
+  if (c->n - c->i >= 5 && memcmp(c->t + c->i, "false", 5) == 0) { c->i += 5; return NULL; }
+  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "null", 4) == 0) { c->i += 4; return NULL; }
+  return jnumber(c);
+}
+const char *json_check(const char *t, size_t n, size_t *at) {
+  struct jcur c = { t, n, 0, 0 };
+  const char *e = jvalue(&c);
+  if (!e) {
+    jws(&c);
+    if (c.i < c.n) e = "unexpected text after the JSON value";
+  }
+  *at = c.i;
+  return e;
+}
+
+const char *json_walk(const char *t, size_t n, json_member_fn fn, void *ctx, size_t *at) {
+  struct jcur c = {t, n, 0, 0};
+  const char *e = NULL;
+  jws(&c);
+  if (c.i >= c.n || c.t[c.i] != '{') {
+    *at = c.i;
+    return "the config must be one JSON object";
+  }
+  c.i++;
+  c.depth = 1;
+  jws(&c);
+  if (c.i < c.n && c.t[c.i] == '}') c.i++;
+  else
+    for (;;) {
+      size_t k = c.i;
+      if ((e = jstring(&c)) != NULL) break;
+      size_t k_end = c.i;
+      jws(&c);
+      if (c.i >= c.n || c.t[c.i] != ':') { e = "expected : after the member name"; break; }
+      c.i++;
+      jws(&c);
+      size_t v = c.i;
+      if ((e = jvalue(&c)) != NULL) break;
+      if (!fn(ctx, t + k, k_end - k, t + v, c.i - v)) { *at = v; return NULL; }
+      jws(&c);
+      if (c.i < c.n && c.t[c.i] == ',') { c.i++; jws(&c); continue; }
+      if (c.i < c.n && c.t[c.i] == '}') { c.i++; break; }
+      e = "expected , or } after a member";
+      break;
+    }
+  if (!e) {
+    jws(&c);
+    if (c.i < c.n) e = "unexpected text after the JSON value";
+  }
+  *at = c.i;
+  return e;
+}
 
 static size_t skip_ws(const char *s, size_t i, size_t n) {
   while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;

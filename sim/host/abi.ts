@@ -1,5 +1,5 @@
 /** ABI v1 as seen from TypeScript (docs/ABI.md is the reference). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export interface FirmwareExports {
   memory: WebAssembly.Memory;

@@ -18,6 +18,7 @@ import { createHal, type KvStore, type LogLevel } from "./hal.js";
 import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
 
 import type { DeviceConfig } from "../device-config.js";
+import { ConfigError, encodeConfig, renderConfigError } from "../config-binary.js";
 
 export type { DeviceConfig };
 
@@ -140,7 +141,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     return dev;
   }
 
-  /** Instantiates a fresh instance and inits it with `configText` (raw, so tests can pass malformed JSON). */
+  /**
+   * Instantiates a fresh instance and inits it with `configText`: JSON text
+   * (raw, so tests can pass malformed JSON), its UTF-8 bytes, or a binary
+   * config. JSON is encoded to the binary config first (sim/config-binary.ts);
+   * a config the encoder refuses is not handed to `init` at all (initStatus
+   * -1/-2/-3 and initError as the firmware would say them; tick stays idle).
+   * The firmware's errors are shown with the member's name.
+   */
   async boot(configText: string | Uint8Array): Promise<void> {
     let memory: WebAssembly.Memory | null = null;
     const hal = createHal({
@@ -151,7 +159,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       sockets: this.sockets,
       kv: this.kv,
       hwId: this.hwId,
-      log: (level, text) => this.emit("log", level, text),
+      log: (level, text) => this.emit("log", level, renderConfigError(text)),
       panic: (text, line, col) => this.emit("log", "error", `panic: ${text} (${line}:${col})`),
       onRecv: (n) => { if (n > 0) this.lastRecvTick = this.ticks; },
     });
@@ -159,14 +167,23 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.exports = instance.exports as unknown as FirmwareExports;
     memory = this.exports.memory;
     if (this.exports.abi_version() !== ABI_VERSION) throw new Error(`firmware ABI ${this.exports.abi_version()}, host speaks ${ABI_VERSION}`);
-    const bytes = typeof configText === "string" ? new TextEncoder().encode(configText) : configText;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeConfig(configText);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.initStatus = e.code;
+      this.initError = e.message;
+      this.emit("log", "error", e.message);
+      return;
+    }
     const cap = this.exports.config_cap();
     const len = Math.min(bytes.length, cap);
     new Uint8Array(memory.buffer, this.exports.config_ptr(), len).set(bytes.subarray(0, len));
     this.initStatus = this.guard(() => this.exports.init(bytes.length > cap ? cap + 1 : bytes.length), -99);
     const ep = this.exports.error_ptr();
     const el = this.exports.error_len();
-    this.initError = el > 0 ? new TextDecoder().decode(new Uint8Array(memory.buffer, ep, el)) : "";
+    this.initError = el > 0 ? renderConfigError(new TextDecoder().decode(new Uint8Array(memory.buffer, ep, el))) : "";
   }
 
   /** Runs one firmware tick at the clock's time; returns the ms it asks to sleep. */

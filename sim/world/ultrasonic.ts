@@ -4,7 +4,7 @@
  * analog voltage (MaxBotix style). Each takes the true distance to the water
  * surface and the air temperature and produces what the wire would carry.
  */
-import type { DeviceConfig } from "../device-config.js";
+import { CONFIG_DEFAULTS, CONFIG_PROFILES, type DeviceConfig } from "../device-config.js";
 import type { SeededRandom } from "../random.js";
 import { speedOfSound } from "./air.js";
 
@@ -27,14 +27,24 @@ export interface SensorProfile {
   frameIntervalMs?: number;
 }
 
-export const SENSOR_PROFILES: Readonly<Record<SensorProfileName, SensorProfile>> = {
-  "hc-sr04": { name: "hc-sr04", kind: "pulse", blindMm: 20, maxRangeMm: 4000, triggerUs: 10, pingGapMs: 60 },
-  "jsn-sr04t": { name: "jsn-sr04t", kind: "pulse", blindMm: 250, maxRangeMm: 4500, triggerUs: 20, pingGapMs: 100 },
-  "aj-sr04m": { name: "aj-sr04m", kind: "pulse", blindMm: 200, maxRangeMm: 4500, triggerUs: 20, pingGapMs: 100 },
-  a02yyuw: { name: "a02yyuw", kind: "uart", blindMm: 30, maxRangeMm: 4500, triggerUs: 0, pingGapMs: 100, baud: 9600, frameIntervalMs: 100 },
-  "jsn-sr04t-uart": { name: "jsn-sr04t-uart", kind: "uart", blindMm: 250, maxRangeMm: 6000, triggerUs: 0, pingGapMs: 100, baud: 9600, frameIntervalMs: 100 },
-  maxbotix: { name: "maxbotix", kind: "analog", blindMm: 300, maxRangeMm: 5000, triggerUs: 0, pingGapMs: 50 },
-};
+/**
+ * The simulated physical sensors, one per firmware profile: the numbers are
+ * the schema's (config/schema.json "profiles", the same table the firmware's
+ * profile defaults and docs/CONFIG.md come from). triggerUs is the minimum
+ * trigger pulse of pulse sensors (0: not triggered); UART sensors send at the
+ * `uart_baud` default.
+ */
+export const SENSOR_PROFILES: Readonly<Record<SensorProfileName, SensorProfile>> = Object.fromEntries(
+  (Object.entries(CONFIG_PROFILES) as Array<[SensorProfileName, (typeof CONFIG_PROFILES)[SensorProfileName]]>).map(([name, p]) => [name, {
+    name,
+    kind: p.kind,
+    blindMm: p.blind_mm,
+    maxRangeMm: p.max_range_mm,
+    triggerUs: p.kind === "pulse" ? p.trigger_us : 0,
+    pingGapMs: p.ping_gap_ms,
+    ...(p.kind === "uart" ? { baud: CONFIG_DEFAULTS.uart_baud, frameIntervalMs: p.frame_interval_ms } : {}),
+  }]),
+) as Record<SensorProfileName, SensorProfile>;
 
 /** Round-trip echo time in µs for `distanceMm` at `celsius`: 2·d / c(T). */
 export function echoTimeUs(distanceMm: number, celsius: number): number {

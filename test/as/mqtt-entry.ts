@@ -17,8 +17,18 @@ const scratch: usize = memory.data(SCRATCH_CAP);
 export function scratch_ptr(): usize { return scratch; }
 export function scratch_cap(): i32 { return SCRATCH_CAP; }
 
+// The firmware's config strings point into its config buffer (assembly/config.ts);
+// here they point into this entry's own buffers, one per string.
+const strStore: usize = memory.data(cfg.HOST_CAP + cfg.USER_CAP + cfg.PASS_CAP + cfg.TOPIC_CAP + 2 * cfg.WILL_CAP);
+
 /** Copies `len` scratch bytes into config string `which` (0 host, 1 client id, 2 user, 3 password, 4 downlink, 5 will topic, 6 will payload). */
 export function cfg_str(which: i32, len: i32): i32 {
+  cfg.hostBuf = strStore;
+  cfg.userBuf = cfg.hostBuf + <usize>cfg.HOST_CAP;
+  cfg.passBuf = cfg.userBuf + <usize>cfg.USER_CAP;
+  cfg.downlinkBuf = cfg.passBuf + <usize>cfg.PASS_CAP;
+  cfg.willTopicBuf = cfg.downlinkBuf + <usize>cfg.TOPIC_CAP;
+  cfg.willPayloadBuf = cfg.willTopicBuf + <usize>cfg.WILL_CAP;
   if (which == 0) { if (len > cfg.HOST_CAP) return -1; copyBytes(cfg.hostBuf, scratch, len); cfg.hostLen = len; return 0; }
   if (which == 1) { if (len > cfg.CLIENT_ID_CAP) return -1; copyBytes(cfg.clientIdBuf, scratch, len); cfg.clientIdLen = len; return 0; }
   if (which == 2) { if (len > cfg.USER_CAP) return -1; copyBytes(cfg.userBuf, scratch, len); cfg.userLen = len; return 0; }

@@ -19,7 +19,7 @@ const VALID: Record<string, unknown> = {
 /** Member names from docs/CONFIG.md's tables. */
 function documentedMembers(): Map<string, string> {
   const md = readFileSync(packagePath("docs", "CONFIG.md"), "utf8");
-  return new Map([...md.matchAll(/^\| `(\w+)` \| ([^|]+) \| ([^|]+) \|/gm)].map((m) => [m[1]!, `${m[2]!.trim()} ${m[3]!.trim()}`]));
+  return new Map([...md.matchAll(/^\| \d+ \| `(\w+)` \| ([^|]+) \| ([^|]+) \|/gm)].map((m) => [m[1]!, `${m[2]!.trim()} ${m[3]!.trim()}`]));
 }
 const DOC_TYPES = documentedMembers();
 

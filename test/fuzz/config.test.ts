@@ -1,7 +1,11 @@
 /**
- * Fuzzer 3: the config. Byte mutations and member-level edits of valid
- * configs go into `init` of a fresh instance each. No trap; memory one page;
- * a status of the ABI table; malformed JSON and > config_cap never accepted;
+ * Fuzzer 3: the config, on both sides of the split. Half the inputs are JSON
+ * (byte mutations and member-level edits of valid configs) through the host's
+ * encoder into `init`; half are binary configs straight into `init` (records
+ * replaced, duplicated, dropped; values at and just past every member's
+ * range; bad UTF-8; unknown indexes; truncation; > config_cap). A fresh
+ * instance each. No trap; memory one page; a status of the ABI table;
+ * malformed JSON and > config_cap never accepted;
  * a refused config leaves the relay off, an error text and no socket, and its
  * init, ticks and shutdown call no hal import but `log` (no gpio_mode,
  * gpio_write, uart_open, adc, kv or socket: sim/tools/fuzz/fuzzers.ts,

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_FIRMWARE_PATH } from "../../sim/host/device.js";
 import type { FirmwareExports } from "../../sim/host/abi.js";
+import { ConfigError, encodeConfig, renderConfigError } from "../../sim/config-binary.js";
 
 let compiled: WebAssembly.Module | null = null;
 export function firmwareModule(): WebAssembly.Module {
@@ -20,11 +21,13 @@ export interface BareFirmware {
   logs: string[];
   /** Result of init. */
   status: number;
+  /** The error as a host shows it (member names); `raw` is the firmware's own text (member indexes). */
   error: string;
+  raw: string;
 }
 
-/** Instantiates the firmware, writes `config` (object or raw text) and calls init. */
-export function bootBare(config: unknown, nowMs = 1000): BareFirmware {
+/** Instantiates the firmware, writes `config` (object, JSON text, or a binary config; `asIs`: these bytes as they are) and calls init. */
+export function bootBare(config: unknown, nowMs = 1000, asIs = false): BareFirmware {
   const calls: BareFirmware["calls"] = [];
   const logs: string[] = [];
   let memory: WebAssembly.Memory | null = null;
@@ -44,10 +47,19 @@ export function bootBare(config: unknown, nowMs = 1000): BareFirmware {
   const instance = new WebAssembly.Instance(firmwareModule(), { hal });
   const exports = instance.exports as unknown as FirmwareExports;
   memory = exports.memory;
-  const bytes = typeof config === "string" ? new TextEncoder().encode(config) : new TextEncoder().encode(JSON.stringify(config));
+  // Like every host: JSON (object or text) is encoded to the binary config;
+  // a Uint8Array that is already binary goes in as is. A config the encoder
+  // refuses never reaches init (status and error as the encoder says them).
+  let bytes: Uint8Array;
+  try {
+    bytes = asIs ? (config as Uint8Array) : encodeConfig(config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { exports, calls, logs, status: e.code, error: e.message, raw: "" };
+  }
   const cap = exports.config_cap();
   new Uint8Array(memory.buffer, exports.config_ptr(), Math.min(cap, bytes.length)).set(bytes.subarray(0, cap));
   const status = exports.init(bytes.length);
-  const error = text(exports.error_ptr(), exports.error_len());
-  return { exports, calls, logs, status, error };
+  const raw = text(exports.error_ptr(), exports.error_len());
+  return { exports, calls, logs, status, error: renderConfigError(raw), raw };
 }

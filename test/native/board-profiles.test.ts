@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, encodeConfig, renderConfigError } from "../../sim/config-binary.js";
 
 interface Profile {
   name: string;
@@ -49,10 +50,16 @@ async function init(config: unknown): Promise<{ rc: number; error: string }> {
   const inst = await WebAssembly.instantiate(wasm, { hal });
   const ex = inst.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };
   mem = ex.memory;
-  const bytes = new TextEncoder().encode(JSON.stringify(config));
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeConfig(config); // as every host does: a JSON mistake never reaches init
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { rc: e.code, error: e.message };
+  }
   new Uint8Array(mem.buffer, ex.config_ptr!(), bytes.length).set(bytes);
   const rc = ex.init!(bytes.length);
-  const error = new TextDecoder().decode(new Uint8Array(mem.buffer, ex.error_ptr!(), ex.error_len!()));
+  const error = renderConfigError(new TextDecoder().decode(new Uint8Array(mem.buffer, ex.error_ptr!(), ex.error_len!())));
   return { rc, error };
 }
 

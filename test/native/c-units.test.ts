@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 
 const UNITS = [
-  { unit: "json_member.c", what: "finds top-level members, skips nested ones and survives malformed input" },
+  { unit: "json_member.c", what: "finds top-level members, skips nested ones, survives malformed input; its strict walker says where a syntax error is and visits every member in order" },
   { unit: "kv_table.c", what: "keeps hal_kv_get/hal_kv_set's contract: key and value limits, truncation, overwrite, a full table" },
 ];
 

@@ -278,7 +278,7 @@ describe.each(RUNTIMES)("posix host on $name with the release firmware against m
 
   describe(`trap path on ${rt.name} (fixture module)`, () => {
     it("drives the relay off, logs the panic and the trap, and restarts the module", async () => {
-      const even = writeConfig("trap-even.json", { relay_pin: 23 }); // 16 bytes: panic + unreachable
+      const even = writeConfig("trap-even.json", { relay_pin: 23 }); // binary: 6 bytes: panic + unreachable
       const host = trapHost(rt, ["--max-restarts", "1", even]);
       expect(await host.exited).toBe(5);
       const err = host.stderr.join("\n");
@@ -291,7 +291,7 @@ describe.each(RUNTIMES)("posix host on $name with the release firmware against m
     });
 
     it("turns a pointer+length that leaves memory into a trap, not a host crash", async () => {
-      const odd = writeConfig("trap-odd.json", { relay_pin: 23, xy: 1 }); // 23 bytes
+      const odd = writeConfig("trap-odd.json", { relay_pin: 23, uid: "a" }); // binary: 9 bytes
       const host = trapHost(rt, ["--max-restarts", "0", odd]);
       expect(await host.exited).toBe(5);
       expect(host.stderr.join("\n")).toMatch(/firmware trapped: .*(out[- ]of[- ]bounds|oob)/i);

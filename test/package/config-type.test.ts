@@ -1,7 +1,7 @@
 /**
- * `DeviceConfig` (sim/device-config.ts) is generated from the member tables
- * of docs/CONFIG.md, which test/config checks against the firmware. Here:
- * the committed file is what the generator makes of the docs, and, through
+ * `DeviceConfig` (sim/device-config.ts) is generated from config/schema.json
+ * (scripts/config-gen.mjs), as are docs/CONFIG.md's member tables. Here:
+ * the committed file is what the generator makes of the schema, and, through
  * the TypeScript compiler, that for EVERY documented member a value of the
  * documented type compiles and a value of another type does not, that every
  * documented enum word is accepted and other words are not, that required
@@ -12,12 +12,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { configRows, configTypeSource, tsType, CONFIG_DOC, CONFIG_TYPE_FILE, type ConfigRow as Row } from "../../scripts/config-type.mjs";
+import { generate, loadSchema, docDefault, docRange, docType, OUTPUTS } from "../../scripts/config-gen.mjs";
 import { CONFIG_MEMBERS } from "../../sim/device-config.js";
+import { packagePath } from "../../sim/paths.js";
 
-const docs = readFileSync(CONFIG_DOC, "utf8");
-const rows = configRows(docs);
-const typeOf = tsType;
+interface Row { member: string; type: string; range: string; default: string }
+const schema = loadSchema();
+const rows: Row[] = schema.members.map((m) => ({ member: m.name, type: docType(m), range: docRange(schema, m), default: docDefault(m) }));
+const CONFIG_TYPE_FILE = packagePath(OUTPUTS.ts);
+
+/** The TypeScript type a member's documented type and range stand for. */
+function typeOf(r: Row): string {
+  if (/^(integer|number)\b/.test(r.type)) return "number";
+  if (r.type === "boolean") return "boolean";
+  if (/ bytes$/.test(r.range)) return "string";
+  return r.range.split(", ").map((w) => JSON.stringify(w)).join(" | ");
+}
 
 /** Compiles `body` against sim/device-config.ts; returns the diagnostics as "line: text". */
 function compile(body: string): string[] {
@@ -74,12 +84,12 @@ function checks(): string {
   return lines.join("\n");
 }
 
-describe("DeviceConfig, generated from docs/CONFIG.md", () => {
-  it("sim/device-config.ts is what scripts/config-type.mjs makes of docs/CONFIG.md (run npm run build:ts)", () => {
-    expect(readFileSync(CONFIG_TYPE_FILE, "utf8")).toBe(configTypeSource(docs));
+describe("DeviceConfig, generated from config/schema.json", () => {
+  it("sim/device-config.ts is what scripts/config-gen.mjs makes of the schema (run npm run build)", () => {
+    expect(readFileSync(CONFIG_TYPE_FILE, "utf8")).toBe(generate()[OUTPUTS.ts]);
   });
 
-  it("lists every documented member once, in the docs' order", () => {
+  it("lists every member once, in index order", () => {
     expect(rows.length).toBeGreaterThanOrEqual(83);
     expect([...CONFIG_MEMBERS]).toEqual(rows.map((r) => r.member));
   });
@@ -100,8 +110,10 @@ describe("DeviceConfig, generated from docs/CONFIG.md", () => {
     expect(errors.map((e) => e.split(":")[0])).toEqual(["2", "3", "4", "5"]);
   });
 
-  it("the generator refuses a row it cannot type, naming the line", () => {
-    const bad = "| member | type | range | default | meaning |\n| --- | --- | --- | --- | --- |\n| `x_mode` | string | Some Words | a | b |\n";
-    expect(() => configTypeSource(bad)).toThrow(/CONFIG\.md:3: member "x_mode"/);
+  it("the generator refuses a schema whose indexes are not 0..n-1 in order (append-only), naming the member", () => {
+    const text = readFileSync(packagePath("config", "schema.json"), "utf8");
+    const s = JSON.parse(text) as { members: Array<{ index: number }> };
+    s.members[3]!.index = 4;
+    expect(() => loadSchema(JSON.stringify(s))).toThrow(/member 3 "uplink_topic": index 4, expected 3/);
   });
 });

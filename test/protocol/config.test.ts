@@ -63,13 +63,14 @@ describe("config mistakes refuse init, name the member, keep the relay off and p
     });
   }
 
-  it("malformed JSON gives -2, an oversize config -1", async () => {
+  it("malformed JSON gives -2, an empty one -1; a long one is judged by its members", async () => {
     for (const raw of ['{"uid":"a",', '{"uid":"a"} x', "[1]", '{"uid":"\\ud800"}', ""]) {
       const { dev, connects } = await boot({}, [], raw);
       expect(dev.initStatus, raw).toBe(raw === "" ? -1 : -2);
       expect(connects()).toBe(0);
     }
     const { dev } = await boot({}, [], JSON.stringify({ pad: "x".repeat(3000) }));
-    expect(dev.initStatus).toBe(-1);
+    expect(dev.initStatus).toBe(-3);
+    expect(dev.initError).toBe('config: member "pad": is not a known member (see docs/CONFIG.md)');
   });
 });

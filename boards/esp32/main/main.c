@@ -11,7 +11,10 @@
  *     Wi-Fi credentials, the board's UART pins, optionally "broker_ca" (the
  *     PEM of the CA to trust for "broker_tls"; default: the ESP x509
  *     certificate bundle) and, under "firmware", the firmware config of
- *     docs/ABI.md, copied byte for byte to config_ptr().
+ *     docs/CONFIG.md (JSON), which host_run encodes to the binary config.
+ *     A binary config provisioned into NVS key "firmware_bin" (a blob made
+ *     by `iotbind-tank config encode config.json -o config.bin`) takes its
+ *     place: no JSON for the firmware is parsed on the device then.
  *  2. Wi-Fi station (reconnects by itself).
  *  3. The module: the `wasm` partition when it holds a valid image written by
  *     tools/pack_wasm.py, else the firmware.wasm embedded in the app. A
@@ -108,6 +111,23 @@ static const char *device_config(void) {
   return embedded_device_json;
 }
 
+/* The binary firmware config from NVS key "firmware_bin", or NULL. */
+static char *firmware_bin(size_t *len) {
+  nvs_handle_t h;
+  size_t n = 0;
+  char *buf = NULL;
+  if (nvs_open("iotbind_cfg", NVS_READONLY, &h) != ESP_OK) return NULL;
+  if (nvs_get_blob(h, "firmware_bin", NULL, &n) == ESP_OK && n > 0 && (buf = malloc(n)) &&
+      nvs_get_blob(h, "firmware_bin", buf, &n) == ESP_OK && (uint8_t)buf[0] == IOTBIND_CONFIG_FORMAT_BYTE) {
+    nvs_close(h);
+    *len = n;
+    return buf;
+  }
+  free(buf);
+  nvs_close(h);
+  return NULL;
+}
+
 static void *host_main(void *arg) {
   (void)arg;
   const char *dev = device_config();
@@ -116,7 +136,13 @@ static void *host_main(void *arg) {
   size_t fw_len;
   char ssid[33] = "", pass[65] = "";
   long tx = -1, rx = -1;
-  if (!json_member(dev, dev_len, "firmware", &fw, &fw_len)) {
+  size_t bin_len = 0;
+  char *bin = firmware_bin(&bin_len);
+  if (bin) {
+    host_log(IOTBIND_LOG_INFO, "config: binary firmware config from NVS (%lu bytes)", (unsigned long)bin_len);
+    fw = bin;
+    fw_len = bin_len;
+  } else if (!json_member(dev, dev_len, "firmware", &fw, &fw_len)) {
     host_log(IOTBIND_LOG_ERROR, "config: no \"firmware\" object in the device config");
     return NULL;
   }

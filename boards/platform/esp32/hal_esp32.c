@@ -53,11 +53,11 @@ static long ntc_channel = -1, ntc_bits = 12;
 static int uart_tx = -1, uart_rx = -1;
 
 void esp32_platform_configure(const char *c, size_t n, int uart_tx_pin, int uart_rx_pin) {
-  json_member_int(c, n, "adc_channel", &adc_channel);
-  json_member_int(c, n, "adc_bits", &adc_bits);
-  json_member_int(c, n, "adc_ref_mv", &adc_ref_mv);
-  json_member_int(c, n, "ntc_channel", &ntc_channel);
-  json_member_int(c, n, "ntc_bits", &ntc_bits);
+  config_member_int(c, n, "adc_channel", &adc_channel);
+  config_member_int(c, n, "adc_bits", &adc_bits);
+  config_member_int(c, n, "adc_ref_mv", &adc_ref_mv);
+  config_member_int(c, n, "ntc_channel", &ntc_channel);
+  config_member_int(c, n, "ntc_bits", &ntc_bits);
   uart_tx = uart_tx_pin;
   uart_rx = uart_rx_pin;
 }

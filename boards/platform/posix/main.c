@@ -6,8 +6,9 @@
  *
  *   iotbind-tank-host [options] config.json
  *
- * config.json is the firmware config of docs/ABI.md (member names of
- * assembly/config.ts), e.g. boards/posix/example-config.json. With
+ * config.json is the firmware config of docs/CONFIG.md (JSON, encoded by the
+ * host to the binary config; or a binary config made by `iotbind-tank config
+ * encode`), e.g. boards/posix/example-config.json. With
  * "broker_tls": true the host terminates TLS, trusting --ca FILE (or the
  * system store).
  */
@@ -61,99 +62,6 @@ static int parse_number(const char *v, double lo, double hi, double *out) {
   if (end == v || *end != 0 || !isfinite(d) || d < lo || d > hi) return 0;
   *out = d;
   return 1;
-}
-
-/*
- * A JSON syntax check that says where: the firmware's own parser says only
- * that the text is not well-formed. Returns NULL when `t` is one well-formed
- * JSON value, else what was expected, with *at the offending offset.
- */
-struct jcur { const char *t; size_t n, i; int depth; };
-static void jws(struct jcur *c) {
-  while (c->i < c->n && (c->t[c->i] == ' ' || c->t[c->i] == '\t' || c->t[c->i] == '\n' || c->t[c->i] == '\r')) c->i++;
-}
-static const char *jvalue(struct jcur *c);
-static const char *jstring(struct jcur *c) {
-  if (c->i >= c->n || c->t[c->i] != '"') return "expected a string in double quotes";
-  for (c->i++; c->i < c->n; c->i++) {
-    unsigned char ch = (unsigned char)c->t[c->i];
-    if (ch == '"') { c->i++; return NULL; }
-    if (ch < 0x20) return "control character in a string";
-    if (ch == '\\') {
-      c->i++;
-      if (c->i >= c->n) break;
-      if (c->t[c->i] == 'u') {
-        for (int k = 0; k < 4; k++) {
-          c->i++;
-          if (c->i >= c->n || !strchr("0123456789abcdefABCDEF", c->t[c->i])) return "bad \\u escape";
-        }
-      } else if (!strchr("\"\\/bfnrt", c->t[c->i])) {
-        return "bad escape in a string";
-      }
-    }
-  }
-  return "unterminated string";
-}
-static const char *jnumber(struct jcur *c) {
-  size_t s = c->i;
-  if (c->i < c->n && c->t[c->i] == '-') c->i++;
-  if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') { c->i = s; return "expected a value"; }
-  if (c->t[c->i] == '0') c->i++;
-  else while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
-  if (c->i < c->n && c->t[c->i] == '.') {
-    c->i++;
-    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit after the decimal point";
-    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
-  }
-  if (c->i < c->n && (c->t[c->i] == 'e' || c->t[c->i] == 'E')) {
-    c->i++;
-    if (c->i < c->n && (c->t[c->i] == '+' || c->t[c->i] == '-')) c->i++;
-    if (c->i >= c->n || c->t[c->i] < '0' || c->t[c->i] > '9') return "expected a digit in the exponent";
-    while (c->i < c->n && c->t[c->i] >= '0' && c->t[c->i] <= '9') c->i++;
-  }
-  return NULL;
-}
-static const char *jcontainer(struct jcur *c, char close) {
-  if (++c->depth > 32) return "nested too deeply";
-  c->i++;
-  jws(c);
-  if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
-  for (;;) {
-    const char *e;
-    if (close == '}') {
-      if ((e = jstring(c)) != NULL) return c->i < c->n && c->t[c->i] == '}' ? "trailing comma before }" : "expected a member name in double quotes";
-      jws(c);
-      if (c->i >= c->n || c->t[c->i] != ':') return "expected : after the member name";
-      c->i++;
-    }
-    if ((e = jvalue(c)) != NULL) return e;
-    jws(c);
-    if (c->i < c->n && c->t[c->i] == ',') { c->i++; jws(c); continue; }
-    if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
-    return close == '}' ? "expected , or } after a member" : "expected , or ] after an item";
-  }
-}
-static const char *jvalue(struct jcur *c) {
-  jws(c);
-  if (c->i >= c->n) return "unexpected end of the file";
-  char ch = c->t[c->i];
-  if (ch == '{') return jcontainer(c, '}');
-  if (ch == '[') return jcontainer(c, ']');
-  if (ch == '"') return jstring(c);
-  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "true", 4) == 0) { c->i += 4; return NULL; }
-  if (c->n - c->i >= 5 && memcmp(c->t + c->i, "false", 5) == 0) { c->i += 5; return NULL; }
-  if (c->n - c->i >= 4 && memcmp(c->t + c->i, "null", 4) == 0) { c->i += 4; return NULL; }
-  return jnumber(c);
-}
-static const char *json_syntax(const char *t, size_t n, size_t *at) {
-  struct jcur c = { t, n, 0, 0 };
-  const char *e = jvalue(&c);
-  if (!e) {
-    jws(&c);
-    if (c.i < c.n) e = "unexpected text after the JSON value";
-  }
-  *at = c.i;
-  return e;
 }
 
 int main(int argc, char **argv) {
@@ -212,12 +120,14 @@ int main(int argc, char **argv) {
   int too_long = !feof(f);
   fclose(f);
   if (too_long) { fprintf(stderr, "iotbind-tank-host: %s: too long (the firmware takes at most 64 KiB)\n", config_path); return 2; }
-  /* the firmware wants the JSON text only: drop a trailing newline */
-  while (n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
-  /* The firmware decides what it accepts; the host only says where in the file a syntax error is. */
+  /* A binary config (`iotbind-tank config encode`) goes to the firmware as is;
+   * JSON is encoded by host_run. The host says where in the file a JSON
+   * syntax error is. */
+  bool binary = n > 0 && (uint8_t)config[0] == IOTBIND_CONFIG_FORMAT_BYTE;
+  while (!binary && n > 0 && (config[n - 1] == '\n' || config[n - 1] == '\r')) n--;
   static char where[160];
   size_t at = 0;
-  const char *syntax = json_syntax(config, n, &at);
+  const char *syntax = binary ? NULL : json_check(config, n, &at);
   if (syntax) {
     size_t line = 1, col = 1;
     for (size_t k = 0; k < at && k < n; k++) {

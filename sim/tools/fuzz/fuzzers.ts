@@ -13,6 +13,8 @@ import { FirmwareRig, Problem, loadFirmwareSync, defaultHardware, FakeLink, type
 import { concat, connack, packet, pingresp, puback, publish, remLen, splitFrames, suback, unsuback, parsePublishFrame } from "./mqtt-bytes.js";
 import { allowedRelayStates, jsonNumber, jsonObject, jsonString, jsonValue, mutate, ws } from "./mutate.js";
 import { VirtualClock } from "../../clock.js";
+import { encodeConfig } from "../../config-binary.js";
+import { CONFIG_FORMAT, CONFIG_MAX_BYTES, CONFIG_SCHEMA, CONFIG_WORDS } from "../../device-config.js";
 
 export type FuzzerName = "mqtt" | "json" | "config";
 export const FUZZERS: readonly FuzzerName[] = ["mqtt", "json", "config"];
@@ -323,7 +325,18 @@ const CONFIG_SEED_BYTES = CONFIG_SEEDS.map((c) => new TextEncoder().encode(JSON.
 
 const MEMBER_NAMES = [...new Set(CONFIG_SEEDS.flatMap((c) => Object.keys(c)))];
 
+/**
+ * A config input. Half are JSON (the host's side: the encoder refuses JSON
+ * mistakes, the firmware the rest), half binary configs straight into init
+ * (the firmware's side: records replaced by random ones, values at and just
+ * past every member's range, bad UTF-8, duplicates, unknown indexes,
+ * truncation, byte mutations, oversize).
+ */
 export function genConfig(rng: Rng): Uint8Array {
+  return rng.chance(0.5) ? genConfigJson(rng) : genConfigBinary(rng);
+}
+
+function genConfigJson(rng: Rng): Uint8Array {
   const k = rng.int(0, 9);
   const base = rng.int(0, CONFIG_SEEDS.length - 1);
   if (k <= 4) return mutate(rng, CONFIG_SEED_BYTES[base]!, 5, CONFIG_SEED_BYTES, 4096);
@@ -343,8 +356,69 @@ export function genConfig(rng: Rng): Uint8Array {
     }
   }
   const text = jsonObject(rng, entries);
-  if (k === 9) return new TextEncoder().encode(text + " ".repeat(rng.int(0, 2100))); // around config_cap
+  if (k === 9) return new TextEncoder().encode(text + " ".repeat(rng.int(0, 2100)));
   return new TextEncoder().encode(k === 8 ? new TextDecoder().decode(mutate(rng, new TextEncoder().encode(text), 2)) : text);
+}
+
+const CONFIG_SEED_BINS = CONFIG_SEEDS.map((c) => encodeConfig(c));
+const isStringMember = (i: number): boolean => CONFIG_SCHEMA[i]!.kind === "string" || CONFIG_SCHEMA[i]!.kind === "topic";
+
+/** The records of a well-formed binary config. */
+function binRecords(b: Uint8Array): number[][] {
+  const out: number[][] = [];
+  for (let p = 1; p < b.length;) {
+    const n = isStringMember(b[p]!) ? 2 + b[p + 1]! : 5;
+    out.push([...b.subarray(p, p + n)]);
+    p += n;
+  }
+  return out;
+}
+
+/** The binary range of member i (tenths, word index, 0/1), as the firmware checks it. */
+function binRange(i: number): [number, number] {
+  const m = CONFIG_SCHEMA[i]!;
+  if (m.kind === "bool") return [0, 1];
+  if (m.kind === "word") return [0, (CONFIG_WORDS as Record<string, readonly string[]>)[m.words!]!.length - 1];
+  const t = m.kind === "scaled" ? 10 : 1;
+  return [m.min! * t, m.max! * t];
+}
+
+function randomRecord(rng: Rng): number[] {
+  const i = rng.chance(0.05) ? rng.int(CONFIG_SCHEMA.length, 255) : rng.int(0, CONFIG_SCHEMA.length - 1);
+  if (i < CONFIG_SCHEMA.length && isStringMember(i)) {
+    const m = CONFIG_SCHEMA[i]!;
+    const len = rng.pick([0, 1, m.min ?? 0, m.max ?? 0, (m.max ?? 0) + 1, rng.int(0, 255)]);
+    const bytes = Array.from({ length: len }, () => (rng.chance(0.9) ? rng.int(0x30, 0x7a) : rng.pick([0, 0x23, 0x2b, 0x80, 0xc0, 0xe2, 0xed, 0xf4, 0xff])));
+    return [i, len & 255, ...bytes.slice(0, len & 255)];
+  }
+  let v: number;
+  if (i < CONFIG_SCHEMA.length && rng.chance(0.7)) {
+    const [lo, hi] = binRange(i);
+    v = (rng.chance(0.5) ? lo : hi) + rng.int(-1, 1);
+  } else v = rng.int(-0x80000000, 0x7fffffff);
+  return [i, v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+}
+
+function genConfigBinary(rng: Rng): Uint8Array {
+  const recs = binRecords(CONFIG_SEED_BINS[rng.int(0, CONFIG_SEED_BINS.length - 1)]!);
+  const k = rng.int(0, 9);
+  if (k === 0) return Uint8Array.from([0xc2, ...recs.flat()]); // a valid one, as is
+  const ops = rng.int(1, 3);
+  for (let i = 0; i < ops; i++) {
+    const j = rng.int(0, recs.length - 1);
+    switch (rng.int(0, 4)) {
+      case 0: recs.splice(j, 1); break;
+      case 1: recs.push(recs[j]!); break; // duplicate
+      case 2: recs.push(randomRecord(rng)); break;
+      default: recs[j] = randomRecord(rng); break;
+    }
+  }
+  let b: Uint8Array = Uint8Array.from([0xc2, ...recs.flat()]);
+  if (k === 1) b = b.subarray(0, rng.int(1, b.length)); // truncated
+  else if (k === 2) b = mutate(rng, b, 3);
+  else if (k === 3) b = Uint8Array.from([...b, ...Array.from({ length: CONFIG_MAX_BYTES + 1 - b.length + rng.int(0, 8) }, () => rng.int(0, 255))]); // past config_cap
+  if (b.length === 0 || (k === 2 && b[0] !== 0xc2 && rng.chance(0.5))) b = Uint8Array.from([0xc2, ...b.subarray(1)]);
+  return b;
 }
 
 /** The only hal imports a refused config may call (no GPIO, UART, ADC, KV, socket). */
@@ -366,12 +440,18 @@ class ConfigBench {
     stats.initCodes[String(rc)] = (stats.initCodes[String(rc)] ?? 0) + 1;
     rig.checkMemory();
     if (![0, -1, -2, -3, -5].includes(rc)) throw new Problem("init", `init returned ${rc}`);
-    let jsonOk = true;
-    try { JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)); } catch { jsonOk = false; }
-    if (bytes.length > 2048 && rc !== -1) throw new Problem("init", `${bytes.length} bytes accepted past config_cap (rc ${rc})`);
-    if (!jsonOk && rc === 0) throw new Problem("init", "init accepted a config that is not well-formed JSON");
+    const binary = bytes[0] === CONFIG_FORMAT;
+    if (binary) {
+      if (bytes.length > rig.x.config_cap() && rc !== -1) throw new Problem("init", `${bytes.length} bytes accepted past config_cap (rc ${rc})`);
+      if (rig.encoderRefused) throw new Problem("init", "a binary config went through the JSON encoder");
+    } else {
+      let jsonOk = true;
+      try { JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)); } catch { jsonOk = false; }
+      if (!jsonOk && rc === 0) throw new Problem("init", "init accepted a config that is not well-formed JSON");
+      if (!jsonOk && !rig.encoderRefused) throw new Problem("init", "the host's encoder passed text that is not JSON");
+    }
     if (rc < 0) {
-      if (rc !== -5 && rig.x.error_len() <= 0) throw new Problem("init", `init failed (${rc}) without an error text`);
+      if (rc !== -5 && (rig.encoderRefused ? rig.initError === "" : rig.x.error_len() <= 0)) throw new Problem("init", `init failed (${rc}) without an error text`);
       if (rig.relay) throw new Problem("relay", `relay on after a refused config (${rc})`);
       rig.advance(10);
       rig.advance(1000);

@@ -17,6 +17,7 @@ import { SocketTable } from "../../host/sockets.js";
 import { createHal } from "../../host/hal.js";
 import { packagePath } from "../../paths.js";
 import type { FirmwareExports } from "../../host/abi.js";
+import { ConfigError, encodeConfig, renderConfigError } from "../../config-binary.js";
 import { T, connack, pingresp, puback, splitFrames, suback, parsePublishFrame, concat } from "./mqtt-bytes.js";
 
 export const PAGE = 65536;
@@ -299,6 +300,8 @@ export class FirmwareRig {
   x!: FirmwareExports;
   initStatus = 1;
   initError = "";
+  /** The last boot's JSON was refused by the host's encoder: init was not called. */
+  encoderRefused = false;
   logs = 0;
   lastLogs: string[] = [];
   panics: string[] = [];
@@ -369,12 +372,24 @@ export class FirmwareRig {
     const instance = new WebAssembly.Instance(this.fw.module, { hal: recorded } as unknown as WebAssembly.Imports);
     this.x = instance.exports as unknown as FirmwareExports;
     this.mem = this.x.memory;
+    // JSON (text bytes) is encoded like every host does; a binary config goes in as is.
+    this.encoderRefused = false;
+    let bin: Uint8Array;
+    try {
+      bin = encodeConfig(configBytes);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      this.encoderRefused = true;
+      this.initStatus = e.code;
+      this.initError = e.message;
+      return;
+    }
     const cap = this.x.config_cap();
-    const n = Math.min(configBytes.length, cap);
-    new Uint8Array(this.mem.buffer, this.x.config_ptr(), n).set(configBytes.subarray(0, n));
-    this.initStatus = this.call(() => this.x.init(configBytes.length > cap ? cap + 1 : configBytes.length), "init");
+    const n = Math.min(bin.length, cap);
+    new Uint8Array(this.mem.buffer, this.x.config_ptr(), n).set(bin.subarray(0, n));
+    this.initStatus = this.call(() => this.x.init(bin.length > cap ? cap + 1 : bin.length), "init");
     const el = this.x.error_len();
-    this.initError = el > 0 ? text(this.x.error_ptr(), el) : "";
+    this.initError = el > 0 ? renderConfigError(text(this.x.error_ptr(), el)) : "";
   }
 
   nowMs(): number { return (firmwareMillis(this.clock.now()) + this.hostOffsetMs) >>> 0; }
