@@ -29,7 +29,12 @@ export function generateKeys(dir: string): { privatePath: string; publicPath: st
 /** `module || signature`: ECDSA P-256 over SHA-256(module), r || s (IEEE P1363, 64 bytes). Throws when `module` is not WebAssembly. */
 export function signModule(module: Uint8Array, privateKeyPem: string | Buffer): Uint8Array {
   if (!isWasm(module)) throw new Error("not a WebAssembly module (no \\0asm version 1 header)");
-  const key = createPrivateKey(privateKeyPem);
+  let key;
+  try {
+    key = createPrivateKey(privateKeyPem);
+  } catch {
+    throw new Error("the key is not a PEM private key (use ota-private.pem from `iotbind-tank ota keygen` or openssl ecparam)");
+  }
   if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
     throw new Error("the key is not an ECDSA P-256 (prime256v1) private key");
   }
@@ -164,7 +169,10 @@ export async function pushImage(o: PushOptions): Promise<PushResult[]> {
   try {
     await new Promise<void>((resolve, reject) => {
       client.once("connect", () => resolve());
-      client.once("error", (e) => reject(e));
+      client.once("error", (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        reject(new Error(typeof code === "string" ? `cannot reach the broker at ${o.url} (${code}): start it, or check --broker` : `the broker at ${o.url} refused the connection: ${e.message} (check --user and --password)`));
+      });
     });
     await client.subscribeAsync([`${BASE}+/status`, `${BASE}+/ota/want`], { qos: 1 });
     let devices = o.devices;

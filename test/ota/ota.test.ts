@@ -179,3 +179,33 @@ describe("OTA fleet", () => {
     expect(duts.every((d) => d.device.firmwareVersion === V2)).toBe(true);
   }, 120_000);
 });
+
+describe("iotbind-tank ota (the CLI)", () => {
+  it("keygen, sign and push: exit 0 when every device updated, 1 with the summary naming a device that never answered", async () => {
+    const { execFile } = await import("node:child_process");
+    const { mkdtempSync, readFileSync: read, writeFileSync: write } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["dist/sim/cli.js", "ota", ...args], (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+    });
+    const dir = mkdtempSync(join(tmpdir(), "ota-cli-"));
+    expect((await cli(["keygen", "--out", dir])).code).toBe(0);
+    write(join(dir, "v2.wasm"), v2);
+    expect((await cli(["sign", "--key", join(dir, "ota-private.pem"), join(dir, "v2.wasm"), "-o", join(dir, "v2.signed")])).code).toBe(0);
+    const a = await device({ publicKey: read(join(dir, "ota-public.pem"), "utf8") });
+    const b = await device({ publicKey: read(join(dir, "ota-public.pem"), "utf8") });
+    const common = ["--broker", url, "--user", broker.user, "--password", broker.password, join(dir, "v2.signed")];
+    const ok = await cli(["push", "--device", a.cid, "--device", b.cid, "--timeout-s", "20", ...common]);
+    expect(ok.stderr).toMatch(/receiving/);
+    expect(ok.stdout).toMatch(/^2 updated, 0 rolled back, 0 failed$/m);
+    expect(ok.code).toBe(0);
+    const ghost = `${a.cid}-gone`;
+    const bad = await cli(["push", "--device", ghost, "--timeout-s", "2", ...common]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(new RegExp(`${ghost}\\s+failed\\s+TIMEOUT \\(offered\\)`));
+    const usage = await cli(["push", "--broker", url, join(dir, "v2.signed")]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr.trim().split("\n")).toHaveLength(1);
+  }, 60_000);
+});
