@@ -246,6 +246,8 @@ function sendStatus(nowMs: u32): void {
 
 /** One OTA step per device tick; ms until OTA next needs a tick. */
 export function otaTick(nowMs: u32): u32 {
+  // Idle fast path (most ticks): no transfer, nothing due, same MQTT session.
+  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == seenSession) return 1000;
   if (baseLen <= 0) return 1000;
   if (state == OtaState.STAGED && !activated && (statusId == 0 && !statusDue || elapsed(nowMs, stagedAt) >= ACTIVATE_WAIT_MS)) {
     activated = true;
