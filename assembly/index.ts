@@ -6,6 +6,7 @@ import { counterValue } from "./app/counters";
 import { levelPermille, distanceMm, temperatureDeciC, volumeMl, readingQuality } from "./sensor/sensor";
 import { relayIsOn, pumpLastRefusal } from "./pump/pump";
 import { mqttState, mqttLastDisconnect } from "./mqtt/client";
+import { FIRMWARE_VERSION } from "./ota/version";
 
 const ABI_VERSION: i32 = 2;
 
@@ -27,6 +28,8 @@ export function conn_state(): i32 { return <i32>mqttState(); }
 export function pump_last_refusal(): i32 { return pumpLastRefusal(); }
 export function counter(id: i32): u32 { return counterValue(id); }
 export function last_disconnect(): i32 { return mqttLastDisconnect(); }
+/** major << 16 | minor << 8 | patch, from package.json "version" at build time (docs/ABI.md "OTA (v2)"). */
+export function fw_version(): u32 { return FIRMWARE_VERSION; }
 
 // The end of static data (every literal and buffer the firmware has; it writes
 // nothing above). Both are that address (scripts/wasm-release.mjs rounds

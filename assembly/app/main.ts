@@ -17,6 +17,7 @@ import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU } from "../util/time";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
+import { otaInit, otaTick } from "../ota/ota";
 
 /** The binary config's buffer: as large as the largest valid config (generated from the schema). */
 export const CONFIG_CAP: i32 = CONFIG_MAX_BYTES;
@@ -59,6 +60,7 @@ export function deviceInit(len: i32): i32 {
     return INIT_HAL_FAILED;
   }
   reportInit(now);
+  otaInit();
   mqttStart(now);
   runState = RunState.RUNNING;
   logBegin();
@@ -82,6 +84,7 @@ export function deviceTick(hostNow: u32): u32 {
   wait = minU(wait, sensorTick(nowMs));
   wait = minU(wait, pumpTick(nowMs));
   wait = minU(wait, reportTick(nowMs));
+  wait = minU(wait, otaTick(nowMs));
   // Anything queued since (a reading, a state report, a superseded message)
   // goes out now rather than next tick; with no new call into the client, a
   // second pass at the same time would only repeat the first: skipped.

@@ -72,6 +72,12 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     expect(w3.heap_live!).toBeGreaterThan(w3.linear_memory_size + w3.wasm_stack);
     expect(w3.heap_peak!).toBeGreaterThanOrEqual(w3.heap_live!);
     for (const k of ["wasmBytes", "maxControlNesting", "instrIdleTickWamrFast", "instrReadingCycleWamrFast", "instrConfigParseWamrFast"]) expect(finite(res.headline?.[k]), k).toBe(true);
+    // OTA (docs/OTA.md): one real update through mosquitto, and the receiver's code bytes
+    expect(md).toContain("## OTA");
+    expect(res.ota!.samples).toBe(1);
+    expect(res.ota!.updateMsP50).toBeGreaterThan(0);
+    expect(res.ota!.imageBytes).toBe(f.wasmBytes + 64);
+    expect(res.headline?.otaCodeBytes).toBeGreaterThan(500);
     expect(md).toContain("## Runtimes");
 
     const fl = res.fleet!;
