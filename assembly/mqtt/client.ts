@@ -27,8 +27,8 @@ import {
   LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
   SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
+import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP } from "../tunables";
 import {
-  RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP,
   hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
   backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
   clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
