@@ -22,3 +22,5 @@ export const SLOT_CAP: i32 = 384;
  * clock's MAX_STEP_MS.
  */
 export const NO_DEADLINE_MS: u32 = 86400000;
+/** Tick period while a UART sensor is configured, ms: the sensor streams frames whether asked or not, and the host's receive buffer must be drained before it overflows (a 4-byte frame every ~100 ms). */
+export const UART_POLL_MS: u32 = 50;

@@ -1,6 +1,15 @@
 // The device: init from config, then one tick drives every state machine.
 // Order inside a tick: network first (so a delivered "on" acts in the same
 // tick), then the sensor, the pump rules, and the publish policy.
+//
+// Deadlines: every module's tick returns the time until it next needs a
+// tick (its contract: nothing it owns falls due, and nothing it polls needs
+// looking at, before then). The tick returns the earliest of them, and a
+// tick that comes before that time (a host waking early, a host that does
+// not sleep) is an idle tick: it takes one look at the socket (mqttPoll) and,
+// when nothing arrived, returns the time left. Nothing changes state between
+// ticks but the network and the polled hardware, so skipping the modules
+// until their earliest deadline is what a host sleeping that long would get.
 import * as cfg from "../config";
 import { halMillis, LOG_ERROR, LOG_INFO } from "../hal";
 import {
@@ -8,12 +17,13 @@ import {
   INIT_OK, INIT_CONFIG_TOO_LONG, INIT_ALREADY_CALLED, INIT_HAL_FAILED,
 } from "./config_parse";
 import { logBegin, logStr, logBytes, logEnd } from "./log";
-import { mqttStart, mqttTick, mqttStop, mqttCalls } from "../mqtt/client";
+import { mqttStart, mqttTick, mqttStop, mqttCalls, mqttEvents, mqttPoll } from "../mqtt/client";
 import { deriveClientId } from "../iotbind/clientid";
 import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
-import { minU } from "../util/time";
+import { minU, reached, until } from "../util/time";
+import { NO_DEADLINE_MS } from "../tunables";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
 
@@ -23,8 +33,8 @@ export const configBuf: usize = memory.data(CONFIG_CAP);
 export const enum RunState { FRESH = 0, RUNNING = 1, FAILED = 2, STOPPED = 3 }
 let runState: RunState = RunState.FRESH;
 
-/** Longest sleep the firmware ever asks for, ms. */
-const MAX_SLEEP_MS: u32 = 1000;
+/** Firmware time of the earliest deadline the last full tick returned. */
+let dueAt: u32 = 0;
 
 export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
@@ -57,6 +67,7 @@ export function deviceInit(len: i32): i32 {
   }
   reportInit(now);
   mqttStart(now);
+  dueAt = now;
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
@@ -72,8 +83,10 @@ function logInitError(): void {
 }
 
 export function deviceTick(hostNow: u32): u32 {
-  if (runState != RunState.RUNNING) return MAX_SLEEP_MS;
+  if (runState != RunState.RUNNING) return NO_DEADLINE_MS;
   const nowMs = clockSample(hostNow);
+  // Idle tick: nothing due and nothing arrived.
+  if (!reached(nowMs, dueAt) && !mqttPoll(nowMs)) return until(nowMs, dueAt);
   const calls = mqttCalls();
   let wait = mqttTick(nowMs);
   wait = minU(wait, sensorTick(nowMs));
@@ -81,9 +94,16 @@ export function deviceTick(hostNow: u32): u32 {
   wait = minU(wait, reportTick(nowMs));
   // Anything queued since (a reading, a state report, a superseded message)
   // goes out now rather than next tick; with no new call into the client, a
-  // second pass at the same time would only repeat the first: skipped.
-  if (mqttCalls() != calls) wait = minU(wait, mqttTick(nowMs));
-  return minU(wait, MAX_SLEEP_MS);
+  // second pass at the same time would only repeat the first: skipped. A
+  // change the other modules react to in that pass (a delivery, the session
+  // coming up or going down) gets a full tick at once.
+  if (mqttCalls() != calls) {
+    const events = mqttEvents();
+    wait = minU(wait, mqttTick(nowMs));
+    if (mqttEvents() != events) wait = 0;
+  }
+  dueAt = nowMs + wait;
+  return wait;
 }
 
 export function deviceShutdown(hostNow: u32): void {

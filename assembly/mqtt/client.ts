@@ -27,7 +27,7 @@ import {
   LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
   SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
-import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP } from "../tunables";
+import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP, NO_DEADLINE_MS } from "../tunables";
 import {
   hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
   backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
@@ -280,17 +280,52 @@ let calls: u32 = 0;
  */
 export function mqttCalls(): u32 { return calls; }
 
+/** Changes other modules react to: session state changes and inbound deliveries (wraps); see mqttEvents. */
+let events: u32 = 0;
+
+/**
+ * Count of the changes since start that other modules react to: a state
+ * change (session up, connection ended) and every delivery to app/inbox
+ * (wraps). app/main.ts ticks again at once when one happened after the
+ * other modules ran.
+ */
+export function mqttEvents(): u32 { return events; }
+
+/**
+ * The idle tick's one look at the network: one sock_recv into the free part
+ * of the receive buffer (nothing else is done with the bytes). True when the
+ * client needs a full tick now: bytes arrived (they stay in rx for mqttTick),
+ * the socket failed (the connection is ended here), or the receive buffer is
+ * full. False when no socket is open or nothing arrived.
+ */
+export function mqttPoll(nowMs: u32): bool {
+  if (sock < 0 || state == MqttState.SOCKET_CONNECTING) return false;
+  const cap = RX_CAP - rxLen;
+  if (cap <= 0) return true;
+  const n = halSockRecv(sock, rx + <usize>rxLen, cap);
+  if (n == 0) return false;
+  if (n < 0) {
+    count(C_SOCKET_ERRORS);
+    fail(Reason.SOCKET_CLOSED, nowMs);
+  } else if (n > cap) {
+    fail(Reason.HOST_VIOLATION, nowMs);
+  } else {
+    rxLen += n;
+  }
+  return true;
+}
+
 export function mqttStart(nowMs: u32): void {
   if (state != MqttState.IDLE && state != MqttState.STOPPED) return;
   failures = 0;
   startAttempt(nowMs);
 }
 
-/** Drives the client; returns ms until it next needs a tick (0..1000). Calls app/inbox onMqttMessage for every inbound PUBLISH. */
+/** Drives the client; returns ms until it next needs a tick (a timer, or a short poll while connecting or sending). Calls app/inbox onMqttMessage for every inbound PUBLISH. */
 export function mqttTick(nowMs: u32): u32 {
-  if (state == MqttState.IDLE || state == MqttState.STOPPED) return 1000;
+  if (state == MqttState.IDLE || state == MqttState.STOPPED) return NO_DEADLINE_MS;
   if (state == MqttState.BACKING_OFF) {
-    if (!reached(nowMs, retryAt)) return minU(1000, until(nowMs, retryAt));
+    if (!reached(nowMs, retryAt)) return until(nowMs, retryAt);
     startAttempt(nowMs);
     if (state != MqttState.SOCKET_CONNECTING) return nextWait(nowMs);
   }
@@ -546,6 +581,7 @@ function fail(reason: i32, nowMs: u32): void {
   if (failures < 30) failures++;
   retryAt = nowMs + delay;
   state = MqttState.BACKING_OFF;
+  events++;
   logBegin();
   logStr(ascii("mqtt: disconnected, reason "));
   logInt(reason);
@@ -575,6 +611,7 @@ export function backoffDelay(n: i32): u32 {
 
 function sessionUp(nowMs: u32): void {
   state = MqttState.CONNECTED;
+  events++;
   sessionId++;
   upSince = nowMs;
   stable = false;
@@ -665,9 +702,15 @@ function queuePing(): void {
   needPing = false;
 }
 
-/** Milliseconds until the client next needs a tick, 0..1000. */
+/**
+ * Milliseconds until the client next needs a tick: its timers (connect
+ * timeout, keep-alive, ping timeout, backoff reset, PUBACK timeout, retry),
+ * a 20 ms poll of sock_status while connecting and a 10 ms poll while bytes
+ * wait for sock_send. Inbound bytes need none: the idle tick polls the socket
+ * (app/main.ts), and a host may tick early when it has socket data.
+ */
 function nextWait(nowMs: u32): u32 {
-  let w: u32 = 1000;
+  let w: u32 = NO_DEADLINE_MS;
   switch (state) {
     case MqttState.BACKING_OFF: return minU(w, until(nowMs, retryAt));
     case MqttState.SOCKET_CONNECTING: return minU(20, until(nowMs, attemptStart + connectTimeoutMs));
@@ -690,7 +733,7 @@ function nextWait(nowMs: u32): u32 {
         if (head >= 0) w = minU(w, until(nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout()));
       }
       break;
-    default: return 1000;
+    default: return NO_DEADLINE_MS;
   }
   if (txLen > 0) w = minU(w, 10);
   return w;
@@ -866,6 +909,7 @@ function skipStep(nowMs: u32): bool {
   }
   else if (skipTopicLen + 2 > skipPos) { violation(nowMs); return false; } // topic overruns the packet
   skipping = false;
+  events++;
   onMqttOversize(nowMs);
   return true;
 }
@@ -929,6 +973,7 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     }
     lastRetain = pubRetain;
     const st = state;
+    events++;
     onMqttMessage(rx + <usize>pubTopicOff, pubTopicLen, rx + <usize>pubPayloadOff, pubPayloadLen, nowMs);
     return state == st && sock >= 0;
   }

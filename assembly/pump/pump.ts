@@ -17,7 +17,8 @@ import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
-import { elapsed, minU } from "../util/time";
+import { elapsed, minU, until } from "../util/time";
+import { NO_DEADLINE_MS } from "../tunables";
 import { ascii, Ascii } from "../util/ascii";
 
 export const enum PumpSource { PLATFORM = 0, BUTTON = 1, AUTO = 2, SAFETY = 3, BOOT = 4 }
@@ -313,12 +314,12 @@ function pollButton(now: u32): void {
 
 /** Rules that act on their own (max run, cut-offs, unknown level, auto, button); ms until next needed tick. */
 export function pumpTick(nowMs: u32): u32 {
-  if (!started) return 1000;
+  if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
   refresh(now);
   if (!pumpPresent()) {
     if (relayOn) setRelay(false, PumpSource.SAFETY, now);
-    return 1000;
+    return NO_DEADLINE_MS;
   }
   // Safety stops. A tick that stopped the pump changes nothing else (one
   // relay change per tick: a stop is never followed by a restart in the same instant).
@@ -368,8 +369,10 @@ export function pumpTick(nowMs: u32): u32 {
       else if (!autoRefusedOnce) { autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
     }
   }
-  // Next deadline.
-  let wait: u32 = 1000;
+  // Next deadline: every timer refresh() and the rules above look at (max
+  // run, min on/off, lock-out end, the unknown-level cut); level changes come
+  // from the sensor in the same tick.
+  let wait: u32 = NO_DEADLINE_MS;
   const since = elapsed(now, lastChangeAt);
   if (relayOn) {
     wait = minU(wait, cfg.maxRunMs > since ? cfg.maxRunMs - since : 0);
@@ -377,6 +380,8 @@ export function pumpTick(nowMs: u32): u32 {
   } else if (!minOffDone) {
     wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
   }
+  if (lockout) wait = minU(wait, until(now, lockoutAt + cfg.lockoutMs));
+  if (unknownActive && !unknownLong) wait = minU(wait, until(now, unknownSince + cfg.unknownOffMs));
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);

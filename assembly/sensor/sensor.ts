@@ -15,6 +15,7 @@ import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, until, minU } from "../util/time";
 import { ascii } from "../util/ascii";
+import { NO_DEADLINE_MS, UART_POLL_MS } from "../tunables";
 
 // ----------------------------------------------------------------- qualities
 // Reading quality codes of docs/ABI.md (`reading_quality`).
@@ -538,7 +539,7 @@ export function sensorInit(nowMs: u32): i32 {
 
 /** At most one ping per call; returns ms until it next needs a tick. */
 export function sensorTick(nowMs: u32): u32 {
-  if (!started) return 1000;
+  if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
   if (cfg.sensorKind == cfg.SensorKind.UART) uartDrain(now);
   if (phase == Phase.IDLE && reached(now, nextReadingAt)) startReading(now);
@@ -563,8 +564,8 @@ export function sensorTick(nowMs: u32): u32 {
     wait = until(now, nextReadingAt);
   }
   if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
-  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, 50); // keep the UART drained
-  return minU(wait, 1000);
+  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
+  return wait;
 }
 
 /** Last accepted level in 0.1 % of span (0..1000), -1 when unknown (no reading yet, or stale). */
