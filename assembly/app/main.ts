@@ -1,6 +1,7 @@
 // The device: init from config, then one tick drives every state machine.
-// Order inside a tick: network first (so a delivered "on" acts in the same
-// tick), then the sensor, the pump rules, and the publish policy.
+// Order inside a tick: the sensor (it depends on nothing else), then the
+// network (a delivered "on" acts in the same tick), the pump rules (on the
+// level and commands just taken in), and the publish policy.
 //
 // Deadlines: every module's tick returns the time until it next needs a
 // tick (its contract: nothing it owns falls due, and nothing it polls needs
@@ -8,8 +9,9 @@
 // tick that comes before that time (a host waking early, a host that does
 // not sleep) is an idle tick: it takes one look at the socket (mqttPoll) and,
 // when nothing arrived, returns the time left. Nothing changes state between
-// ticks but the network and the polled hardware, so skipping the modules
-// until their earliest deadline is what a host sleeping that long would get.
+// ticks but the network and the polled hardware, so skipping a module until
+// its deadline, unless something it depends on changed, is what a host
+// sleeping that long would get.
 import * as cfg from "../config";
 import { halMillis, LOG_ERROR, LOG_INFO } from "../hal";
 import {
@@ -20,7 +22,7 @@ import { logBegin, logStr, logBytes, logEnd } from "./log";
 import { mqttStart, mqttTick, mqttStop, mqttCalls, mqttEvents, mqttPoll } from "../mqtt/client";
 import { deriveClientId } from "../iotbind/clientid";
 import { reportInit, reportTick } from "../iotbind/report";
-import { sensorInit, sensorTick } from "../sensor/sensor";
+import { sensorInit, sensorTick, readingSeq } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU, reached, until } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
@@ -33,8 +35,10 @@ export const configBuf: usize = memory.data(CONFIG_CAP);
 export const enum RunState { FRESH = 0, RUNNING = 1, FAILED = 2, STOPPED = 3 }
 let runState: RunState = RunState.FRESH;
 
-/** Firmware time of the earliest deadline the last full tick returned. */
+/** Firmware time of the earliest deadline: the sensor's, and that of the client, pump rules and publish policy. */
 let dueAt: u32 = 0;
+let sensorAt: u32 = 0;
+let restAt: u32 = 0;
 
 export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
@@ -68,6 +72,8 @@ export function deviceInit(len: i32): i32 {
   reportInit(now);
   mqttStart(now);
   dueAt = now;
+  sensorAt = now;
+  restAt = now;
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
@@ -84,26 +90,37 @@ function logInitError(): void {
 
 export function deviceTick(hostNow: u32): u32 {
   if (runState != RunState.RUNNING) return NO_DEADLINE_MS;
-  const nowMs = clockSample(hostNow);
+  const now = clockSample(hostNow);
+  const data = mqttPoll(now);
   // Idle tick: nothing due and nothing arrived.
-  if (!reached(nowMs, dueAt) && !mqttPoll(nowMs)) return until(nowMs, dueAt);
-  const calls = mqttCalls();
-  let wait = mqttTick(nowMs);
-  wait = minU(wait, sensorTick(nowMs));
-  wait = minU(wait, pumpTick(nowMs));
-  wait = minU(wait, reportTick(nowMs));
-  // Anything queued since (a reading, a state report, a superseded message)
-  // goes out now rather than next tick; with no new call into the client, a
-  // second pass at the same time would only repeat the first: skipped. A
-  // change the other modules react to in that pass (a delivery, the session
-  // coming up or going down) gets a full tick at once.
-  if (mqttCalls() != calls) {
-    const events = mqttEvents();
-    wait = minU(wait, mqttTick(nowMs));
-    if (mqttEvents() != events) wait = 0;
+  if (!data && !reached(now, dueAt)) return until(now, dueAt);
+  // The sensor runs on its own deadline (a tick that only pings runs
+  // nothing else); it depends on no other module. The client, the pump rules
+  // and the publish policy run together when one of them is due, bytes
+  // arrived, or the sensor changed the level (a reading, or the level going
+  // stale).
+  const seq = readingSeq();
+  if (reached(now, sensorAt)) sensorAt = now + sensorTick(now);
+  if (data || readingSeq() != seq || reached(now, restAt)) {
+    const calls = mqttCalls();
+    let wait = mqttTick(now);
+    wait = minU(wait, pumpTick(now));
+    wait = minU(wait, reportTick(now));
+    // Anything queued since (a reading, a state report, a superseded
+    // message) goes out now rather than next tick; with no new call into
+    // the client, a second pass at the same time would only repeat the
+    // first: skipped. A change the pump rules or the publish policy react to
+    // in that pass (a delivery, the session coming up or going down) makes
+    // them due at once.
+    if (mqttCalls() != calls) {
+      const events = mqttEvents();
+      wait = minU(wait, mqttTick(now));
+      if (mqttEvents() != events) wait = 0;
+    }
+    restAt = now + wait;
   }
-  dueAt = nowMs + wait;
-  return wait;
+  dueAt = <i32>(sensorAt - restAt) < 0 ? sensorAt : restAt;
+  return until(now, dueAt);
 }
 
 export function deviceShutdown(hostNow: u32): void {

@@ -2,7 +2,8 @@
 // published on the configured uplink topic. Members in the doc's order:
 // uid, key, cmd, level, temperature; compact (no whitespace).
 import * as cfg from "../config";
-import { jwBegin, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
+import { jwBegin, jwResume, jwLength, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
+import { validTopicName } from "../mqtt/codec";
 import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client";
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
@@ -15,6 +16,14 @@ export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 
 export const UPLINK_CAP: i32 = 448;
 const msgBuf: usize = memory.data(UPLINK_CAP);
 let msgLen: i32 = 0;
+/**
+ * Bytes of `{"uid":"…","key":"…"` at the start of msgBuf, 0 until the first
+ * encode wrote them: uid and key are fixed after init, and nothing else
+ * writes those bytes, so every later uplink starts from them.
+ */
+let headLen: i32 = 0;
+/** The uplink topic passed validTopicName once (it is fixed after init): 1 yes, 0 no, -1 not checked yet. */
+let topicValid: i32 = -1;
 
 /** Temperature "unknown" marker of sensor.temperatureDeciC(). */
 export const TEMP_UNKNOWN: i32 = -32768;
@@ -45,9 +54,15 @@ export function tempScaled(deciC: i32, decimals: i32): i32 {
  * Returns the payload length, or < 0 when it does not fit.
  */
 export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32): i32 {
-  jwBegin(msgBuf, UPLINK_CAP);
-  jwMemberStr(ascii("uid"), cfg.uidBuf, cfg.uidLen);
-  jwMemberStr(ascii("key"), cfg.keyBuf, cfg.keyLen);
+  if (headLen > 0) jwResume(msgBuf, UPLINK_CAP, headLen, 2);
+  else {
+    jwBegin(msgBuf, UPLINK_CAP);
+    jwMemberStr(ascii("uid"), cfg.uidBuf, cfg.uidLen);
+    jwMemberStr(ascii("key"), cfg.keyBuf, cfg.keyLen);
+    headLen = jwLength(); // 0 (never reused) when they did not fit: then jwEnd fails
+    if (jwEnd() < 0) headLen = 0;
+    jwResume(msgBuf, UPLINK_CAP, headLen, 2);
+  }
   if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii(ascii("cmd"), on ? ascii("on") : ascii("off"));
   else if (kind == UplinkKind.GET) jwMemberAscii(ascii("cmd"), ascii("get"));
   else if (kind == UplinkKind.PING) jwMemberAscii(ascii("cmd"), ascii("ping"));
@@ -88,7 +103,8 @@ function latestMask(kind: UplinkKind): i32 {
 export function sendUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32, nowMs: u32): i32 {
   const n = encodeUplink(kind, on, levelPm, tempDeciC);
   let rc = -100;
-  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs, latestMask(kind));
+  if (topicValid < 0) topicValid = validTopicName(cfg.uplinkBuf, cfg.uplinkLen) ? 1 : 0;
+  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs, latestMask(kind), topicValid == 1);
   logBegin();
   if (rc == 0) {
     count(C_UPLINK_SENT);

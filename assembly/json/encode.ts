@@ -34,6 +34,19 @@ export function jwBegin(buf: usize, cap: i32): void {
   if (o < 0) fail(JwStatus.NO_ROOM); else wLen = o;
 }
 
+/**
+ * Continues an object whose first `members` members are already the first
+ * `len` bytes at buf (written by an earlier jwBegin/jwMember* into the same
+ * buffer and left untouched since).
+ */
+export function jwResume(buf: usize, cap: i32, len: i32, members: i32): void {
+  wBuf = buf;
+  wCap = cap < 0 ? 0 : cap;
+  wLen = len;
+  wCount = members;
+  wStatus = JwStatus.OK;
+}
+
 /** Writes `,"name":` (the comma only after the first member). */
 function memberStart(name: Ascii): bool {
   if (wStatus != JwStatus.OK) return false;

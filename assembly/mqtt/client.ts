@@ -365,12 +365,16 @@ export function mqttTick(nowMs: u32): u32 {
  * its PUBACK, unless superseded or undeliverable (see the top of the file).
  * `latest` (0..255) is a bit mask of the latest-value facts the message
  * carries (0: none, never superseded): a stored QoS 1 message whose mask is
- * covered by it is superseded. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
+ * covered by it is superseded. `topicChecked`: the caller has seen
+ * validTopicName(topic, topicLen) pass and the bytes have not changed since
+ * (the uplink topic, fixed after init). Returns MQTT_PUB_OK or a negative
+ * MQTT_PUB_* code.
  */
-export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0): i32 {
+export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0, topicChecked: bool = false): i32 {
   calls++;
   if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
-  if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen) || !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
+  if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen)) return MQTT_PUB_BAD_ARG;
+  if (!topicChecked && !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
   const size = publishSize(topicLen, payloadLen, qos);
   if (qos == 0) {
