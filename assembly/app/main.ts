@@ -110,8 +110,7 @@ export function deviceTick(hostNow: u32): u32 {
     // message) goes out now rather than next tick; with no new call into
     // the client, a second pass at the same time would only repeat the
     // first: skipped. A change the pump rules or the publish policy react to
-    // in that pass (a delivery, the session coming up or going down) makes
-    // them due at once.
+    // in that pass (a delivery, a session up) makes them due at once.
     if (mqttCalls() != calls) {
       const events = mqttEvents();
       wait = minU(wait, mqttTick(now));

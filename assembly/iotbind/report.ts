@@ -25,7 +25,6 @@ import { relayIsOn } from "../pump/pump";
 import { elapsed, until, minU } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
 import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
-import { downlinkInit } from "./downlink";
 import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
 
 const QUALITY_OK: i32 = 1;
@@ -46,7 +45,6 @@ let failed: bool = false;
 /** Called once after a successful init. */
 export function reportInit(nowMs: u32): void {
   syncInit();
-  downlinkInit();
   lastSession = mqttSessionId();
   getDue = false;
   readingForced = false;

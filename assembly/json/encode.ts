@@ -159,5 +159,8 @@ export function jwEnd(): i32 {
   return wLen;
 }
 
+/** True when a member did not fit (or an argument was bad) since jwBegin: jwEnd will fail. */
+export function jwFailed(): bool { return wStatus != JwStatus.OK; }
+
 /** Bytes written so far (for diagnostics). */
 export function jwLength(): i32 { return wLen; }

@@ -158,8 +158,14 @@ let seqNext: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function slotState(i: i32): u8 { return load<u8>(meta + <usize>(i * META)); }
-// @ts-ignore: decorator
-@inline function setSlotState(i: i32, s: u8): void { store<u8>(meta + <usize>(i * META), s); }
+/** Slots not SLOT_FREE, kept by setSlotState: the scans skip an empty store at once. */
+let nUsed: i32 = 0;
+/** The one place a slot changes state. */
+function setSlotState(i: i32, s: u8): void {
+  const p = meta + <usize>(i * META);
+  nUsed += <i32>(s != SLOT_FREE) - <i32>(load<u8>(p) != SLOT_FREE);
+  store<u8>(p, s);
+}
 // @ts-ignore: decorator
 @inline function slotLen(i: i32): i32 { return <i32>load<u16>(meta + <usize>(i * META + 2)); }
 // @ts-ignore: decorator
@@ -179,6 +185,7 @@ function supersedes(newer: i32, older: i32): bool {
 /** Frees stored messages that a new message with mask `latest` supersedes and that are not on the wire; returns how many. */
 function dropSupersededUnsent(latest: i32): i32 {
   let n = 0;
+  if (nUsed == 0) return 0;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
     const s = slotState(i);
     if ((s == SLOT_QUEUED || s == SLOT_RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
@@ -192,6 +199,7 @@ function dropSupersededUnsent(latest: i32): i32 {
 
 /** Marks messages on the wire that `latest` supersedes: freed at their PUBACK, or when the connection ends, never resent. */
 function markSupersededSent(latest: i32, except: i32): void {
+  if (nUsed == 0) return;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
     if (i != except && slotState(i) == SLOT_SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
   }
@@ -207,6 +215,7 @@ function pubackTimeout(): u32 {
 function oldestSent(whole: bool): i32 {
   let best = -1;
   let bestSeq: u32 = 0;
+  if (nUsed == 0) return -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
     if (slotState(i) != SLOT_SENT) continue;
     if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
@@ -243,9 +252,7 @@ function strikeHead(): void {
 function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
 
 function slotsUsed(): i32 {
-  let n = 0;
-  for (let i = 0; i < INFLIGHT_SLOTS; i++) if (slotState(i) != SLOT_FREE) n++;
-  return n;
+  return nUsed;
 }
 
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
@@ -280,14 +287,14 @@ let calls: u32 = 0;
  */
 export function mqttCalls(): u32 { return calls; }
 
-/** Changes other modules react to: session state changes and inbound deliveries (wraps); see mqttEvents. */
+/** Changes the pump rules and the publish policy react to: sessions up and deliveries to app/inbox; see mqttEvents. */
 let events: u32 = 0;
 
 /**
- * Count of the changes since start that other modules react to: a state
- * change (session up, connection ended) and every delivery to app/inbox
- * (wraps). app/main.ts ticks again at once when one happened after the
- * other modules ran.
+ * Count of the sessions up and of the messages delivered to app/inbox since
+ * start (wraps): what the pump rules and the publish policy react to (a
+ * connection ending or an oversize skip needs nothing of them at once).
+ * app/main.ts runs them again at once when one happened after they ran.
  */
 export function mqttEvents(): u32 { return events; }
 
@@ -300,19 +307,23 @@ export function mqttEvents(): u32 { return events; }
  */
 export function mqttPoll(nowMs: u32): bool {
   if (sock < 0 || state == MqttState.SOCKET_CONNECTING) return false;
+  return RX_CAP - rxLen <= 0 || recvSome(nowMs) != 0;
+}
+
+/** One sock_recv into the free part of rx (there is some): bytes received, or -1 when the connection was ended (socket error, host overrun). */
+function recvSome(nowMs: u32): i32 {
   const cap = RX_CAP - rxLen;
-  if (cap <= 0) return true;
   const n = halSockRecv(sock, rx + <usize>rxLen, cap);
-  if (n == 0) return false;
   if (n < 0) {
-    count(C_SOCKET_ERRORS);
-    fail(Reason.SOCKET_CLOSED, nowMs);
-  } else if (n > cap) {
-    fail(Reason.HOST_VIOLATION, nowMs);
-  } else {
-    rxLen += n;
+    socketError(Reason.SOCKET_CLOSED, nowMs);
+    return -1;
   }
-  return true;
+  if (n > cap) {
+    fail(Reason.HOST_VIOLATION, nowMs);
+    return -1;
+  }
+  rxLen += n;
+  return n;
 }
 
 export function mqttStart(nowMs: u32): void {
@@ -332,8 +343,7 @@ export function mqttTick(nowMs: u32): u32 {
   if (state == MqttState.SOCKET_CONNECTING) {
     const st = halSockStatus(sock);
     if (st < 0) {
-      count(C_SOCKET_ERRORS);
-      fail(socketFailure(st), nowMs);
+      socketError(socketFailure(st), nowMs);
       return nextWait(nowMs);
     }
     if (st == SOCK_CONNECTING || st == SOCK_HANDSHAKING) {
@@ -382,8 +392,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
     if (!linkUp()) return MQTT_PUB_NOT_CONNECTED;
     const n = encPublish(txq + <usize>txLen, TX_CAP - txLen, topic, topicLen, payload, payloadLen, 0, retain, false, 0);
     if (n < 0) return MQTT_PUB_BUSY;
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
     flush(nowMs);
     return MQTT_PUB_OK;
   }
@@ -489,8 +498,7 @@ function sendDisconnect(): void {
   if (sock < 0) return;
   const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
   if (n > 0) {
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
   }
   const sent = halSockSend(sock, txq, txLen);
   if (sent < 0) count(C_SOCKET_ERRORS);
@@ -528,8 +536,7 @@ function startAttempt(nowMs: u32): void {
   attemptStart = nowMs;
   const h = halSockConnect(hostBuf, hostLen, brokerTls ? brokerPort | SOCK_TLS : brokerPort);
   if (h < 0) {
-    count(C_SOCKET_ERRORS);
-    fail(Reason.SOCKET_FAILED, nowMs);
+    socketError(Reason.SOCKET_FAILED, nowMs);
     return;
   }
   sock = h;
@@ -571,6 +578,12 @@ function socketFailure(st: i32): i32 {
   return Reason.SOCKET_FAILED;
 }
 
+/** A socket call failed: counted (counter 9), then like fail(). */
+function socketError(reason: i32, nowMs: u32): void {
+  count(C_SOCKET_ERRORS);
+  fail(reason, nowMs);
+}
+
 /** Closes the connection for `reason` and schedules the next attempt. */
 function fail(reason: i32, nowMs: u32): void {
   if (sock >= 0) halSockClose(sock);
@@ -585,7 +598,6 @@ function fail(reason: i32, nowMs: u32): void {
   if (failures < 30) failures++;
   retryAt = nowMs + delay;
   state = MqttState.BACKING_OFF;
-  events++;
   logBegin();
   logStr(ascii("mqtt: disconnected, reason "));
   logInt(reason);
@@ -631,20 +643,10 @@ function linkTick(nowMs: u32): void {
   if (!flush(nowMs)) return;
   // At most 8 receive calls per tick keeps a tick bounded under a flood.
   for (let k = 0; k < 8; k++) {
-    const cap = RX_CAP - rxLen;
-    if (cap <= 0) break; // a complete packet waits for transmit room (back-pressure)
-    const n = halSockRecv(sock, rx + <usize>rxLen, cap);
-    if (n < 0) {
-      count(C_SOCKET_ERRORS);
-      fail(Reason.SOCKET_CLOSED, nowMs);
-      return;
-    }
-    if (n > cap) {
-      fail(Reason.HOST_VIOLATION, nowMs);
-      return;
-    }
+    if (RX_CAP - rxLen <= 0) break; // a complete packet waits for transmit room (back-pressure)
+    const n = recvSome(nowMs);
+    if (n < 0) return;
     if (n == 0) break;
-    rxLen += n;
     if (!processRx(nowMs)) return;
     pumpControl(nowMs);
     if (!flush(nowMs)) return;
@@ -701,8 +703,7 @@ function queuePing(): void {
   if (!needPing) return;
   const n = encPingreq(txq + <usize>txLen, TX_CAP - txLen);
   if (n < 0) return; // retried by pumpControl when the queue drains
-  txLen += n;
-  count(C_MQTT_PACKETS_OUT);
+  queued(n);
   needPing = false;
 }
 
@@ -743,14 +744,19 @@ function nextWait(nowMs: u32): u32 {
   return w;
 }
 
+/** `n` bytes of one whole packet were just written at the end of txq. */
+function queued(n: i32): void {
+  txLen += n;
+  count(C_MQTT_PACKETS_OUT);
+}
+
 /** Offers the transmit queue to the socket. False when the connection failed. */
 function flush(nowMs: u32): bool {
   if (sock < 0) return false;
   if (txLen == 0) return true;
   const n = halSockSend(sock, txq, txLen);
   if (n < 0) {
-    count(C_SOCKET_ERRORS);
-    fail(Reason.SEND_FAILED, nowMs);
+    socketError(Reason.SEND_FAILED, nowMs);
     return false;
   }
   if (n > txLen) {
@@ -776,8 +782,7 @@ function pumpControl(nowMs: u32): void {
     const id = allocId();
     const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, id, downlinkBuf, downlinkLen, 1);
     if (n > 0) {
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
       needSub = false;
       subId = id;
     }
@@ -787,8 +792,7 @@ function pumpControl(nowMs: u32): void {
       ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
       : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
     if (n > 0) {
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
       reqQueued = true;
     }
   }
@@ -797,7 +801,7 @@ function pumpControl(nowMs: u32): void {
 
 /** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
 function pumpSlots(nowMs: u32): void {
-  for (;;) {
+  while (nUsed > 0) {
     let best = -1;
     let bestSeq: u32 = 0;
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
@@ -908,12 +912,10 @@ function skipStep(nowMs: u32): bool {
     if (skipTopicLen + 4 > skipPos || skipId == 0) { violation(nowMs); return false; } // [MQTT-2.3.1-1]
     const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, skipId);
     if (n < 0) return false; // wait for transmit room
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
   }
   else if (skipTopicLen + 2 > skipPos) { violation(nowMs); return false; } // topic overruns the packet
   skipping = false;
-  events++;
   onMqttOversize(nowMs);
   return true;
 }
@@ -972,8 +974,7 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       // checked by processRx.
       const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, pubId);
       if (n < 0) return true;
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
     }
     lastRetain = pubRetain;
     const st = state;

@@ -145,6 +145,9 @@ export function echoToMm(echoUs: f64, deciC: i32): f64 {
   return echoUs * soundSpeedMs(deciC) / 2000.0;
 }
 
+/** echoTimeoutUs() at the compensation temperature of the current reading (set with it in updateTemperature). */
+let echoTimeout: u32 = 0;
+
 /** pulse_in timeout in µs: the round trip at max range, at the current temperature, plus margin. */
 export function echoTimeoutUs(): u32 {
   const c = soundSpeedMs(soundTempDeciC); // >= 307 m/s over -40..85 °C
@@ -192,6 +195,7 @@ function updateTemperature(): void {
     tempDeciC = TEMP_UNKNOWN;
   }
   soundTempDeciC = tempDeciC != TEMP_UNKNOWN ? tempDeciC : clampI(cfg.tempFixedDeciC, -400, 850);
+  echoTimeout = echoTimeoutUs();
 }
 
 // -------------------------------------------------------------------- pings
@@ -210,7 +214,7 @@ function pingPulse(): f64 {
   if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
   halDelayUs(<u32>clampI(cfg.triggerUs, 1, 1000));
   if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  const w = halPulseIn(cfg.echoPin, 1, echoTimeoutUs());
+  const w = halPulseIn(cfg.echoPin, 1, echoTimeout);
   if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
   if (w == 0) return <f64>-Q_NO_ECHO;
   return classify(echoToMm(<f64>w, soundTempDeciC));
@@ -381,6 +385,7 @@ function median(): f64 {
     while (b + 1 < n && pingAt(b + 1) - pingAt(a) <= agreeTolMm(pingAt(a))) b++;
     const size = b - a + 1;
     const mid = medianOf(a, b);
+    if (size == n) return mid; // every ping agrees with the smallest: no other group can win
     let better = size > bestSize;
     if (!better && size == bestSize) {
       if (hasLevel) better = Math.abs(mid - ref) < Math.abs(bestMid - ref);

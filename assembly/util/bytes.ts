@@ -48,10 +48,11 @@ export function utf8SeqLen(p: usize, avail: i32): i32 {
 }
 
 /**
- * Copies `n` bytes from `src` to `dst` (regions may overlap). Eight bytes at
- * a time (MVP has no memory.copy; unaligned loads are allowed), front to
- * back when `dst` is below `src`, else back to front, so an overlapping
- * source byte is always read before it is overwritten.
+ * Copies `n` bytes from `src` to `dst` (regions may overlap). Front to back
+ * eight bytes at a time when `dst` is below `src` (every copy the firmware
+ * makes: MVP has no memory.copy; unaligned loads are allowed), else back to
+ * front byte by byte, so an overlapping source byte is always read before
+ * it is overwritten.
  */
 export function copyBytes(dst: usize, src: usize, n: i32): void {
   if (n <= 0 || dst == src) return;
@@ -60,9 +61,7 @@ export function copyBytes(dst: usize, src: usize, n: i32): void {
     for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
     for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
   } else {
-    let k = n;
-    for (; k >= 8; k -= 8) store<u64>(dst + <usize>(k - 8), load<u64>(src + <usize>(k - 8)));
-    for (; k > 0; k--) store<u8>(dst + <usize>(k - 1), load<u8>(src + <usize>(k - 1)));
+    for (let i = n - 1; i >= 0; i--) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
   }
 }
 
