@@ -4,8 +4,8 @@
 import { halLog } from "../hal";
 import { putAscii, putInt, putBytes, putWord } from "../util/bytes";
 import { Ascii } from "../util/ascii";
+import { LINE_CAP } from "../tunables";
 
-const LINE_CAP: i32 = 160;
 const line: usize = memory.data(LINE_CAP);
 let lineLen: i32 = 0;
 

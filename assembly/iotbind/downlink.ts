@@ -39,9 +39,9 @@ import {
   syncLocalChanges, syncGuarded, syncAcknowledged, syncDeviceState, syncPlatformApplied,
 } from "./sync";
 import { ascii, Ascii } from "../util/ascii";
+import { DOWNLINK_MAX_LEN } from "../tunables";
+export { DOWNLINK_MAX_LEN };
 
-/** Largest downlink payload accepted, bytes (the doc's state message is ~150). */
-export const DOWNLINK_MAX_LEN: i32 = 768;
 
 const enum Cmd { NONE = 0, ON = 1, OFF = 2, BAD = 3 }
 

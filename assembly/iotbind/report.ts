@@ -23,12 +23,11 @@ import { mqttState, mqttSessionId, mqttSupersede, MqttState } from "../mqtt/clie
 import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
 import { relayIsOn } from "../pump/pump";
 import { elapsed, until, minU } from "../util/time";
-import { NO_DEADLINE_MS } from "../tunables";
 import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
 import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
+import { NO_DEADLINE_MS, RETRY_MS } from "../tunables";
 
 const QUALITY_OK: i32 = 1;
-const RETRY_MS: u32 = 1000;
 /** Nothing to publish until a module changes something (in the same tick): no deadline of its own. */
 const IDLE_WAIT_MS: u32 = NO_DEADLINE_MS;
 

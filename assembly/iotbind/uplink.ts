@@ -9,11 +9,11 @@ import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_WARN } from "../hal";
 import { ascii } from "../util/ascii";
+import { UPLINK_CAP } from "../tunables";
+export { UPLINK_CAP };
 
 export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 4, PING = 5 }
 
-/** Largest uplink payload, bytes (uid 64 + key 96 with escaping headroom). */
-export const UPLINK_CAP: i32 = 448;
 const msgBuf: usize = memory.data(UPLINK_CAP);
 let msgLen: i32 = 0;
 /**

@@ -27,7 +27,6 @@ import {
   LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
   SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
-import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP, NO_DEADLINE_MS } from "../tunables";
 import {
   hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
   backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
@@ -53,6 +52,8 @@ import {
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
 import { ascii } from "../util/ascii";
+import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP, NO_DEADLINE_MS, UNDELIVERABLE_STRIKES } from "../tunables";
+export { UNDELIVERABLE_STRIKES };
 
 /** Connection states; values are ABI.md's `conn_state` table. */
 export const enum MqttState { IDLE = 0, SOCKET_CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, BACKING_OFF = 5, STOPPED = 6 }
@@ -68,8 +69,6 @@ export const enum Reason {
   PUBACK_TIMEOUT = 19,
 }
 
-/** Connections a stored QoS 1 message may end in a row before it is dropped as undeliverable. */
-export const UNDELIVERABLE_STRIKES: i32 = 3;
 
 /** mqttPublish results. */
 export const MQTT_PUB_OK: i32 = 0;
@@ -104,10 +103,8 @@ let subId: i32 = 0;            // packet id of the downlink SUBSCRIBE awaiting S
 let nextId: i32 = 0;           // last packet id handed out (1..65535)
 
 // One application subscribe/unsubscribe request at a time.
-const REQ_NONE: i32 = 0;
-const REQ_SUB: i32 = 1;
-const REQ_UNSUB: i32 = 2;
-let reqKind: i32 = REQ_NONE;
+const enum Req { NONE = 0, SUB = 1, UNSUB = 2 }
+let reqKind: Req = Req.NONE;
 let reqId: i32 = 0;
 let reqResult: i32 = 0;
 let reqQueued: bool = false;   // the request packet is in txq
@@ -136,18 +133,20 @@ let txDone: u32 = 0;           // bytes sock_send accepted on this connection (t
 //
 // QoS 1 policy on reconnect: a message is serialized once into a slot with
 // its packet id and kept until the PUBACK with that id. When a connection
-// ends, every slot already written to it (SLOT_SENT) gets DUP=1 in its
-// stored first byte and becomes SLOT_RESEND; after the next CONNACK 0 the
+// ends, every slot already written to it (Slot.SENT) gets DUP=1 in its
+// stored first byte and becomes Slot.RESEND; after the next CONNACK 0 the
 // slots go out again oldest first (by seq), same packet id, behind the
 // downlink SUBSCRIBE [MQTT-4.4.0-1, MQTT-3.3.1-1, MQTT-4.6.0-1]. Slots
-// filled while no session existed (SLOT_QUEUED) follow with DUP=0. With
+// filled while no session existed (Slot.QUEUED) follow with DUP=0. With
 // clean session the broker sees a resend as a new message: at-least-once.
 // Only three things drop a stored message: supersession by a newer one,
 // UNDELIVERABLE_STRIKES strikes (see the top of this file), and mqttStop.
-const SLOT_FREE: u8 = 0;
-const SLOT_QUEUED: u8 = 1;     // to be written to txq (first transmission)
-const SLOT_RESEND: u8 = 2;     // to be written to txq again with DUP=1 (counted retransmission)
-const SLOT_SENT: u8 = 3;       // in txq or sent, awaiting PUBACK
+const enum Slot {
+  FREE = 0,
+  QUEUED = 1,     // to be written to txq (first transmission)
+  RESEND = 2,     // to be written to txq again with DUP=1 (counted retransmission)
+  SENT = 3,       // in txq or sent, awaiting PUBACK
+}
 // Meta per slot: u8 state @0, u8 latest mask @1, u16 len @2, u16 id @4,
 // u8 strikes @6, u8 superseded @7, u32 seq @8, u32 end @12 (txDone value at
 // which its last byte is accepted by sock_send), u32 queued-at ms @16.
@@ -157,13 +156,13 @@ const meta: usize = memory.data(INFLIGHT_SLOTS * 20);
 let seqNext: u32 = 0;
 
 // @ts-ignore: decorator
-@inline function slotState(i: i32): u8 { return load<u8>(meta + <usize>(i * META)); }
-/** Slots not SLOT_FREE, kept by setSlotState: the scans skip an empty store at once. */
+@inline function slotState(i: i32): Slot { return <Slot>load<u8>(meta + <usize>(i * META)); }
+/** Slots not Slot.FREE, kept by setSlotState: the scans skip an empty store at once. */
 let nUsed: i32 = 0;
 /** The one place a slot changes state. */
-function setSlotState(i: i32, s: u8): void {
+function setSlotState(i: i32, s: Slot): void {
   const p = meta + <usize>(i * META);
-  nUsed += <i32>(s != SLOT_FREE) - <i32>(load<u8>(p) != SLOT_FREE);
+  nUsed += <i32>(s != Slot.FREE) - <i32>(load<u8>(p) != Slot.FREE);
   store<u8>(p, s);
 }
 // @ts-ignore: decorator
@@ -188,8 +187,8 @@ function dropSupersededUnsent(latest: i32): i32 {
   if (nUsed == 0) return 0;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
     const s = slotState(i);
-    if ((s == SLOT_QUEUED || s == SLOT_RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
-      setSlotState(i, SLOT_FREE);
+    if ((s == Slot.QUEUED || s == Slot.RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
+      setSlotState(i, Slot.FREE);
       count(C_MQTT_SUPERSEDED);
       n++;
     }
@@ -201,7 +200,7 @@ function dropSupersededUnsent(latest: i32): i32 {
 function markSupersededSent(latest: i32, except: i32): void {
   if (nUsed == 0) return;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (i != except && slotState(i) == SLOT_SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
+    if (i != except && slotState(i) == Slot.SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
   }
 }
 
@@ -211,13 +210,13 @@ function pubackTimeout(): u32 {
   return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
 }
 
-/** Slot of the oldest message on the wire (SLOT_SENT), -1 none; `whole`: only those sock_send fully accepted. */
+/** Slot of the oldest message on the wire (Slot.SENT), -1 none; `whole`: only those sock_send fully accepted. */
 function oldestSent(whole: bool): i32 {
   let best = -1;
   let bestSeq: u32 = 0;
   if (nUsed == 0) return -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != SLOT_SENT) continue;
+    if (slotState(i) != Slot.SENT) continue;
     if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
     const q = slotSeq(i);
     if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
@@ -238,7 +237,7 @@ function strikeHead(): void {
   const strikes = <i32>load<u8>(m + 6) + 1;
   store<u8>(m + 6, <u8>strikes);
   if (strikes < UNDELIVERABLE_STRIKES) return;
-  setSlotState(i, SLOT_FREE);
+  setSlotState(i, Slot.FREE);
   count(C_MQTT_UNDELIVERABLE);
   logBegin();
   logStr(ascii("mqtt: QoS 1 message id "));
@@ -257,9 +256,9 @@ function slotsUsed(): i32 {
 
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
 function idInUse(id: i32): bool {
-  if (id == subId || (reqKind != REQ_NONE && id == reqId)) return true;
+  if (id == subId || (reqKind != Req.NONE && id == reqId)) return true;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != SLOT_FREE && slotId(i) == id) return true;
+    if (slotState(i) != Slot.FREE && slotId(i) == id) return true;
   }
   return false;
 }
@@ -404,7 +403,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   }
   let slot = -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == SLOT_FREE) { slot = i; break; }
+    if (slotState(i) == Slot.FREE) { slot = i; break; }
   }
   if (slot < 0) { count(C_MQTT_PUBLISH_DROPPED); return MQTT_PUB_WINDOW_FULL; }
   const id = allocId();
@@ -418,7 +417,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   store<u8>(m + 7, 0);
   store<u32>(m + 8, seqNext);
   seqNext++;
-  setSlotState(slot, SLOT_QUEUED);
+  setSlotState(slot, Slot.QUEUED);
   markSupersededSent(latest, slot);
   if (linkUp()) {
     pumpSlots(nowMs);
@@ -435,14 +434,14 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
 export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
-  return startRequest(REQ_SUB, filter, filterLen, qos, nowMs);
+  return startRequest(Req.SUB, filter, filterLen, qos, nowMs);
 }
 
 /** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
 export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
   calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
-  return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
+  return startRequest(Req.UNSUB, filter, filterLen, 0, nowMs);
 }
 
 /**
@@ -482,7 +481,7 @@ export function mqttStop(nowMs: u32): void {
   lastReason = Reason.SHUTDOWN;
   count(disconnectCounter(Reason.SHUTDOWN));
   resetLink();
-  for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, SLOT_FREE);
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, Slot.FREE);
   state = MqttState.STOPPED;
 }
 
@@ -516,7 +515,7 @@ function linkUp(): bool {
   return state == MqttState.SUBSCRIBING || state == MqttState.CONNECTED;
 }
 
-function startRequest(kind: i32, filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
+function startRequest(kind: Req, filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   if (!linkUp() || reqResult == MQTT_REQ_PENDING) return MQTT_REQ_BUSY;
   copyBytes(reqTopic, filter, filterLen);
   reqTopicLen = filterLen;
@@ -543,7 +542,7 @@ function startAttempt(nowMs: u32): void {
   state = MqttState.SOCKET_CONNECTING;
 }
 
-/** Forgets everything tied to one connection. QoS 1 slots written to the old socket become SLOT_RESEND. */
+/** Forgets everything tied to one connection. QoS 1 slots written to the old socket become Slot.RESEND. */
 function resetLink(): void {
   rxLen = 0;
   txLen = 0;
@@ -554,18 +553,18 @@ function resetLink(): void {
   needPing = false;
   needSub = false;
   subId = 0;
-  if (reqKind != REQ_NONE) {
-    reqKind = REQ_NONE;
+  if (reqKind != Req.NONE) {
+    reqKind = Req.NONE;
     if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
   }
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == SLOT_SENT && load<u8>(slotMeta(i) + 7) != 0) {
-      setSlotState(i, SLOT_FREE); // superseded while on the wire: never resent
+    if (slotState(i) == Slot.SENT && load<u8>(slotMeta(i) + 7) != 0) {
+      setSlotState(i, Slot.FREE); // superseded while on the wire: never resent
       count(C_MQTT_SUPERSEDED);
-    } else if (slotState(i) == SLOT_SENT) {
+    } else if (slotState(i) == Slot.SENT) {
       const p = slotPtr(i);
       store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
-      setSlotState(i, SLOT_RESEND);
+      setSlotState(i, Slot.RESEND);
     }
   }
 }
@@ -787,8 +786,8 @@ function pumpControl(nowMs: u32): void {
       subId = id;
     }
   }
-  if (reqKind != REQ_NONE && !reqQueued) {
-    const n = reqKind == REQ_SUB
+  if (reqKind != Req.NONE && !reqQueued) {
+    const n = reqKind == Req.SUB
       ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
       : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
     if (n > 0) {
@@ -806,7 +805,7 @@ function pumpSlots(nowMs: u32): void {
     let bestSeq: u32 = 0;
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
       const s = slotState(i);
-      if (s != SLOT_QUEUED && s != SLOT_RESEND) continue;
+      if (s != Slot.QUEUED && s != Slot.RESEND) continue;
       const q = slotSeq(i);
       if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
     }
@@ -816,8 +815,8 @@ function pumpSlots(nowMs: u32): void {
     copyBytes(txq + <usize>txLen, slotPtr(best), len);
     txLen += len;
     count(C_MQTT_PACKETS_OUT);
-    if (slotState(best) == SLOT_RESEND) count(C_MQTT_RETRANSMISSIONS);
-    setSlotState(best, SLOT_SENT);
+    if (slotState(best) == Slot.RESEND) count(C_MQTT_RETRANSMISSIONS);
+    setSlotState(best, Slot.SENT);
     store<u32>(slotMeta(best) + 12, txDone + <u32>txLen);
     store<u32>(slotMeta(best) + 16, nowMs);
   }
@@ -986,8 +985,8 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     const id = readU16(rx + <usize>hdr);
     if (id == 0) return violation(nowMs); // [MQTT-2.3.1-1]
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-      if (slotState(i) == SLOT_SENT && slotId(i) == id) {
-        setSlotState(i, SLOT_FREE);
+      if (slotState(i) == Slot.SENT && slotId(i) == id) {
+        setSlotState(i, Slot.FREE);
         break;
       }
     }
@@ -1009,9 +1008,9 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       if (state == MqttState.SUBSCRIBING) sessionUp(nowMs);
       return true;
     }
-    if (reqKind == REQ_SUB && reqQueued && id == reqId) {
+    if (reqKind == Req.SUB && reqQueued && id == reqId) {
       if (rc > reqQos && rc != 0x80) return violation(nowMs);
-      reqKind = REQ_NONE;
+      reqKind = Req.NONE;
       reqResult = rc;
       return true;
     }
@@ -1019,8 +1018,8 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
   }
   if (type == T_UNSUBACK) {
     const id = readU16(rx + <usize>hdr);
-    if (reqKind == REQ_UNSUB && reqQueued && id == reqId && id != 0) {
-      reqKind = REQ_NONE;
+    if (reqKind == Req.UNSUB && reqQueued && id == reqId && id != 0) {
+      reqKind = Req.NONE;
       reqResult = 0;
       return true;
     }

@@ -15,10 +15,10 @@ import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, until, minU } from "../util/time";
 import { ascii } from "../util/ascii";
-import { NO_DEADLINE_MS, UART_POLL_MS } from "../tunables";
 import { lnPos, acosApprox } from "./math";
 import { TEMP_UNKNOWN, NTC_SAMPLES, ntcCountsToDeciC } from "./ntc";
 import { volumeForDepthMm } from "./geometry";
+import { NO_DEADLINE_MS, UART_POLL_MS, MAX_PINGS, UART_CHUNK, UART_READS_PER_TICK, ECHO_TIMEOUT_FACTOR, ECHO_TIMEOUT_EXTRA_US, ECHO_TIMEOUT_MAX_US } from "../tunables";
 
 // Split by responsibility: math.ts (ln, acos), ntc.ts (temperature from an
 // NTC), geometry.ts (volume per tank shape); re-exported for the test entries.
@@ -48,17 +48,8 @@ const enum Phase {
 /** States of the UART frame parser: which byte of `0xFF, hi, lo, sum` comes next. */
 const enum FrameState { HEADER = 0, HIGH = 1, LOW = 2, SUM = 3 }
 
-const MAX_PINGS: i32 = 16;                       // >= the config maximum of 15
 const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
-const UART_CHUNK: i32 = 32;
 const uartBuf: usize = memory.data(UART_CHUNK);
-/** At most this many uart_read calls per tick (bounded work per tick). */
-const UART_READS_PER_TICK: i32 = 8;
-/** Margin on the echo timeout over the slowest round trip at max range. */
-const ECHO_TIMEOUT_FACTOR: f64 = 1.15;
-/** Added to the echo timeout for the burst before the echo line rises, µs. */
-const ECHO_TIMEOUT_EXTRA_US: f64 = 1000;
-const ECHO_TIMEOUT_MAX_US: i32 = 200000;
 
 let started: bool = false;
 let phase: Phase = Phase.IDLE;
