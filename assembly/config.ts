@@ -63,12 +63,9 @@ export let pubackTimeoutMs: u32 = 0;      // mqtt_puback_timeout_ms: PUBACK wait
 export let willQos: i32 = 0;              // will_qos, 0..1
 export let willRetain: bool = false;      // will_retain
 
-// Fixed at build time (they size static buffers): receive buffer, transmit
-// buffer, and the QoS 1 store of INFLIGHT_SLOTS x SLOT_CAP bytes.
-export const RX_CAP: i32 = 1024;          // bytes; larger packets are skipped (counted)
-export const TX_CAP: i32 = 512;           // bytes; one outgoing packet
-export const INFLIGHT_SLOTS: i32 = 8;     // upper bound of mqtt_inflight
-export const SLOT_CAP: i32 = 384;         // bytes per stored QoS 1 PUBLISH packet (a full reading with the longest uid, key and topic is ~335)
+// Fixed at build time (they size static buffers; defined in tunables.ts):
+// receive buffer, transmit buffer, and the QoS 1 store of INFLIGHT_SLOTS x SLOT_CAP bytes.
+export { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP } from "./tunables";
 
 // --------------------------------------------------------------- reporting
 export let numbersAsStrings: bool = true; // !json_numbers: "level":"67" (doc style) vs "level":67

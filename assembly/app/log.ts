@@ -2,10 +2,10 @@
 // logBegin(), then logStr/logInt/logBytes, then logEnd(level). Lines longer
 // than LINE_CAP are truncated, never overflowed.
 import { halLog } from "../hal";
-import { putAscii, putInt, putBytes } from "../util/bytes";
+import { putAscii, putInt, putBytes, putWord } from "../util/bytes";
 import { Ascii } from "../util/ascii";
+import { LINE_CAP } from "../tunables";
 
-const LINE_CAP: i32 = 160;
 const line: usize = memory.data(LINE_CAP);
 let lineLen: i32 = 0;
 
@@ -20,6 +20,12 @@ export function logStr(s: Ascii): void {
 
 export function logInt(v: i32): void {
   const o = putInt(line, LINE_CAP, lineLen, v);
+  if (o >= 0) lineLen = o;
+}
+
+/** Appends word `index` of the space-separated ASCII `list` (nothing when there is no such word). */
+export function logWord(list: Ascii, index: i32): void {
+  const o = putWord(line, LINE_CAP, lineLen, list, index);
   if (o >= 0) lineLen = o;
 }
 

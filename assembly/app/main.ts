@@ -1,6 +1,17 @@
 // The device: init from config, then one tick drives every state machine.
-// Order inside a tick: network first (so a delivered "on" acts in the same
-// tick), then the sensor, the pump rules, and the publish policy.
+// Order inside a tick: the sensor (it depends on nothing else), then the
+// network (a delivered "on" acts in the same tick), the pump rules (on the
+// level and commands just taken in), and the publish policy.
+//
+// Deadlines: every module's tick returns the time until it next needs a
+// tick (its contract: nothing it owns falls due, and nothing it polls needs
+// looking at, before then). The tick returns the earliest of them, and a
+// tick that comes before that time (a host waking early, a host that does
+// not sleep) is an idle tick: it takes one look at the socket (mqttPoll) and,
+// when nothing arrived, returns the time left. Nothing changes state between
+// ticks but the network and the polled hardware, so skipping a module until
+// its deadline, unless something it depends on changed, is what a host
+// sleeping that long would get.
 import * as cfg from "../config";
 import { halMillis, LOG_ERROR, LOG_INFO } from "../hal";
 import {
@@ -9,12 +20,13 @@ import {
 } from "./config_parse";
 import { CONFIG_MAX_BYTES } from "./config_table";
 import { logBegin, logStr, logBytes, logEnd } from "./log";
-import { mqttStart, mqttTick, mqttStop, mqttCalls } from "../mqtt/client";
+import { mqttStart, mqttTick, mqttStop, mqttCalls, mqttEvents, mqttPoll } from "../mqtt/client";
 import { deriveClientId } from "../iotbind/clientid";
 import { reportInit, reportTick } from "../iotbind/report";
-import { sensorInit, sensorTick } from "../sensor/sensor";
+import { sensorInit, sensorTick, readingSeq } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
-import { minU } from "../util/time";
+import { minU, reached, until } from "../util/time";
+import { NO_DEADLINE_MS } from "../tunables";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
 import { otaInit, otaTick } from "../ota/ota";
@@ -26,8 +38,10 @@ export const configBuf: usize = memory.data(CONFIG_CAP);
 export const enum RunState { FRESH = 0, RUNNING = 1, FAILED = 2, STOPPED = 3 }
 let runState: RunState = RunState.FRESH;
 
-/** Longest sleep the firmware ever asks for, ms. */
-const MAX_SLEEP_MS: u32 = 1000;
+/** Firmware time of the earliest deadline: the sensor's, and that of the client, pump rules and publish policy. */
+let dueAt: u32 = 0;
+let sensorAt: u32 = 0;
+let restAt: u32 = 0;
 
 export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
@@ -62,6 +76,9 @@ export function deviceInit(len: i32): i32 {
   reportInit(now);
   otaInit();
   mqttStart(now);
+  dueAt = now;
+  sensorAt = now;
+  restAt = now;
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
@@ -77,19 +94,38 @@ function logInitError(): void {
 }
 
 export function deviceTick(hostNow: u32): u32 {
-  if (runState != RunState.RUNNING) return MAX_SLEEP_MS;
-  const nowMs = clockSample(hostNow);
-  const calls = mqttCalls();
-  let wait = mqttTick(nowMs);
-  wait = minU(wait, sensorTick(nowMs));
-  wait = minU(wait, pumpTick(nowMs));
-  wait = minU(wait, reportTick(nowMs));
-  wait = minU(wait, otaTick(nowMs));
-  // Anything queued since (a reading, a state report, a superseded message)
-  // goes out now rather than next tick; with no new call into the client, a
-  // second pass at the same time would only repeat the first: skipped.
-  if (mqttCalls() != calls) wait = minU(wait, mqttTick(nowMs));
-  return minU(wait, MAX_SLEEP_MS);
+  if (runState != RunState.RUNNING) return NO_DEADLINE_MS;
+  const now = clockSample(hostNow);
+  const data = mqttPoll(now);
+  // Idle tick: nothing due and nothing arrived.
+  if (!data && !reached(now, dueAt)) return until(now, dueAt);
+  // The sensor runs on its own deadline (a tick that only pings runs
+  // nothing else); it depends on no other module. The client, the pump rules
+  // and the publish policy run together when one of them is due, bytes
+  // arrived, or the sensor changed the level (a reading, or the level going
+  // stale).
+  const seq = readingSeq();
+  if (reached(now, sensorAt)) sensorAt = now + sensorTick(now);
+  if (data || readingSeq() != seq || reached(now, restAt)) {
+    const calls = mqttCalls();
+    let wait = mqttTick(now);
+    wait = minU(wait, pumpTick(now));
+    wait = minU(wait, reportTick(now));
+    wait = minU(wait, otaTick(now));
+    // Anything queued since (a reading, a state report, a superseded
+    // message) goes out now rather than next tick; with no new call into
+    // the client, a second pass at the same time would only repeat the
+    // first: skipped. A change the pump rules or the publish policy react to
+    // in that pass (a delivery, a session up) makes them due at once.
+    if (mqttCalls() != calls) {
+      const events = mqttEvents();
+      wait = minU(wait, mqttTick(now));
+      if (mqttEvents() != events) wait = 0;
+    }
+    restAt = now + wait;
+  }
+  dueAt = <i32>(sensorAt - restAt) < 0 ? sensorAt : restAt;
+  return until(now, dueAt);
 }
 
 export function deviceShutdown(hostNow: u32): void {

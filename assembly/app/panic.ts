@@ -1,8 +1,8 @@
 // `abort` is routed here (asconfig.json `use: abort=...`). It reports through
 // hal.panic and traps; it is reached only by a firmware bug, never by input.
 import { halPanic } from "../hal";
+import { MSG_CAP } from "../tunables";
 
-const MSG_CAP: i32 = 128;
 const msg: usize = memory.data(MSG_CAP);
 
 /** Copies the low byte of each UTF-16 unit of an AssemblyScript string (ASCII) into msg. */

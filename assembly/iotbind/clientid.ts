@@ -7,8 +7,8 @@ import * as cfg from "../config";
 import { halHwId } from "../hal";
 import { putAscii } from "../util/bytes";
 import { ascii, Ascii, asciiAt } from "../util/ascii";
+import { HW_CAP } from "../tunables";
 
-const HW_CAP: i32 = 64;
 const hwBuf: usize = memory.data(HW_CAP);
 const DIGITS: Ascii = ascii("0123456789abcdefghijklmnopqrstuvwxyz");
 

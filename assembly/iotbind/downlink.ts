@@ -27,7 +27,7 @@ import {
   jsonRawPtr, jsonRawLen, jsonErrorOffset,
 } from "../json/scan";
 import { bytesEq, bytesEqAscii } from "../util/bytes";
-import { pumpRequest, relayIsOn, PumpSource, PUMP_HELD } from "../pump/pump";
+import { pumpRequest, relayIsOn, pumpPlatformPending, PumpSource, PUMP_HELD } from "../pump/pump";
 import { mqttLastRetained } from "../mqtt/client";
 import {
   count, C_DOWNLINK_ACCEPTED, C_DOWNLINK_OTHER_UID, C_DOWNLINK_HAS_KEY, C_DOWNLINK_MALFORMED,
@@ -39,24 +39,12 @@ import {
   syncLocalChanges, syncGuarded, syncAcknowledged, syncDeviceState, syncPlatformApplied,
 } from "./sync";
 import { ascii, Ascii } from "../util/ascii";
+import { DOWNLINK_MAX_LEN } from "../tunables";
+export { DOWNLINK_MAX_LEN };
 
-/** Largest downlink payload accepted, bytes (the doc's state message is ~150). */
-export const DOWNLINK_MAX_LEN: i32 = 768;
 
 const enum Cmd { NONE = 0, ON = 1, OFF = 2, BAD = 3 }
 
-// Pump refusal reasons (docs/ABI.md) after which pump.ts keeps the first
-// platform "on" pending when power_on is "follow".
-const R_MIN_OFF_TIME: i32 = 1;
-const R_LEVEL_UNKNOWN: i32 = 6;
-
-/** No platform on/off has reached the pump since init (power_on "follow" applies to that one). */
-let firstPlatformCmd: bool = true;
-
-/** Called by reportInit. */
-export function downlinkInit(): void {
-  firstPlatformCmd = true;
-}
 
 const enum Uid { ABSENT = 0, MINE = 1, OTHER = 2, BAD = 3 }
 
@@ -138,12 +126,9 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   if (want == isOn) {
     // No relay change, but the pump must still see the command: it cancels a pending
     // power-on "follow"/"last" and takes control from auto mode (docs/SENSING.md).
-    firstPlatformCmd = false;
     pumpRequest(want, PumpSource.PLATFORM, nowMs);
     return;
   }
-  const first = firstPlatformCmd;
-  firstPlatformCmd = false;
   const r = pumpRequest(want, PumpSource.PLATFORM, nowMs);
   syncPlatformApplied();
   logBegin();
@@ -157,7 +142,7 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   if (r != 0) {
     logStr(ascii(" refused "));
     logInt(r);
-    if (first && want && cfg.powerOn == cfg.PowerOn.FOLLOW && (r == R_MIN_OFF_TIME || r == R_LEVEL_UNKNOWN)) {
+    if (pumpPlatformPending()) {
       // power_on "follow": the pump applies this first "on" as soon as its rules allow; the
       // platform already holds "on", so nothing is reported.
       logStr(ascii(" pending"));

@@ -24,12 +24,12 @@ import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../
 import { relayIsOn } from "../pump/pump";
 import { elapsed, until, minU } from "../util/time";
 import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
-import { downlinkInit } from "./downlink";
 import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
+import { NO_DEADLINE_MS, RETRY_MS } from "../tunables";
 
 const QUALITY_OK: i32 = 1;
-const RETRY_MS: u32 = 1000;
-const IDLE_WAIT_MS: u32 = 1000;
+/** Nothing to publish until a module changes something (in the same tick): no deadline of its own. */
+const IDLE_WAIT_MS: u32 = NO_DEADLINE_MS;
 
 let lastSession: u32 = 0;
 let getDue: bool = false;
@@ -44,7 +44,6 @@ let failed: bool = false;
 /** Called once after a successful init. */
 export function reportInit(nowMs: u32): void {
   syncInit();
-  downlinkInit();
   lastSession = mqttSessionId();
   getDue = false;
   readingForced = false;
@@ -136,6 +135,10 @@ export function reportTick(nowMs: u32): u32 {
   // Nothing due now. The heartbeat deadline only counts while a valid level exists: with a
   // faulted sensor it may have passed long ago, and 0 here would spin the host's loop.
   let wait = minU(IDLE_WAIT_MS, until(nowMs, lastSentAt + cfg.pingIntervalMs));
-  if (level >= 0 && lastPubLevel >= 0) wait = minU(wait, until(nowMs, lastReadingAt + cfg.heartbeatMs));
+  if (level >= 0 && lastPubLevel >= 0) {
+    wait = minU(wait, until(nowMs, lastReadingAt + cfg.heartbeatMs));
+    // A change held back by min_interval_s goes out when it ends.
+    if (elapsed(nowMs, lastReadingAt) < cfg.minIntervalMs) wait = minU(wait, until(nowMs, lastReadingAt + cfg.minIntervalMs));
+  }
   return wait > 0 ? wait : 1;
 }

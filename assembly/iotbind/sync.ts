@@ -21,9 +21,9 @@
 //   while the guard is open) goes out instead of `get`.
 import { pumpChangeSeq, pumpLastChangeSource, pumpHeldRefusals, PumpSource } from "../pump/pump";
 import { elapsed } from "../util/time";
+import { GUARD_MS } from "../tunables";
+export { GUARD_MS };
 
-/** How long an unacknowledged device report keeps contradicting platform states out, ms. */
-export const GUARD_MS: u32 = 10000;
 
 let seenSeq: u32 = 0;
 let seenHeld: u32 = 0;

@@ -2,19 +2,28 @@
 // published on the configured uplink topic. Members in the doc's order:
 // uid, key, cmd, level, temperature; compact (no whitespace).
 import * as cfg from "../config";
-import { jwBegin, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
+import { jwBegin, jwResume, jwLength, jwFailed, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
+import { validTopicName } from "../mqtt/codec";
 import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client";
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
-import { LOG_DEBUG, LOG_WARN } from "../hal";
+import { LOG_WARN } from "../hal";
 import { ascii } from "../util/ascii";
+import { UPLINK_CAP } from "../tunables";
+export { UPLINK_CAP };
 
 export const enum UplinkKind { READING = 1, READING_STATE = 2, STATE = 3, GET = 4, PING = 5 }
 
-/** Largest uplink payload, bytes (uid 64 + key 96 with escaping headroom). */
-export const UPLINK_CAP: i32 = 448;
 const msgBuf: usize = memory.data(UPLINK_CAP);
 let msgLen: i32 = 0;
+/**
+ * Bytes of `{"uid":"…","key":"…"` at the start of msgBuf, 0 until the first
+ * encode wrote them: uid and key are fixed after init, and nothing else
+ * writes those bytes, so every later uplink starts from them.
+ */
+let headLen: i32 = 0;
+/** The uplink topic passed validTopicName once (it is fixed after init): 1 yes, 0 no, -1 not checked yet. */
+let topicValid: i32 = -1;
 
 /** Temperature "unknown" marker of sensor.temperatureDeciC(). */
 export const TEMP_UNKNOWN: i32 = -32768;
@@ -45,9 +54,13 @@ export function tempScaled(deciC: i32, decimals: i32): i32 {
  * Returns the payload length, or < 0 when it does not fit.
  */
 export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32): i32 {
-  jwBegin(msgBuf, UPLINK_CAP);
-  jwMemberStr(ascii("uid"), cfg.uidBuf, cfg.uidLen);
-  jwMemberStr(ascii("key"), cfg.keyBuf, cfg.keyLen);
+  if (headLen == 0) {
+    jwBegin(msgBuf, UPLINK_CAP);
+    jwMemberStr(ascii("uid"), cfg.uidBuf, cfg.uidLen);
+    jwMemberStr(ascii("key"), cfg.keyBuf, cfg.keyLen);
+    if (!jwFailed()) headLen = jwLength(); // else stays 0 and jwEnd fails
+  }
+  if (headLen > 0) jwResume(msgBuf, UPLINK_CAP, headLen, 2);
   if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii(ascii("cmd"), on ? ascii("on") : ascii("off"));
   else if (kind == UplinkKind.GET) jwMemberAscii(ascii("cmd"), ascii("get"));
   else if (kind == UplinkKind.PING) jwMemberAscii(ascii("cmd"), ascii("ping"));
@@ -88,16 +101,16 @@ function latestMask(kind: UplinkKind): i32 {
 export function sendUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC: i32, nowMs: u32): i32 {
   const n = encodeUplink(kind, on, levelPm, tempDeciC);
   let rc = -100;
-  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs, latestMask(kind));
-  logBegin();
+  if (topicValid < 0) topicValid = validTopicName(cfg.uplinkBuf, cfg.uplinkLen) ? 1 : 0;
+  if (n > 0) rc = mqttPublish(cfg.uplinkBuf, cfg.uplinkLen, msgBuf, n, cfg.uplinkQos, false, nowMs, latestMask(kind), topicValid == 1);
   if (rc == 0) {
+    // Counted, not logged: a log line per uplink costs a host call per
+    // reading (and the payload carries the API key: never logged).
     count(C_UPLINK_SENT);
-    logStr(ascii("uplink ")); // the payload carries the API key: never logged
-    logInt(<i32>kind);
-    logEnd(LOG_DEBUG);
     return UPLINK_OK;
   }
   count(C_UPLINK_REFUSED);
+  logBegin();
   logStr(ascii("uplink refused "));
   logInt(<i32>kind);
   logStr(ascii(" "));

@@ -34,6 +34,19 @@ export function jwBegin(buf: usize, cap: i32): void {
   if (o < 0) fail(JwStatus.NO_ROOM); else wLen = o;
 }
 
+/**
+ * Continues an object whose first `members` members are already the first
+ * `len` bytes at buf (written by an earlier jwBegin/jwMember* into the same
+ * buffer and left untouched since).
+ */
+export function jwResume(buf: usize, cap: i32, len: i32, members: i32): void {
+  wBuf = buf;
+  wCap = cap < 0 ? 0 : cap;
+  wLen = len;
+  wCount = members;
+  wStatus = JwStatus.OK;
+}
+
 /** Writes `,"name":` (the comma only after the first member). */
 function memberStart(name: Ascii): bool {
   if (wStatus != JwStatus.OK) return false;
@@ -145,6 +158,9 @@ export function jwEnd(): i32 {
   wStatus = JwStatus.NOT_STARTED; // one jwEnd per jwBegin
   return wLen;
 }
+
+/** True when a member did not fit (or an argument was bad) since jwBegin: jwEnd will fail. */
+export function jwFailed(): bool { return wStatus != JwStatus.OK; }
 
 /** Bytes written so far (for diagnostics). */
 export function jwLength(): i32 { return wLen; }

@@ -28,7 +28,6 @@ import {
   SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
 import {
-  RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP,
   hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
   backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
   clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
@@ -53,6 +52,8 @@ import {
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
 import { ascii } from "../util/ascii";
+import { RX_CAP, TX_CAP, INFLIGHT_SLOTS, SLOT_CAP, NO_DEADLINE_MS, UNDELIVERABLE_STRIKES } from "../tunables";
+export { UNDELIVERABLE_STRIKES };
 
 /** Connection states; values are ABI.md's `conn_state` table. */
 export const enum MqttState { IDLE = 0, SOCKET_CONNECTING = 1, AWAITING_CONNACK = 2, SUBSCRIBING = 3, CONNECTED = 4, BACKING_OFF = 5, STOPPED = 6 }
@@ -68,8 +69,6 @@ export const enum Reason {
   PUBACK_TIMEOUT = 19,
 }
 
-/** Connections a stored QoS 1 message may end in a row before it is dropped as undeliverable. */
-export const UNDELIVERABLE_STRIKES: i32 = 3;
 
 /** mqttPublish results. */
 export const MQTT_PUB_OK: i32 = 0;
@@ -104,10 +103,8 @@ let subId: i32 = 0;            // packet id of the downlink SUBSCRIBE awaiting S
 let nextId: i32 = 0;           // last packet id handed out (1..65535)
 
 // One application subscribe/unsubscribe request at a time.
-const REQ_NONE: i32 = 0;
-const REQ_SUB: i32 = 1;
-const REQ_UNSUB: i32 = 2;
-let reqKind: i32 = REQ_NONE;
+const enum Req { NONE = 0, SUB = 1, UNSUB = 2 }
+let reqKind: Req = Req.NONE;
 let reqId: i32 = 0;
 let reqResult: i32 = 0;
 let reqQueued: bool = false;   // the request packet is in txq
@@ -136,18 +133,20 @@ let txDone: u32 = 0;           // bytes sock_send accepted on this connection (t
 //
 // QoS 1 policy on reconnect: a message is serialized once into a slot with
 // its packet id and kept until the PUBACK with that id. When a connection
-// ends, every slot already written to it (SLOT_SENT) gets DUP=1 in its
-// stored first byte and becomes SLOT_RESEND; after the next CONNACK 0 the
+// ends, every slot already written to it (Slot.SENT) gets DUP=1 in its
+// stored first byte and becomes Slot.RESEND; after the next CONNACK 0 the
 // slots go out again oldest first (by seq), same packet id, behind the
 // downlink SUBSCRIBE [MQTT-4.4.0-1, MQTT-3.3.1-1, MQTT-4.6.0-1]. Slots
-// filled while no session existed (SLOT_QUEUED) follow with DUP=0. With
+// filled while no session existed (Slot.QUEUED) follow with DUP=0. With
 // clean session the broker sees a resend as a new message: at-least-once.
 // Only three things drop a stored message: supersession by a newer one,
 // UNDELIVERABLE_STRIKES strikes (see the top of this file), and mqttStop.
-const SLOT_FREE: u8 = 0;
-const SLOT_QUEUED: u8 = 1;     // to be written to txq (first transmission)
-const SLOT_RESEND: u8 = 2;     // to be written to txq again with DUP=1 (counted retransmission)
-const SLOT_SENT: u8 = 3;       // in txq or sent, awaiting PUBACK
+const enum Slot {
+  FREE = 0,
+  QUEUED = 1,     // to be written to txq (first transmission)
+  RESEND = 2,     // to be written to txq again with DUP=1 (counted retransmission)
+  SENT = 3,       // in txq or sent, awaiting PUBACK
+}
 // Meta per slot: u8 state @0, u8 latest mask @1, u16 len @2, u16 id @4,
 // u8 strikes @6, u8 superseded @7, u32 seq @8, u32 end @12 (txDone value at
 // which its last byte is accepted by sock_send), u32 queued-at ms @16.
@@ -157,9 +156,15 @@ const meta: usize = memory.data(INFLIGHT_SLOTS * 20);
 let seqNext: u32 = 0;
 
 // @ts-ignore: decorator
-@inline function slotState(i: i32): u8 { return load<u8>(meta + <usize>(i * META)); }
-// @ts-ignore: decorator
-@inline function setSlotState(i: i32, s: u8): void { store<u8>(meta + <usize>(i * META), s); }
+@inline function slotState(i: i32): Slot { return <Slot>load<u8>(meta + <usize>(i * META)); }
+/** Slots not Slot.FREE, kept by setSlotState: the scans skip an empty store at once. */
+let nUsed: i32 = 0;
+/** The one place a slot changes state. */
+function setSlotState(i: i32, s: Slot): void {
+  const p = meta + <usize>(i * META);
+  nUsed += <i32>(s != Slot.FREE) - <i32>(load<u8>(p) != Slot.FREE);
+  store<u8>(p, s);
+}
 // @ts-ignore: decorator
 @inline function slotLen(i: i32): i32 { return <i32>load<u16>(meta + <usize>(i * META + 2)); }
 // @ts-ignore: decorator
@@ -179,10 +184,11 @@ function supersedes(newer: i32, older: i32): bool {
 /** Frees stored messages that a new message with mask `latest` supersedes and that are not on the wire; returns how many. */
 function dropSupersededUnsent(latest: i32): i32 {
   let n = 0;
+  if (nUsed == 0) return 0;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
     const s = slotState(i);
-    if ((s == SLOT_QUEUED || s == SLOT_RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
-      setSlotState(i, SLOT_FREE);
+    if ((s == Slot.QUEUED || s == Slot.RESEND) && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) {
+      setSlotState(i, Slot.FREE);
       count(C_MQTT_SUPERSEDED);
       n++;
     }
@@ -192,8 +198,9 @@ function dropSupersededUnsent(latest: i32): i32 {
 
 /** Marks messages on the wire that `latest` supersedes: freed at their PUBACK, or when the connection ends, never resent. */
 function markSupersededSent(latest: i32, except: i32): void {
+  if (nUsed == 0) return;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (i != except && slotState(i) == SLOT_SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
+    if (i != except && slotState(i) == Slot.SENT && supersedes(latest, <i32>load<u8>(slotMeta(i) + 1))) store<u8>(slotMeta(i) + 7, 1);
   }
 }
 
@@ -203,12 +210,13 @@ function pubackTimeout(): u32 {
   return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
 }
 
-/** Slot of the oldest message on the wire (SLOT_SENT), -1 none; `whole`: only those sock_send fully accepted. */
+/** Slot of the oldest message on the wire (Slot.SENT), -1 none; `whole`: only those sock_send fully accepted. */
 function oldestSent(whole: bool): i32 {
   let best = -1;
   let bestSeq: u32 = 0;
+  if (nUsed == 0) return -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != SLOT_SENT) continue;
+    if (slotState(i) != Slot.SENT) continue;
     if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
     const q = slotSeq(i);
     if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
@@ -229,7 +237,7 @@ function strikeHead(): void {
   const strikes = <i32>load<u8>(m + 6) + 1;
   store<u8>(m + 6, <u8>strikes);
   if (strikes < UNDELIVERABLE_STRIKES) return;
-  setSlotState(i, SLOT_FREE);
+  setSlotState(i, Slot.FREE);
   count(C_MQTT_UNDELIVERABLE);
   logBegin();
   logStr(ascii("mqtt: QoS 1 message id "));
@@ -243,16 +251,14 @@ function strikeHead(): void {
 function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
 
 function slotsUsed(): i32 {
-  let n = 0;
-  for (let i = 0; i < INFLIGHT_SLOTS; i++) if (slotState(i) != SLOT_FREE) n++;
-  return n;
+  return nUsed;
 }
 
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
 function idInUse(id: i32): bool {
-  if (id == subId || (reqKind != REQ_NONE && id == reqId)) return true;
+  if (id == subId || (reqKind != Req.NONE && id == reqId)) return true;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != SLOT_FREE && slotId(i) == id) return true;
+    if (slotState(i) != Slot.FREE && slotId(i) == id) return true;
   }
   return false;
 }
@@ -280,25 +286,63 @@ let calls: u32 = 0;
  */
 export function mqttCalls(): u32 { return calls; }
 
+/** Changes the pump rules and the publish policy react to: sessions up and deliveries to app/inbox; see mqttEvents. */
+let events: u32 = 0;
+
+/**
+ * Count of the sessions up and of the messages delivered to app/inbox since
+ * start (wraps): what the pump rules and the publish policy react to (a
+ * connection ending or an oversize skip needs nothing of them at once).
+ * app/main.ts runs them again at once when one happened after they ran.
+ */
+export function mqttEvents(): u32 { return events; }
+
+/**
+ * The idle tick's one look at the network: one sock_recv into the free part
+ * of the receive buffer (nothing else is done with the bytes). True when the
+ * client needs a full tick now: bytes arrived (they stay in rx for mqttTick),
+ * the socket failed (the connection is ended here), or the receive buffer is
+ * full. False when no socket is open or nothing arrived.
+ */
+export function mqttPoll(nowMs: u32): bool {
+  if (sock < 0 || state == MqttState.SOCKET_CONNECTING) return false;
+  return RX_CAP - rxLen <= 0 || recvSome(nowMs) != 0;
+}
+
+/** One sock_recv into the free part of rx (there is some): bytes received, or -1 when the connection was ended (socket error, host overrun). */
+function recvSome(nowMs: u32): i32 {
+  const cap = RX_CAP - rxLen;
+  const n = halSockRecv(sock, rx + <usize>rxLen, cap);
+  if (n < 0) {
+    socketError(Reason.SOCKET_CLOSED, nowMs);
+    return -1;
+  }
+  if (n > cap) {
+    fail(Reason.HOST_VIOLATION, nowMs);
+    return -1;
+  }
+  rxLen += n;
+  return n;
+}
+
 export function mqttStart(nowMs: u32): void {
   if (state != MqttState.IDLE && state != MqttState.STOPPED) return;
   failures = 0;
   startAttempt(nowMs);
 }
 
-/** Drives the client; returns ms until it next needs a tick (0..1000). Calls app/inbox onMqttMessage for every inbound PUBLISH. */
+/** Drives the client; returns ms until it next needs a tick (a timer, or a short poll while connecting or sending). Calls app/inbox onMqttMessage for every inbound PUBLISH. */
 export function mqttTick(nowMs: u32): u32 {
-  if (state == MqttState.IDLE || state == MqttState.STOPPED) return 1000;
+  if (state == MqttState.IDLE || state == MqttState.STOPPED) return NO_DEADLINE_MS;
   if (state == MqttState.BACKING_OFF) {
-    if (!reached(nowMs, retryAt)) return minU(1000, until(nowMs, retryAt));
+    if (!reached(nowMs, retryAt)) return until(nowMs, retryAt);
     startAttempt(nowMs);
     if (state != MqttState.SOCKET_CONNECTING) return nextWait(nowMs);
   }
   if (state == MqttState.SOCKET_CONNECTING) {
     const st = halSockStatus(sock);
     if (st < 0) {
-      count(C_SOCKET_ERRORS);
-      fail(socketFailure(st), nowMs);
+      socketError(socketFailure(st), nowMs);
       return nextWait(nowMs);
     }
     if (st == SOCK_CONNECTING || st == SOCK_HANDSHAKING) {
@@ -330,12 +374,16 @@ export function mqttTick(nowMs: u32): u32 {
  * its PUBACK, unless superseded or undeliverable (see the top of the file).
  * `latest` (0..255) is a bit mask of the latest-value facts the message
  * carries (0: none, never superseded): a stored QoS 1 message whose mask is
- * covered by it is superseded. Returns MQTT_PUB_OK or a negative MQTT_PUB_* code.
+ * covered by it is superseded. `topicChecked`: the caller has seen
+ * validTopicName(topic, topicLen) pass and the bytes have not changed since
+ * (the uplink topic, fixed after init). Returns MQTT_PUB_OK or a negative
+ * MQTT_PUB_* code.
  */
-export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0): i32 {
+export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0, topicChecked: bool = false): i32 {
   calls++;
   if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
-  if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen) || !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
+  if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen)) return MQTT_PUB_BAD_ARG;
+  if (!topicChecked && !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
   const size = publishSize(topicLen, payloadLen, qos);
   if (qos == 0) {
@@ -343,8 +391,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
     if (!linkUp()) return MQTT_PUB_NOT_CONNECTED;
     const n = encPublish(txq + <usize>txLen, TX_CAP - txLen, topic, topicLen, payload, payloadLen, 0, retain, false, 0);
     if (n < 0) return MQTT_PUB_BUSY;
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
     flush(nowMs);
     return MQTT_PUB_OK;
   }
@@ -356,7 +403,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   }
   let slot = -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == SLOT_FREE) { slot = i; break; }
+    if (slotState(i) == Slot.FREE) { slot = i; break; }
   }
   if (slot < 0) { count(C_MQTT_PUBLISH_DROPPED); return MQTT_PUB_WINDOW_FULL; }
   const id = allocId();
@@ -370,7 +417,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   store<u8>(m + 7, 0);
   store<u32>(m + 8, seqNext);
   seqNext++;
-  setSlotState(slot, SLOT_QUEUED);
+  setSlotState(slot, Slot.QUEUED);
   markSupersededSent(latest, slot);
   if (linkUp()) {
     pumpSlots(nowMs);
@@ -387,14 +434,14 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
 export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
-  return startRequest(REQ_SUB, filter, filterLen, qos, nowMs);
+  return startRequest(Req.SUB, filter, filterLen, qos, nowMs);
 }
 
 /** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
 export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
   calls++;
   if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
-  return startRequest(REQ_UNSUB, filter, filterLen, 0, nowMs);
+  return startRequest(Req.UNSUB, filter, filterLen, 0, nowMs);
 }
 
 /**
@@ -437,7 +484,7 @@ export function mqttStop(nowMs: u32): void {
   lastReason = Reason.SHUTDOWN;
   count(disconnectCounter(Reason.SHUTDOWN));
   resetLink();
-  for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, SLOT_FREE);
+  for (let i = 0; i < INFLIGHT_SLOTS; i++) setSlotState(i, Slot.FREE);
   state = MqttState.STOPPED;
 }
 
@@ -453,8 +500,7 @@ function sendDisconnect(): void {
   if (sock < 0) return;
   const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
   if (n > 0) {
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
   }
   const sent = halSockSend(sock, txq, txLen);
   if (sent < 0) count(C_SOCKET_ERRORS);
@@ -472,7 +518,7 @@ function linkUp(): bool {
   return state == MqttState.SUBSCRIBING || state == MqttState.CONNECTED;
 }
 
-function startRequest(kind: i32, filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
+function startRequest(kind: Req, filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   if (!linkUp() || reqResult == MQTT_REQ_PENDING) return MQTT_REQ_BUSY;
   copyBytes(reqTopic, filter, filterLen);
   reqTopicLen = filterLen;
@@ -492,15 +538,14 @@ function startAttempt(nowMs: u32): void {
   attemptStart = nowMs;
   const h = halSockConnect(hostBuf, hostLen, brokerTls ? brokerPort | SOCK_TLS : brokerPort);
   if (h < 0) {
-    count(C_SOCKET_ERRORS);
-    fail(Reason.SOCKET_FAILED, nowMs);
+    socketError(Reason.SOCKET_FAILED, nowMs);
     return;
   }
   sock = h;
   state = MqttState.SOCKET_CONNECTING;
 }
 
-/** Forgets everything tied to one connection. QoS 1 slots written to the old socket become SLOT_RESEND. */
+/** Forgets everything tied to one connection. QoS 1 slots written to the old socket become Slot.RESEND. */
 function resetLink(): void {
   rxLen = 0;
   txLen = 0;
@@ -511,18 +556,18 @@ function resetLink(): void {
   needPing = false;
   needSub = false;
   subId = 0;
-  if (reqKind != REQ_NONE) {
-    reqKind = REQ_NONE;
+  if (reqKind != Req.NONE) {
+    reqKind = Req.NONE;
     if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
   }
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == SLOT_SENT && load<u8>(slotMeta(i) + 7) != 0) {
-      setSlotState(i, SLOT_FREE); // superseded while on the wire: never resent
+    if (slotState(i) == Slot.SENT && load<u8>(slotMeta(i) + 7) != 0) {
+      setSlotState(i, Slot.FREE); // superseded while on the wire: never resent
       count(C_MQTT_SUPERSEDED);
-    } else if (slotState(i) == SLOT_SENT) {
+    } else if (slotState(i) == Slot.SENT) {
       const p = slotPtr(i);
       store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
-      setSlotState(i, SLOT_RESEND);
+      setSlotState(i, Slot.RESEND);
     }
   }
 }
@@ -533,6 +578,12 @@ function socketFailure(st: i32): i32 {
   if (st == SOCK_TLS_NAME_MISMATCH) return Reason.TLS_NAME_MISMATCH;
   if (st == SOCK_TLS_FAILED) return Reason.TLS_HANDSHAKE_FAILED;
   return Reason.SOCKET_FAILED;
+}
+
+/** A socket call failed: counted (counter 9), then like fail(). */
+function socketError(reason: i32, nowMs: u32): void {
+  count(C_SOCKET_ERRORS);
+  fail(reason, nowMs);
 }
 
 /** Closes the connection for `reason` and schedules the next attempt. */
@@ -578,6 +629,7 @@ export function backoffDelay(n: i32): u32 {
 
 function sessionUp(nowMs: u32): void {
   state = MqttState.CONNECTED;
+  events++;
   sessionId++;
   upSince = nowMs;
   stable = false;
@@ -593,20 +645,10 @@ function linkTick(nowMs: u32): void {
   if (!flush(nowMs)) return;
   // At most 8 receive calls per tick keeps a tick bounded under a flood.
   for (let k = 0; k < 8; k++) {
-    const cap = RX_CAP - rxLen;
-    if (cap <= 0) break; // a complete packet waits for transmit room (back-pressure)
-    const n = halSockRecv(sock, rx + <usize>rxLen, cap);
-    if (n < 0) {
-      count(C_SOCKET_ERRORS);
-      fail(Reason.SOCKET_CLOSED, nowMs);
-      return;
-    }
-    if (n > cap) {
-      fail(Reason.HOST_VIOLATION, nowMs);
-      return;
-    }
+    if (RX_CAP - rxLen <= 0) break; // a complete packet waits for transmit room (back-pressure)
+    const n = recvSome(nowMs);
+    if (n < 0) return;
     if (n == 0) break;
-    rxLen += n;
     if (!processRx(nowMs)) return;
     pumpControl(nowMs);
     if (!flush(nowMs)) return;
@@ -663,14 +705,19 @@ function queuePing(): void {
   if (!needPing) return;
   const n = encPingreq(txq + <usize>txLen, TX_CAP - txLen);
   if (n < 0) return; // retried by pumpControl when the queue drains
-  txLen += n;
-  count(C_MQTT_PACKETS_OUT);
+  queued(n);
   needPing = false;
 }
 
-/** Milliseconds until the client next needs a tick, 0..1000. */
+/**
+ * Milliseconds until the client next needs a tick: its timers (connect
+ * timeout, keep-alive, ping timeout, backoff reset, PUBACK timeout, retry),
+ * a 20 ms poll of sock_status while connecting and a 10 ms poll while bytes
+ * wait for sock_send. Inbound bytes need none: the idle tick polls the socket
+ * (app/main.ts), and a host may tick early when it has socket data.
+ */
 function nextWait(nowMs: u32): u32 {
-  let w: u32 = 1000;
+  let w: u32 = NO_DEADLINE_MS;
   switch (state) {
     case MqttState.BACKING_OFF: return minU(w, until(nowMs, retryAt));
     case MqttState.SOCKET_CONNECTING: return minU(20, until(nowMs, attemptStart + connectTimeoutMs));
@@ -693,10 +740,16 @@ function nextWait(nowMs: u32): u32 {
         if (head >= 0) w = minU(w, until(nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout()));
       }
       break;
-    default: return 1000;
+    default: return NO_DEADLINE_MS;
   }
   if (txLen > 0) w = minU(w, 10);
   return w;
+}
+
+/** `n` bytes of one whole packet were just written at the end of txq. */
+function queued(n: i32): void {
+  txLen += n;
+  count(C_MQTT_PACKETS_OUT);
 }
 
 /** Offers the transmit queue to the socket. False when the connection failed. */
@@ -705,8 +758,7 @@ function flush(nowMs: u32): bool {
   if (txLen == 0) return true;
   const n = halSockSend(sock, txq, txLen);
   if (n < 0) {
-    count(C_SOCKET_ERRORS);
-    fail(Reason.SEND_FAILED, nowMs);
+    socketError(Reason.SEND_FAILED, nowMs);
     return false;
   }
   if (n > txLen) {
@@ -732,19 +784,17 @@ function pumpControl(nowMs: u32): void {
     const id = allocId();
     const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, id, downlinkBuf, downlinkLen, 1);
     if (n > 0) {
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
       needSub = false;
       subId = id;
     }
   }
-  if (reqKind != REQ_NONE && !reqQueued) {
-    const n = reqKind == REQ_SUB
+  if (reqKind != Req.NONE && !reqQueued) {
+    const n = reqKind == Req.SUB
       ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
       : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
     if (n > 0) {
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
       reqQueued = true;
     }
   }
@@ -753,12 +803,12 @@ function pumpControl(nowMs: u32): void {
 
 /** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
 function pumpSlots(nowMs: u32): void {
-  for (;;) {
+  while (nUsed > 0) {
     let best = -1;
     let bestSeq: u32 = 0;
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
       const s = slotState(i);
-      if (s != SLOT_QUEUED && s != SLOT_RESEND) continue;
+      if (s != Slot.QUEUED && s != Slot.RESEND) continue;
       const q = slotSeq(i);
       if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
     }
@@ -768,8 +818,8 @@ function pumpSlots(nowMs: u32): void {
     copyBytes(txq + <usize>txLen, slotPtr(best), len);
     txLen += len;
     count(C_MQTT_PACKETS_OUT);
-    if (slotState(best) == SLOT_RESEND) count(C_MQTT_RETRANSMISSIONS);
-    setSlotState(best, SLOT_SENT);
+    if (slotState(best) == Slot.RESEND) count(C_MQTT_RETRANSMISSIONS);
+    setSlotState(best, Slot.SENT);
     store<u32>(slotMeta(best) + 12, txDone + <u32>txLen);
     store<u32>(slotMeta(best) + 16, nowMs);
   }
@@ -864,8 +914,7 @@ function skipStep(nowMs: u32): bool {
     if (skipTopicLen + 4 > skipPos || skipId == 0) { violation(nowMs); return false; } // [MQTT-2.3.1-1]
     const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, skipId);
     if (n < 0) return false; // wait for transmit room
-    txLen += n;
-    count(C_MQTT_PACKETS_OUT);
+    queued(n);
   }
   else if (skipTopicLen + 2 > skipPos) { violation(nowMs); return false; } // topic overruns the packet
   skipping = false;
@@ -927,11 +976,11 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       // checked by processRx.
       const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, pubId);
       if (n < 0) return true;
-      txLen += n;
-      count(C_MQTT_PACKETS_OUT);
+      queued(n);
     }
     lastRetain = pubRetain;
     const st = state;
+    events++;
     onMqttMessage(rx + <usize>pubTopicOff, pubTopicLen, rx + <usize>pubPayloadOff, pubPayloadLen, nowMs);
     return state == st && sock >= 0;
   }
@@ -939,8 +988,8 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     const id = readU16(rx + <usize>hdr);
     if (id == 0) return violation(nowMs); // [MQTT-2.3.1-1]
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-      if (slotState(i) == SLOT_SENT && slotId(i) == id) {
-        setSlotState(i, SLOT_FREE);
+      if (slotState(i) == Slot.SENT && slotId(i) == id) {
+        setSlotState(i, Slot.FREE);
         onMqttPuback(id);
         break;
       }
@@ -963,9 +1012,9 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       if (state == MqttState.SUBSCRIBING) sessionUp(nowMs);
       return true;
     }
-    if (reqKind == REQ_SUB && reqQueued && id == reqId) {
+    if (reqKind == Req.SUB && reqQueued && id == reqId) {
       if (rc > reqQos && rc != 0x80) return violation(nowMs);
-      reqKind = REQ_NONE;
+      reqKind = Req.NONE;
       reqResult = rc;
       return true;
     }
@@ -973,8 +1022,8 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
   }
   if (type == T_UNSUBACK) {
     const id = readU16(rx + <usize>hdr);
-    if (reqKind == REQ_UNSUB && reqQueued && id == reqId && id != 0) {
-      reqKind = REQ_NONE;
+    if (reqKind == Req.UNSUB && reqQueued && id == reqId && id != 0) {
+      reqKind = Req.NONE;
       reqResult = 0;
       return true;
     }

@@ -3,7 +3,7 @@
 // bytes and returns the packet length, or -1 when it does not fit (then
 // nothing is written). Every decoder reads only inside the `len` bytes it is
 // given and reports malformed input with a status code, never a trap.
-import { utf8SeqLen } from "../util/bytes";
+import { utf8SeqLen, copyBytes } from "../util/bytes";
 
 // Control packet types (first byte >> 4).
 export const T_CONNECT: i32 = 1;
@@ -59,8 +59,8 @@ function writeU16(buf: usize, off: i32, v: i32): i32 {
 
 /** Writes a length-prefixed string (len 0..65535, space already checked). */
 function writeStr(buf: usize, off: i32, ptr: usize, len: i32): i32 {
-  let o = writeU16(buf, off, len);
-  for (let i = 0; i < len; i++) store<u8>(buf + <usize>(o + i), load<u8>(ptr + <usize>i));
+  const o = writeU16(buf, off, len);
+  copyBytes(buf + <usize>o, ptr, len);
   return o + len;
 }
 
@@ -154,7 +154,7 @@ export function encPublish(
   let o = writeRemLen(buf, 1, 2 + topicLen + (qos > 0 ? 2 : 0) + payloadLen);
   o = writeStr(buf, o, topic, topicLen);
   if (qos > 0) o = writeU16(buf, o, id);
-  for (let i = 0; i < payloadLen; i++) store<u8>(buf + <usize>(o + i), load<u8>(payload + <usize>i));
+  copyBytes(buf + <usize>o, payload, payloadLen);
   return o + payloadLen;
 }
 

@@ -15,9 +15,10 @@ import * as cfg from "../config";
 import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
   GPIO_OUTPUT, GPIO_INPUT_PULLUP, GPIO_INPUT_PULLDOWN, LOG_WARN, LOG_INFO } from "../hal";
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
-import { logBegin, logStr, logInt, logEnd } from "../app/log";
+import { logBegin, logStr, logInt, logEnd, logWord } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
-import { elapsed, minU } from "../util/time";
+import { elapsed, minU, until } from "../util/time";
+import { NO_DEADLINE_MS } from "../tunables";
 import { ascii, Ascii } from "../util/ascii";
 
 export const enum PumpSource { PLATFORM = 0, BUTTON = 1, AUTO = 2, SAFETY = 3, BOOT = 4 }
@@ -91,28 +92,9 @@ function level(): i32 {
   return levelOverride != LEVEL_NO_OVERRIDE ? levelOverride : levelPermille();
 }
 
-function reasonName(r: i32): Ascii {
-  switch (r) {
-    case R_MIN_OFF_TIME: return ascii("MIN_OFF_TIME");
-    case R_MIN_ON_TIME: return ascii("MIN_ON_TIME");
-    case R_LOCKOUT: return ascii("LOCKOUT");
-    case R_HIGH_LEVEL: return ascii("HIGH_LEVEL");
-    case R_LOW_LEVEL: return ascii("LOW_LEVEL");
-    case R_LEVEL_UNKNOWN: return ascii("LEVEL_UNKNOWN");
-    case R_DISABLED: return ascii("DISABLED");
-    default: return ascii("NONE");
-  }
-}
-
-function sourceName(s: PumpSource): Ascii {
-  switch (s) {
-    case PumpSource.PLATFORM: return ascii("platform");
-    case PumpSource.BUTTON: return ascii("button");
-    case PumpSource.AUTO: return ascii("auto");
-    case PumpSource.SAFETY: return ascii("safety");
-    default: return ascii("boot");
-  }
-}
+/** Log names of the refusal reasons (R_*, by value) and of the sources (PumpSource, by value). */
+const REASON_NAMES: Ascii = ascii("NONE MIN_OFF_TIME MIN_ON_TIME LOCKOUT HIGH_LEVEL LOW_LEVEL LEVEL_UNKNOWN DISABLED");
+const SOURCE_NAMES: Ascii = ascii("platform button auto safety boot");
 
 /** Saturating timers: once a limit has passed it stays passed (immune to the u32 wrap). */
 function refresh(now: u32): void {
@@ -170,9 +152,9 @@ function refuse(reason: i32, on: bool, source: PumpSource): i32 {
   logStr(ascii("pump: refused "));
   logStr(on ? ascii("on") : ascii("off"));
   logStr(ascii(" from "));
-  logStr(sourceName(source));
+  logWord(SOURCE_NAMES, <i32>source);
   logStr(ascii(": "));
-  logStr(reasonName(reason));
+  logWord(REASON_NAMES, reason);
   logEnd(LOG_WARN);
   return reason;
 }
@@ -206,7 +188,7 @@ function setRelay(on: bool, source: PumpSource, now: u32): i32 {
   logStr(ascii("pump: "));
   logStr(on ? ascii("on") : ascii("off"));
   logStr(ascii(" by "));
-  logStr(sourceName(source));
+  logWord(SOURCE_NAMES, <i32>source);
   logEnd(LOG_INFO);
   return 0;
 }
@@ -313,12 +295,12 @@ function pollButton(now: u32): void {
 
 /** Rules that act on their own (max run, cut-offs, unknown level, auto, button); ms until next needed tick. */
 export function pumpTick(nowMs: u32): u32 {
-  if (!started) return 1000;
+  if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
   refresh(now);
   if (!pumpPresent()) {
     if (relayOn) setRelay(false, PumpSource.SAFETY, now);
-    return 1000;
+    return NO_DEADLINE_MS;
   }
   // Safety stops. A tick that stopped the pump changes nothing else (one
   // relay change per tick: a stop is never followed by a restart in the same instant).
@@ -368,8 +350,10 @@ export function pumpTick(nowMs: u32): u32 {
       else if (!autoRefusedOnce) { autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
     }
   }
-  // Next deadline.
-  let wait: u32 = 1000;
+  // Next deadline: every timer refresh() and the rules above look at (max
+  // run, min on/off, lock-out end, the unknown-level cut); level changes come
+  // from the sensor in the same tick.
+  let wait: u32 = NO_DEADLINE_MS;
   const since = elapsed(now, lastChangeAt);
   if (relayOn) {
     wait = minU(wait, cfg.maxRunMs > since ? cfg.maxRunMs - since : 0);
@@ -377,6 +361,8 @@ export function pumpTick(nowMs: u32): u32 {
   } else if (!minOffDone) {
     wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
   }
+  if (lockout) wait = minU(wait, until(now, lockoutAt + cfg.lockoutMs));
+  if (unknownActive && !unknownLong) wait = minU(wait, until(now, unknownSince + cfg.unknownOffMs));
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);
@@ -385,6 +371,15 @@ export function pumpTick(nowMs: u32): u32 {
 }
 
 export function relayIsOn(): bool { return relayOn; }
+/**
+ * Right after pumpRequest refused a platform "on": true when that "on" is
+ * kept pending (power_on "follow": the first platform state waits for a
+ * transient rule, minimum off time or unknown level, and pumpTick applies
+ * it). A platform request clears any earlier pending "on" first, so nothing
+ * else is pending then. This module is the one owner of that rule; the
+ * caller reports nothing (the platform already holds "on").
+ */
+export function pumpPlatformPending(): bool { return pendingOn; }
 export function pumpLastRefusal(): i32 { return lastRefusal; }
 /** Increments on every refusal (so a repeated reason can be told apart). */
 export function pumpRefusalSeq(): u32 { return refusalSeq; }

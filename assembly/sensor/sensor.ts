@@ -15,6 +15,14 @@ import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, until, minU } from "../util/time";
 import { ascii } from "../util/ascii";
+import { lnPos, acosApprox } from "./math";
+import { TEMP_UNKNOWN, NTC_SAMPLES, ntcCountsToDeciC } from "./ntc";
+import { volumeForDepthMm } from "./geometry";
+import { NO_DEADLINE_MS, UART_POLL_MS, MAX_PINGS, UART_CHUNK, UART_READS_PER_TICK, ECHO_TIMEOUT_FACTOR, ECHO_TIMEOUT_EXTRA_US, ECHO_TIMEOUT_MAX_US } from "../tunables";
+
+// Split by responsibility: math.ts (ln, acos), ntc.ts (temperature from an
+// NTC), geometry.ts (volume per tank shape); re-exported for the test entries.
+export { lnPos, acosApprox, TEMP_UNKNOWN, ntcCountsToDeciC, volumeForDepthMm };
 
 // ----------------------------------------------------------------- qualities
 // Reading quality codes of docs/ABI.md (`reading_quality`).
@@ -28,7 +36,6 @@ export const Q_ADC_RAIL: i32 = 6;
 export const Q_STALE: i32 = 7;
 export const Q_SPIKE: i32 = 8;
 
-export const TEMP_UNKNOWN: i32 = -32768;
 
 /** Phases of the reading cycle. */
 const enum Phase {
@@ -41,22 +48,8 @@ const enum Phase {
 /** States of the UART frame parser: which byte of `0xFF, hi, lo, sum` comes next. */
 const enum FrameState { HEADER = 0, HIGH = 1, LOW = 2, SUM = 3 }
 
-const MAX_PINGS: i32 = 16;                       // >= the config maximum of 15
 const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
-const UART_CHUNK: i32 = 32;
 const uartBuf: usize = memory.data(UART_CHUNK);
-/** At most this many uart_read calls per tick (bounded work per tick). */
-const UART_READS_PER_TICK: i32 = 8;
-/** Margin on the echo timeout over the slowest round trip at max range. */
-const ECHO_TIMEOUT_FACTOR: f64 = 1.15;
-/** Added to the echo timeout for the burst before the echo line rises, µs. */
-const ECHO_TIMEOUT_EXTRA_US: f64 = 1000;
-const ECHO_TIMEOUT_MAX_US: i32 = 200000;
-/** Temperatures outside this range are treated as a faulty NTC (0.1 °C). */
-const NTC_MIN_DECIC: i32 = -550;
-const NTC_MAX_DECIC: i32 = 1250;
-const NTC_SAMPLES: i32 = 4;
-const KELVIN: f64 = 273.15;
 
 let started: bool = false;
 let phase: Phase = Phase.IDLE;
@@ -100,39 +93,6 @@ let badFrames: u32 = 0;        // increments per bad checksum / malformed frame
 let badUsed: u32 = 0;
 let uartOk: bool = false;
 
-// ------------------------------------------------------------------ helpers
-// Small replacements for Math.log / Math.acos (the library versions cost
-// ~0.8 KB of code in a module with a size budget).
-
-/** Natural logarithm for finite x > 0 (relative error < 1e-11); NaN otherwise. */
-export function lnPos(x: f64): f64 {
-  if (!(x > 0) || x == Infinity) return NaN;
-  let e: i32 = 0;
-  let m = x;
-  if (m < 1e-290) return -667.7; // far below any resistance ratio (no subnormal handling needed)
-  const bits = reinterpret<u64>(m);
-  e = <i32>((bits >> 52) & 0x7FF) - 1023;
-  m = reinterpret<f64>((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000); // [1, 2)
-  if (m > 1.4142135623730951) { m *= 0.5; e++; }
-  const z = (m - 1.0) / (m + 1.0); // |z| <= 0.1716
-  const z2 = z * z;
-  const series = z * (2.0 + z2 * (2.0 / 3.0 + z2 * (2.0 / 5.0 + z2 * (2.0 / 7.0 + z2 * (2.0 / 9.0 + z2 * (2.0 / 11.0 + z2 * (2.0 / 13.0)))))));
-  return <f64>e * 0.6931471805599453 + series;
-}
-
-/** acos(x) for x in [-1, 1] (clamped), absolute error < 3e-8 rad (Abramowitz & Stegun 4.4.46). */
-export function acosApprox(x: f64): f64 {
-  let a = x;
-  if (!(a == a)) return NaN;
-  if (a > 1) a = 1;
-  if (a < -1) a = -1;
-  const neg = a < 0;
-  if (neg) a = -a;
-  const p = 1.5707963050 + a * (-0.2145988016 + a * (0.0889789874 + a * (-0.0501743046 +
-    a * (0.0308918810 + a * (-0.0170881256 + a * (0.0066700901 + a * -0.0012624911))))));
-  const r = Math.sqrt(1.0 - a) * p;
-  return neg ? Math.PI - r : r;
-}
 
 /** Speed of sound in m/s at `deciC` (0.1 °C): 331.3 + 0.606·T. */
 export function soundSpeedMs(deciC: i32): f64 {
@@ -144,6 +104,9 @@ export function echoToMm(echoUs: f64, deciC: i32): f64 {
   return echoUs * soundSpeedMs(deciC) / 2000.0;
 }
 
+/** echoTimeoutUs() at the compensation temperature of the current reading (set with it in updateTemperature). */
+let echoTimeout: u32 = 0;
+
 /** pulse_in timeout in µs: the round trip at max range, at the current temperature, plus margin. */
 export function echoTimeoutUs(): u32 {
   const c = soundSpeedMs(soundTempDeciC); // >= 307 m/s over -40..85 °C
@@ -151,25 +114,6 @@ export function echoTimeoutUs(): u32 {
   return <u32>f2iClamp(us, 1000, ECHO_TIMEOUT_MAX_US);
 }
 
-/**
- * Temperature in 0.1 °C from NTC counts (B-parameter model; series resistor
- * from Vref to the node, NTC from the node to ground), TEMP_UNKNOWN at a rail
- * or outside -55..125 °C.
- */
-export function ntcCountsToDeciC(counts: i32): i32 {
-  const bits = clampI(cfg.ntcBits, 1, 30);
-  const full = (1 << bits) - 1;
-  if (counts <= 0 || counts >= full) return TEMP_UNKNOWN;
-  const ratio = <f64>counts / <f64>full;
-  const r = <f64>cfg.ntcSeriesOhm * ratio / (1.0 - ratio);
-  if (!(r > 0) || cfg.ntcR0 <= 0 || cfg.ntcBeta <= 0) return TEMP_UNKNOWN;
-  const t0 = <f64>cfg.ntcT0DeciC / 10.0 + KELVIN;
-  const inv = 1.0 / t0 + lnPos(r / <f64>cfg.ntcR0) / <f64>cfg.ntcBeta;
-  if (!(inv > 0)) return TEMP_UNKNOWN;
-  const t = 1.0 / inv - KELVIN;
-  if (!(t == t) || t < <f64>NTC_MIN_DECIC / 10.0 || t > <f64>NTC_MAX_DECIC / 10.0) return TEMP_UNKNOWN;
-  return f2iRound(t * 10.0, NTC_MIN_DECIC, NTC_MAX_DECIC);
-}
 
 function halError(): void {
   count(C_HAL_ERRORS);
@@ -191,6 +135,7 @@ function updateTemperature(): void {
     tempDeciC = TEMP_UNKNOWN;
   }
   soundTempDeciC = tempDeciC != TEMP_UNKNOWN ? tempDeciC : clampI(cfg.tempFixedDeciC, -400, 850);
+  echoTimeout = echoTimeoutUs();
 }
 
 // -------------------------------------------------------------------- pings
@@ -209,7 +154,7 @@ function pingPulse(): f64 {
   if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
   halDelayUs(<u32>clampI(cfg.triggerUs, 1, 1000));
   if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  const w = halPulseIn(cfg.echoPin, 1, echoTimeoutUs());
+  const w = halPulseIn(cfg.echoPin, 1, echoTimeout);
   if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
   if (w == 0) return <f64>-Q_NO_ECHO;
   return classify(echoToMm(<f64>w, soundTempDeciC));
@@ -380,6 +325,7 @@ function median(): f64 {
     while (b + 1 < n && pingAt(b + 1) - pingAt(a) <= agreeTolMm(pingAt(a))) b++;
     const size = b - a + 1;
     const mid = medianOf(a, b);
+    if (size == n) return mid; // every ping agrees with the smallest: no other group can win
     let better = size > bestSize;
     if (!better && size == bestSize) {
       if (hasLevel) better = Math.abs(mid - ref) < Math.abs(bestMid - ref);
@@ -538,7 +484,7 @@ export function sensorInit(nowMs: u32): i32 {
 
 /** At most one ping per call; returns ms until it next needs a tick. */
 export function sensorTick(nowMs: u32): u32 {
-  if (!started) return 1000;
+  if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
   if (cfg.sensorKind == cfg.SensorKind.UART) uartDrain(now);
   if (phase == Phase.IDLE && reached(now, nextReadingAt)) startReading(now);
@@ -563,8 +509,8 @@ export function sensorTick(nowMs: u32): u32 {
     wait = until(now, nextReadingAt);
   }
   if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
-  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, 50); // keep the UART drained
-  return minU(wait, 1000);
+  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
+  return wait;
 }
 
 /** Last accepted level in 0.1 % of span (0..1000), -1 when unknown (no reading yet, or stale). */
@@ -599,28 +545,6 @@ export function volumeMl(): i32 {
   return f2iRound(volumeForDepthMm(h) / 1000.0, 0, i32.MAX_VALUE);
 }
 
-/** Volume in mm³ of water `h` mm deep for the configured shape. */
-export function volumeForDepthMm(h: f64): f64 {
-  if (!(h > 0)) return 0;
-  const shape = cfg.tankShape;
-  if (shape == cfg.TankShape.RECTANGULAR) {
-    return h * <f64>cfg.tankWidthMm * <f64>cfg.tankLengthMm;
-  }
-  const r = <f64>cfg.tankDiameterMm / 2.0;
-  if (shape == cfg.TankShape.HORIZONTAL_CYLINDER) {
-    if (!(r > 0)) return 0;
-    const hh = h > 2.0 * r ? 2.0 * r : h;
-    // circular segment of depth hh: r²·acos((r-hh)/r) - (r-hh)·sqrt(2r·hh - hh²)
-    let c = (r - hh) / r;
-    if (c > 1) c = 1;
-    if (c < -1) c = -1;
-    let s = 2.0 * r * hh - hh * hh;
-    if (s < 0) s = 0;
-    const area = r * r * acosApprox(c) - (r - hh) * Math.sqrt(s);
-    return area * <f64>cfg.tankLengthMm;
-  }
-  return Math.PI * r * r * h;
-}
 
 /** Quality of the last reading (docs/ABI.md); STALE while the level is unknown after having been stale. */
 export function readingQuality(): i32 {

@@ -1,4 +1,4 @@
-import { Ascii, asciiLen, asciiAt } from "./ascii";
+import { Ascii, asciiLen, asciiAt, asciiPtr } from "./ascii";
 // Byte helpers over linear memory. No allocation; every write is bounded by
 // the capacity the caller passes. ASCII literals are read with charCodeAt
 // (string literals are static data, reading them allocates nothing).
@@ -47,11 +47,19 @@ export function utf8SeqLen(p: usize, avail: i32): i32 {
   return n;
 }
 
-/** Copies `n` bytes from `src` to `dst` (regions may overlap). */
+/**
+ * Copies `n` bytes from `src` to `dst` (regions may overlap). Front to back
+ * eight bytes at a time when `dst` is below `src` (every copy the firmware
+ * makes: MVP has no memory.copy; unaligned loads are allowed), else back to
+ * front byte by byte, so an overlapping source byte is always read before
+ * it is overwritten.
+ */
 export function copyBytes(dst: usize, src: usize, n: i32): void {
   if (n <= 0 || dst == src) return;
   if (dst < src) {
-    for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+    let i = 0;
+    for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+    for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
   } else {
     for (let i = n - 1; i >= 0; i--) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
   }
@@ -83,11 +91,7 @@ export function bytesEq(a: usize, aLen: i32, b: usize, bLen: i32): bool {
  * Returns the new offset, or -1 (nothing written) when it does not fit.
  */
 export function putAscii(buf: usize, cap: i32, off: i32, s: Ascii): i32 {
-  if (off < 0) return -1;
-  const n = asciiLen(s);
-  if (n > cap - off) return -1;
-  for (let i = 0; i < n; i++) store<u8>(buf + <usize>(off + i), <u8>asciiAt(s, i));
-  return off + n;
+  return putBytes(buf, cap, off, asciiPtr(s), asciiLen(s));
 }
 
 /** Writes `n` bytes from `src` at `buf + off` if they fit; new offset or -1. */

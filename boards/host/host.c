@@ -188,7 +188,12 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
       status_at = now;
       if (!log_status()) return STEP_TRAPPED;
     }
-    if (wait > 1000) wait = 1000;
+    /* The firmware returns its real next deadline (docs/ABI.md "Life cycle"):
+     * socket data wakes the host earlier (sockets_wait); the host's own
+     * deadline is the next status line. */
+    uint32_t to_status = STATUS_EVERY_MS - (uint32_t)(hal_millis() - status_at);
+    if (to_status > STATUS_EVERY_MS) to_status = 0;
+    if (wait > to_status) wait = to_status;
     if (wait > 0) zero_waits = 0;
     else if (++zero_waits >= MAX_ZERO_WAITS) {
       if (zero_waits == MAX_ZERO_WAITS) host_log(IOTBIND_LOG_DEBUG, "tick keeps asking for 0 ms: waiting 1 ms");

@@ -16,11 +16,11 @@ import { C, S } from "../helpers/scripted-hal.js";
 import { readFileSync } from "node:fs";
 import { packagePath } from "../../sim/paths.js";
 
-// Buffer sizes as the firmware declares them (assembly/config.ts), not copied here.
-const CONFIG_TS = readFileSync(packagePath("assembly", "config.ts"), "utf8");
+// Buffer sizes as the firmware declares them (assembly/tunables.ts), not copied here.
+const TUNABLES_TS = readFileSync(packagePath("assembly", "tunables.ts"), "utf8");
 function cap(name: string): number {
-  const m = new RegExp(`export const ${name}: i32 = (\\d+)`).exec(CONFIG_TS);
-  if (!m) throw new Error(`${name} not found in assembly/config.ts`);
+  const m = new RegExp(`export const ${name}: i32 = (\\d+)`).exec(TUNABLES_TS);
+  if (!m) throw new Error(`${name} not found in assembly/tunables.ts`);
   return Number(m[1]);
 }
 const RX_CAP = cap("RX_CAP");

@@ -92,9 +92,9 @@ describe("MQTT client memory", () => {
     expect(text).not.toContain("memory.grow");
   });
 
-  test("a fresh client instance starts idle and ticks idle at 1000 ms", async () => {
+  test("a fresh client instance starts idle and has no deadline", async () => {
     const c = await MqttClient.create({});
     expect(c.state).toBe(S.IDLE);
-    expect(c.tick()).toBe(1000);
+    expect(c.tick()).toBe(86_400_000); // assembly/tunables.ts NO_DEADLINE_MS
   });
 });

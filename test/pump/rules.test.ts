@@ -90,12 +90,22 @@ describe("power-on and basic switching", () => {
     expect(req(fw, true, 100 * S)).toBe(0);
   });
 
-  test("tick asks to be called back at the next deadline", () => {
+  test("tick asks to be called back at the next deadline, and without one sleeps as long as the firmware allows", () => {
+    const NO_DEADLINE = 86_400_000; // assembly/tunables.ts NO_DEADLINE_MS
     const fw = pumpFw();
     fw.x.pumpInit(0);
-    expect(fw.x.pumpTick(4 * S)).toBe(1000);
+    expect(fw.x.pumpTick(4 * S)).toBe(6 * S);           // min off time ends at 10 s
     req(fw, true, 10 * S);
-    expect(fw.x.pumpTick(69_500)).toBe(500);
+    expect(fw.x.pumpTick(15 * S)).toBe(5 * S);          // min on time ends at 20 s
+    expect(fw.x.pumpTick(69_500)).toBe(500);            // max run at 70 s
+    expect(fw.x.pumpTick(70 * S)).toBe(1);              // cut: lock-out 30 s, min off 10 s
+    expect(pin(fw)).toBe(0);
+    expect(fw.x.pumpTick(75 * S)).toBe(5 * S);          // min off time ends at 80 s
+    expect(fw.x.pumpTick(81 * S)).toBe(19 * S);         // lock-out ends at 100 s
+    expect(fw.x.pumpTick(101 * S)).toBe(NO_DEADLINE);   // nothing pending
+    fw.x.pumpTestSetLevel(-1);
+    expect(fw.x.pumpTick(102 * S)).toBe(30 * S);        // unknown level: the cut-off after unknown_level_off
+    expect(fw.x.pumpTick(132 * S)).toBe(NO_DEADLINE);
   });
 });
 
