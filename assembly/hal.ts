@@ -45,3 +45,14 @@ export const LOG_ERROR: i32 = 0;
 export const LOG_WARN: i32 = 1;
 export const LOG_INFO: i32 = 2;
 export const LOG_DEBUG: i32 = 3;
+
+// OTA (ABI v2, docs/OTA.md): the firmware streams a signed image to the host's
+// inactive slot. Each returns 0 or a negative OtaStatus (assembly/ota/ota.ts).
+// Contract: begin, then writes in order without gaps (a resent chunk may
+// repeat the last offset), then finish; abort drops a transfer at any point;
+// activate only after finish returned 0 (the host restarts after the call).
+@external("hal", "ota_begin") export declare function halOtaBegin(size: u32): i32;
+@external("hal", "ota_write") export declare function halOtaWrite(offset: u32, ptr: usize, len: i32): i32;
+@external("hal", "ota_finish") export declare function halOtaFinish(): i32;
+@external("hal", "ota_abort") export declare function halOtaAbort(): void;
+@external("hal", "ota_activate") export declare function halOtaActivate(): void;

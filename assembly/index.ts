@@ -1,4 +1,4 @@
-// The exports of ABI v1 (docs/ABI.md). Only integers cross this boundary.
+// The exports of ABI v2 (docs/ABI.md). Only integers cross this boundary.
 import "./app/panic"; // abort handler (asconfig.json routes abort here)
 import { deviceInit, deviceTick, deviceShutdown, configBuf, CONFIG_CAP } from "./app/main";
 import { errorPtr, errorLen } from "./app/config_parse";
@@ -6,8 +6,9 @@ import { counterValue } from "./app/counters";
 import { levelPermille, distanceMm, temperatureDeciC, volumeMl, readingQuality } from "./sensor/sensor";
 import { relayIsOn, pumpLastRefusal } from "./pump/pump";
 import { mqttState, mqttLastDisconnect } from "./mqtt/client";
+import { FIRMWARE_VERSION } from "./ota/version";
 
-const ABI_VERSION: i32 = 1;
+const ABI_VERSION: i32 = 2;
 
 export function abi_version(): i32 { return ABI_VERSION; }
 export function config_ptr(): usize { return configBuf; }
@@ -27,6 +28,8 @@ export function conn_state(): i32 { return <i32>mqttState(); }
 export function pump_last_refusal(): i32 { return pumpLastRefusal(); }
 export function counter(id: i32): u32 { return counterValue(id); }
 export function last_disconnect(): i32 { return mqttLastDisconnect(); }
+/** major << 16 | minor << 8 | patch, from package.json "version" at build time (docs/ABI.md "OTA (v2)"). */
+export function fw_version(): u32 { return FIRMWARE_VERSION; }
 
 // The end of static data (every literal and buffer the firmware has; it writes
 // nothing above). Both are the same address: there is no stack or heap in linear

@@ -31,12 +31,18 @@ export const C_UPLINK_SENT: i32 = 40;
 export const C_UPLINK_REFUSED: i32 = 41;
 export const C_OTHER_TOPIC: i32 = 42;
 export const C_DOWNLINK_RETAINED_ON: i32 = 43; // a retained "on" on the downlink topic, ignored
+export const C_OTA_STATUS_ACKED: i32 = 44;  // PUBACKs of the OTA status message (the host's confirm signal)
+export const C_OTA_OFFERS: i32 = 45;        // OTA transfers started (offer accepted, ota_begin 0)
+export const C_OTA_IGNORED: i32 = 46;       // OTA messages ignored: retained offer, chunk of another id/offset, short chunk
+export const C_OTA_REFUSED: i32 = 47;       // OTA transfers refused (host status or BUSY/BAD_OFFER/BAD_CHUNK/STALLED)
 export const C_QUALITY_BASE: i32 = 48;      // + reading quality 0..15
 export const C_PUMP_REFUSAL_BASE: i32 = 64; // + refusal reason 0..15
 export const C_PUMP_SWITCHES: i32 = 80;
 export const C_HAL_ERRORS: i32 = 81;
 export const C_CLOCK_BACK: i32 = 82;    // host `now` stepped back: counted as zero elapsed (app/clock.ts)
 export const C_CLOCK_JUMP: i32 = 83;    // host `now` jumped further than MAX_STEP_MS: clamped
+
+export const C_OTA_SUB_REFUSED: i32 = 84;   // the broker refused the OTA subscription (SUBACK 0x80): running without OTA
 
 /** Counter id of disconnect reason `r` (0..23): 16 + r below 16, 88 + (r - 16) from 16 on. */
 export function disconnectCounter(r: i32): i32 {

@@ -16,6 +16,7 @@ import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU } from "../util/time";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
+import { otaInit, otaTick } from "../ota/ota";
 
 export const CONFIG_CAP: i32 = 2048;
 export const configBuf: usize = memory.data(CONFIG_CAP);
@@ -56,6 +57,7 @@ export function deviceInit(len: i32): i32 {
     return INIT_HAL_FAILED;
   }
   reportInit(now);
+  otaInit();
   mqttStart(now);
   runState = RunState.RUNNING;
   logBegin();
@@ -79,6 +81,7 @@ export function deviceTick(hostNow: u32): u32 {
   wait = minU(wait, sensorTick(nowMs));
   wait = minU(wait, pumpTick(nowMs));
   wait = minU(wait, reportTick(nowMs));
+  wait = minU(wait, otaTick(nowMs));
   // Anything queued since (a reading, a state report, a superseded message)
   // goes out now rather than next tick; with no new call into the client, a
   // second pass at the same time would only repeat the first: skipped.

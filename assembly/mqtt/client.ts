@@ -42,7 +42,7 @@ import {
   C_MQTT_UNDELIVERABLE, C_MQTT_SUPERSEDED, C_MQTT_PUBACK_TIMEOUTS,
 } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
-import { onMqttMessage, onMqttOversize } from "../app/inbox";
+import { onMqttMessage, onMqttOversize, onMqttPuback } from "../app/inbox";
 import { copyBytes, inMemory } from "../util/bytes";
 import { elapsed, reached, until, minU } from "../util/time";
 import { clampI } from "../util/num";
@@ -409,6 +409,9 @@ export function mqttSupersede(latest: i32): void {
   dropSupersededUnsent(latest);
   markSupersededSent(latest, -1);
 }
+
+/** Packet id of the last QoS 1 message stored by mqttPublish (or request sent); read right after an MQTT_PUB_OK to match its PUBACK (onMqttPuback). */
+export function mqttLastPacketId(): i32 { return nextId; }
 
 /** Result of the last subscribe/unsubscribe: MQTT_REQ_PENDING, the SUBACK code (0, 1, 0x80), 0 for UNSUBACK (and before any request), or MQTT_REQ_BUSY when the session ended first. */
 export function mqttRequestResult(): i32 { return reqResult; }
@@ -938,6 +941,7 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
       if (slotState(i) == SLOT_SENT && slotId(i) == id) {
         setSlotState(i, SLOT_FREE);
+        onMqttPuback(id);
         break;
       }
     }

@@ -1,5 +1,5 @@
 /*
- * iotbind_hal.h - the C face of docs/ABI.md (raw ABI version 1).
+ * iotbind_hal.h - the C face of docs/ABI.md (raw ABI version 2).
  *
  * One header for every C host of build/firmware.wasm:
  *   - every `hal` import as a prototype `hal_<import name>` that the platform
@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define IOTBIND_ABI_VERSION 1
+#define IOTBIND_ABI_VERSION 2
 #define IOTBIND_IMPORT_MODULE "hal"
 
 /* ------------------------------------------------------------ imports (hal) */
@@ -55,6 +55,13 @@ void hal_log(int32_t level, const uint8_t *ptr, int32_t len);
 void hal_panic(const uint8_t *ptr, int32_t len, int32_t line, int32_t column);
 uint32_t hal_random_u32(void);
 int32_t hal_hw_id(uint8_t *buf, int32_t cap);
+/* OTA (ABI v2, docs/OTA.md): results are enum iotbind_ota_status. The runtime
+ * adapters answer IOTBIND_OTA_UNSUPPORTED themselves until a platform has OTA. */
+int32_t hal_ota_begin(uint32_t size);
+int32_t hal_ota_write(uint32_t offset, const uint8_t *ptr, int32_t len);
+int32_t hal_ota_finish(void);
+void hal_ota_abort(void);
+void hal_ota_activate(void);
 
 /* gpio_mode modes */
 enum iotbind_gpio_mode {
@@ -95,7 +102,12 @@ enum iotbind_log_level {
   X(log, "(i*~)") \
   X(panic, "(*~ii)") \
   X(random_u32, "()i") \
-  X(hw_id, "(*~)i")
+  X(hw_id, "(*~)i") \
+  X(ota_begin, "(i)i") \
+  X(ota_write, "(i*~)i") \
+  X(ota_finish, "()i") \
+  X(ota_abort, "()") \
+  X(ota_activate, "()")
 
 /* ------------------------------------------------------------------ exports */
 
@@ -119,7 +131,8 @@ enum iotbind_log_level {
   X(conn_state, int32_t, (void)) \
   X(pump_last_refusal, int32_t, (void)) \
   X(counter, uint32_t, (int32_t id)) \
-  X(last_disconnect, int32_t, (void))
+  X(last_disconnect, int32_t, (void)) \
+  X(fw_version, uint32_t, (void))
 
 #define IOTBIND_EXPORT_MEMORY "memory"
 
@@ -215,6 +228,18 @@ enum iotbind_refusal {
   IOTBIND_REFUSAL_DISABLED = 7
 };
 
+/* ota_* results (docs/OTA.md) */
+enum iotbind_ota_status {
+  IOTBIND_OTA_OK = 0,
+  IOTBIND_OTA_UNSUPPORTED = -1,
+  IOTBIND_OTA_TOO_LARGE = -2,
+  IOTBIND_OTA_BAD_SIGNATURE = -3,
+  IOTBIND_OTA_TRUNCATED = -4,
+  IOTBIND_OTA_NOT_WASM = -5,
+  IOTBIND_OTA_STORAGE = -6,
+  IOTBIND_OTA_NOT_STARTED = -7
+};
+
 /* counter(id); the *_BASE ids are followed by one counter per reason/quality */
 enum iotbind_counter {
   IOTBIND_COUNTER_MQTT_CONNECTS = 0,
@@ -243,12 +268,17 @@ enum iotbind_counter {
   IOTBIND_COUNTER_UPLINK_REFUSED = 41,
   IOTBIND_COUNTER_OTHER_TOPIC = 42,
   IOTBIND_COUNTER_DOWNLINK_RETAINED_ON = 43,
+  IOTBIND_COUNTER_OTA_STATUS_ACKED = 44,
+  IOTBIND_COUNTER_OTA_OFFERS = 45,
+  IOTBIND_COUNTER_OTA_IGNORED = 46,
+  IOTBIND_COUNTER_OTA_REFUSED = 47,
   IOTBIND_COUNTER_READINGS_BASE = 48,
   IOTBIND_COUNTER_PUMP_REFUSED_BASE = 64,
   IOTBIND_COUNTER_PUMP_SWITCHES = 80,
   IOTBIND_COUNTER_HAL_ERRORS = 81,
   IOTBIND_COUNTER_CLOCK_BACK = 82,
   IOTBIND_COUNTER_CLOCK_JUMP = 83,
+  IOTBIND_COUNTER_OTA_SUBSCRIBE_REFUSED = 84,
   IOTBIND_COUNTER_DISCONNECTS_EXT_BASE = 88
 };
 

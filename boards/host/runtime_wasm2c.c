@@ -115,6 +115,25 @@ u32 Z_halZ_random_u32(struct Z_hal_instance_t *h) {
 u32 Z_halZ_hw_id(struct Z_hal_instance_t *h, u32 buf, u32 cap) {
   return (u32)hal_hw_id(span(h, buf, cap), (int32_t)cap);
 }
+/* OTA: a wasm2c build links one module at compile time; it has no OTA (docs/OTA.md: UNSUPPORTED). */
+u32 Z_halZ_ota_begin(struct Z_hal_instance_t *h, u32 size) {
+  (void)h;
+  (void)size;
+  return (u32)IOTBIND_OTA_UNSUPPORTED;
+}
+u32 Z_halZ_ota_write(struct Z_hal_instance_t *h, u32 offset, u32 ptr, u32 len) {
+  (void)h;
+  (void)offset;
+  (void)ptr;
+  (void)len;
+  return (u32)IOTBIND_OTA_UNSUPPORTED;
+}
+u32 Z_halZ_ota_finish(struct Z_hal_instance_t *h) {
+  (void)h;
+  return (u32)IOTBIND_OTA_UNSUPPORTED;
+}
+void Z_halZ_ota_abort(struct Z_hal_instance_t *h) { (void)h; }
+void Z_halZ_ota_activate(struct Z_hal_instance_t *h) { (void)h; }
 
 /* ------------------------------------------------------------------ runtime */
 
@@ -171,6 +190,7 @@ bool rt_call(enum iotbind_export_id id, uint32_t arg, uint32_t *result) {
     case IOTBIND_EXPORT_pump_last_refusal: *result = Z_firmwareZ_pump_last_refusal(&fw); break;
     case IOTBIND_EXPORT_counter: *result = Z_firmwareZ_counter(&fw, arg); break;
     case IOTBIND_EXPORT_last_disconnect: *result = Z_firmwareZ_last_disconnect(&fw); break;
+    case IOTBIND_EXPORT_fw_version: *result = Z_firmwareZ_fw_version(&fw); break;
     case IOTBIND_EXPORT_COUNT: break;
   }
   return true;

@@ -1,5 +1,5 @@
-/** ABI v1 as seen from TypeScript (docs/ABI.md is the reference). */
-export const ABI_VERSION = 1;
+/** ABI v2 as seen from TypeScript (docs/ABI.md is the reference). */
+export const ABI_VERSION = 2;
 
 export interface FirmwareExports {
   memory: WebAssembly.Memory;
@@ -21,6 +21,8 @@ export interface FirmwareExports {
   pump_last_refusal(): number;
   counter(id: number): number;
   last_disconnect(): number;
+  /** major << 16 | minor << 8 | patch (ABI v2). */
+  fw_version(): number;
 }
 
 export const INIT_STATUS_NAMES = ["OK", "CONFIG_TOO_LONG", "CONFIG_JSON", "CONFIG_INVALID", "ALREADY_CALLED", "HAL_FAILED"] as const;
@@ -55,4 +57,21 @@ export const Counter = {
   DOWNLINK_RETAINED_ON: 43,
   QUALITY_BASE: 48, PUMP_REFUSAL_BASE: 64, PUMP_SWITCHES: 80, HAL_ERRORS: 81,
   CLOCK_BACK: 82, CLOCK_JUMP: 83,
+  OTA_STATUS_ACKED: 44, OTA_OFFERS: 45, OTA_IGNORED: 46, OTA_REFUSED: 47, OTA_SUBSCRIBE_REFUSED: 84,
 } as const;
+
+/**
+ * OTA status codes of the hal ota_* imports (docs/OTA.md): name i is code -i.
+ * The firmware's own refusals (BUSY, BAD_OFFER, BAD_CHUNK, STALLED) follow as -8 … -11
+ * in its status message only.
+ */
+export const OTA_STATUS_NAMES = ["OK", "UNSUPPORTED", "TOO_LARGE", "BAD_SIGNATURE", "TRUNCATED", "NOT_WASM", "STORAGE", "NOT_STARTED"] as const;
+export type OtaStatusName = (typeof OTA_STATUS_NAMES)[number];
+export const OtaStatus = {
+  OK: 0, UNSUPPORTED: -1, TOO_LARGE: -2, BAD_SIGNATURE: -3, TRUNCATED: -4, NOT_WASM: -5, STORAGE: -6, NOT_STARTED: -7,
+} as const satisfies Record<OtaStatusName, number>;
+
+/** "1.2.3" of a fw_version() value. */
+export function versionString(v: number): string {
+  return `${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}

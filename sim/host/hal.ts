@@ -1,5 +1,5 @@
 /**
- * The `hal` import object of ABI v1 (docs/ABI.md) for Node. Every pointer
+ * The `hal` import object of ABI v2 (docs/ABI.md) for Node. Every pointer
  * the firmware passes is checked against its memory before use; a bad
  * pointer gets -1, never a host exception.
  */
@@ -29,6 +29,21 @@ export interface HalOptions {
   panic: (text: string, line: number, column: number) => void;
   /** Called after each sock_recv with the number of bytes it returned. */
   onRecv?: (n: number) => void;
+  /** The host's OTA slots (docs/OTA.md); without it ota_begin answers -1 UNSUPPORTED. */
+  ota?: OtaImports;
+}
+
+/**
+ * The host side of the ota_* imports (docs/ABI.md "OTA (v2)"). Results are
+ * OtaStatus codes (0 ok, < 0 refused). `bytes` is a view into the module's
+ * memory, valid only during the call: copy what you keep.
+ */
+export interface OtaImports {
+  begin(size: number): number;
+  write(offset: number, bytes: Uint8Array): number;
+  finish(): number;
+  abort(): void;
+  activate(): void;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
@@ -116,6 +131,15 @@ export function createHal(o: HalOptions): HalImports {
       o.panic(text(ptr!, len!) ?? "<bad panic pointer>", line!, col!);
     },
     random_u32: () => o.random.u32() | 0,
+    ota_begin: (size) => (o.ota ? o.ota.begin(size! >>> 0) : -1),
+    ota_write: (offset, ptr, len) => {
+      const src = bytes(ptr!, len!);
+      if (!o.ota) return -1;
+      return src ? o.ota.write(offset! >>> 0, src) : -4;
+    },
+    ota_finish: () => (o.ota ? o.ota.finish() : -1),
+    ota_abort: () => { o.ota?.abort(); },
+    ota_activate: () => { o.ota?.activate(); },
     hw_id: (ptr, cap) => {
       const dst = bytes(ptr!, cap!);
       if (!dst) return -1;

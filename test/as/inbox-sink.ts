@@ -11,3 +11,5 @@ export function onMqttMessage(topic: usize, topicLen: i32, payload: usize, paylo
 export function onMqttOversize(nowMs: u32): void {
   testOversize(nowMs);
 }
+
+export function onMqttPuback(id: i32): void {}

@@ -1,6 +1,6 @@
 /**
  * Properties of the release module itself: MVP-only, one page that cannot
- * grow, no allocator, imports only from `hal`, the exports of ABI v1, and
+ * grow, no allocator, imports only from `hal`, the exports of ABI v2, and
  * the size goal.
  */
 import { readFileSync } from "node:fs";
@@ -15,7 +15,7 @@ const module = new WebAssembly.Module(wasm);
 const ABI_EXPORTS = [
   "memory", "abi_version", "config_ptr", "config_cap", "init", "error_ptr", "error_len", "tick", "shutdown",
   "level_permille", "distance_mm", "temperature_decic", "volume_ml", "reading_quality", "relay_state", "conn_state",
-  "pump_last_refusal", "counter", "last_disconnect", "__heap_base", "__data_end",
+  "pump_last_refusal", "counter", "last_disconnect", "fw_version", "__heap_base", "__data_end",
 ];
 
 function disassemble(path: string): string {
@@ -25,7 +25,7 @@ function disassemble(path: string): string {
 }
 
 describe("firmware.wasm", () => {
-  it("exports exactly the ABI v1 functions and memory", () => {
+  it("exports exactly the ABI v2 functions and memory", () => {
     const names = WebAssembly.Module.exports(module).map((e) => e.name).sort();
     expect(names).toEqual([...ABI_EXPORTS].sort());
   });
@@ -33,6 +33,16 @@ describe("firmware.wasm", () => {
   it("imports only from module hal", () => {
     const mods = new Set(WebAssembly.Module.imports(module).map((i) => i.module));
     expect([...mods]).toEqual(["hal"]);
+  });
+
+  it("reports package.json's version from fw_version (one fact, compiled in by build:wasm)", () => {
+    const version = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+    const [maj, min, pat] = version.split(/[.+-]/).map(Number) as [number, number, number];
+    const imports: Record<string, Record<string, () => number>> = { hal: {} };
+    for (const i of WebAssembly.Module.imports(module)) imports.hal![i.name] = () => 0;
+    const x = new WebAssembly.Instance(module, imports).exports as { fw_version(): number; abi_version(): number };
+    expect(x.fw_version() >>> 0).toBe((maj << 16) | (min << 8) | pat);
+    expect(x.abi_version()).toBe(2);
   });
 
   it("has one page of memory with a maximum of one page", () => {
@@ -50,10 +60,11 @@ describe("firmware.wasm", () => {
     expect(debug).not.toMatch(/__alloc|__new|__realloc|__concat/);
   });
 
-  // The goal is 16 KiB (README, bench/RESULTS.md); the release build is 28,826 B today. This
-  // ceiling (that + ~170 B) catches regressions; lower it whenever the firmware shrinks.
-  it("stays within its size ceiling of 29,000 B", () => {
-    expect(wasm.length).toBeLessThanOrEqual(29_000);
+  // The goal is 16 KiB (README, bench/RESULTS.md); the release build is 31,317 B today (28,826 B
+  // before OTA, issue 20: +2,491 B). This ceiling (that + ~180 B) catches regressions; lower it
+  // whenever the firmware shrinks.
+  it("stays within its size ceiling of 31,500 B", () => {
+    expect(wasm.length).toBeLessThanOrEqual(31_500);
   });
 
   it("exports __heap_base = __data_end: the true end of static data, above every data segment, below the page end", () => {

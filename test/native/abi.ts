@@ -18,7 +18,7 @@ export interface Abi {
   exports: Map<string, Sig>;
   /** exported immutable i32 globals (ABI.md only) */
   globals?: Set<string>;
-  /** enum group -> NAME -> value; groups: init, conn, disconnect, quality, refusal */
+  /** enum group -> NAME -> value; groups: init, conn, disconnect, quality, refusal, ota */
   enums: Map<string, Map<string, number>>;
   /** counter ids (a base id for the "16 + r" rows) */
   counters: number[];
@@ -30,6 +30,7 @@ const ENUM_GROUPS: [string, RegExp][] = [
   ["disconnect", /^###\s+Disconnect reasons/],
   ["quality", /^###\s+Reading quality/],
   ["refusal", /^###\s+Pump refusal reasons/],
+  ["ota", /^###\s+OTA status codes/],
 ];
 
 /** The rows (cells, trimmed) of the first table after the heading matching `heading`. */
@@ -157,11 +158,11 @@ export function parseHeader(h: string): Abi {
     exports.set(m[1]!, { params: parseCParams(m[3]!), result: cKind(m[2]!) as Sig["result"] });
   }
   const prefixes: Record<string, string> = {
-    INIT: "init", CONN: "conn", DISCONNECT: "disconnect", QUALITY: "quality", REFUSAL: "refusal",
+    INIT: "init", CONN: "conn", DISCONNECT: "disconnect", QUALITY: "quality", REFUSAL: "refusal", OTA: "ota",
   };
   const enums = new Map<string, Map<string, number>>(Object.values(prefixes).map((g) => [g, new Map()]));
   const counters: number[] = [];
-  for (const m of h.matchAll(/^\s*IOTBIND_(INIT|CONN|DISCONNECT|QUALITY|REFUSAL|COUNTER)_(\w+) = (-?\d+)/gm)) {
+  for (const m of h.matchAll(/^\s*IOTBIND_(INIT|CONN|DISCONNECT|QUALITY|REFUSAL|OTA|COUNTER)_(\w+) = (-?\d+)/gm)) {
     if (m[1] === "COUNTER") counters.push(Number(m[3]));
     else enums.get(prefixes[m[1]!]!)!.set(m[2]!, Number(m[3]));
   }
