@@ -29,27 +29,6 @@
 extern "C" {
 #endif
 
-/* Moves to iotbind_hal.h with the ABI v2 imports (docs/ABI.md "OTA (v2)"). */
-#ifndef IOTBIND_HAL_HAS_OTA
-int32_t hal_ota_begin(uint32_t size);
-int32_t hal_ota_write(uint32_t offset, const uint8_t *ptr, int32_t len);
-int32_t hal_ota_finish(void);
-void hal_ota_abort(void);
-void hal_ota_activate(void);
-
-/* ota_* status codes */
-enum iotbind_ota_status {
-  IOTBIND_OTA_OK = 0,
-  IOTBIND_OTA_UNSUPPORTED = -1,
-  IOTBIND_OTA_TOO_LARGE = -2,
-  IOTBIND_OTA_BAD_SIGNATURE = -3,
-  IOTBIND_OTA_TRUNCATED = -4,
-  IOTBIND_OTA_NOT_WASM = -5,
-  IOTBIND_OTA_STORAGE = -6,
-  IOTBIND_OTA_NOT_STARTED = -7
-};
-#endif
-
 enum ota_slot { OTA_SLOT_A = 0, OTA_SLOT_B = 1 };
 
 #define OTA_SIG_BYTES 64u      /* ECDSA P-256, raw r || s */
