@@ -54,7 +54,15 @@ static bool record_ok(const struct ota_record *r) {
 int ota_configure(const char *pem, size_t pem_len, uint32_t confirm_s, char *err, size_t err_cap) {
   enabled = false;
   if (ota_verify_set_key(pem, pem_len, err, err_cap) != 0) return IOTBIND_OTA_UNSUPPORTED; /* no usable key */
-  if (ota_store_load(&rec) != 0 || !record_ok(&rec)) record_default(&rec);
+  if (ota_store_load(&rec) != 0 || !record_ok(&rec)) {
+    /* first boot (or a record that does not check out): slot A, saved now so
+     * that storage that cannot be written is found at start, not mid-update */
+    record_default(&rec);
+    if (ota_store_save(&rec) != 0) {
+      snprintf(err, err_cap, "cannot write the OTA state record");
+      return IOTBIND_OTA_STORAGE;
+    }
+  }
   confirm_ms = (confirm_s ? confirm_s : OTA_CONFIRM_S_DEFAULT) * 1000u;
   enabled = true;
   return IOTBIND_OTA_OK;
