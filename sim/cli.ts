@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_SCENARIOS } from "./scenarios/builtin.js";
 import { DEFAULT_DASHBOARD_PORT, startDashboard } from "./web/server.js";
+import { otaMain } from "./ota-cli.js";
 
 /** Tries before the CLI gives up on a broker that is unreachable or refuses the credentials. */
 export const GIVE_UP_AFTER = 3;
@@ -65,6 +66,8 @@ in virtual time (hours of a tank's life in seconds).
   -h, --help         this help
 
 Exit status: 0 done (scenario passed), 1 error or scenario failed, 2 usage error.
+
+iotbind-tank ota keygen | sign | push   signed over-the-air updates (iotbind-tank ota --help)
 `;
 
 
@@ -180,7 +183,7 @@ export function parseCli(argv: string[]): CliOptions | null {
   }
   const { values, positionals } = parsed;
   if (values.help) return null;
-  if (positionals[0] !== undefined && positionals[0] !== "sim") throw new UsageError(`unknown command "${positionals[0]}" (the command is "sim")`);
+  if (positionals[0] !== undefined && positionals[0] !== "sim") throw new UsageError(`unknown command "${positionals[0]}" (the commands are "sim" and "ota")`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   let speed: number | null = null;
   if (values.speed !== undefined) {
@@ -289,6 +292,7 @@ export function describeError(e: unknown, o: { broker?: string | null; brokerPor
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
+  if (argv[0] === "ota") return otaMain(argv.slice(1)); // sim/ota-cli.ts (docs/OTA.md)
   let o: CliOptions | null;
   try {
     o = parseCli(argv);

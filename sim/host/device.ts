@@ -15,7 +15,8 @@ import { SeededRandom, fmix32 } from "../random.js";
 import { SocketTable, type TlsOptions } from "./sockets.js";
 import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
-import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES } from "./abi.js";
+import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES, ConnState, Counter, versionString } from "./abi.js";
+import { OtaSlots, type OtaOptions, type RollbackReason, type SlotName, type SlotState } from "./ota.js";
 
 import type { DeviceConfig } from "../device-config.js";
 
@@ -39,7 +40,19 @@ export interface DeviceOptions {
   tls?: TlsOptions;
   /** Route socket connects elsewhere (tests use it for fault-injecting proxies). */
   connectOverride?: (host: string, port: number) => { host: string; port: number };
+  /**
+   * Over-the-air updates (docs/OTA.md): the public key that signs images, slots
+   * in memory or in `dir`, `confirmS` for a trial. Without it the firmware's
+   * offers are refused UNSUPPORTED. `module` (or build/firmware.wasm) is slot A's first content.
+   */
+  ota?: OtaOptions;
 }
+
+/** What happened to an OTA image on this device (the `ota` event). */
+export type OtaEvent =
+  | { kind: "switched"; slot: SlotName; version: string }                       // restarted into a staged image, on trial
+  | { kind: "confirmed"; slot: SlotName; version: string }                      // the trial passed
+  | { kind: "rolled-back"; slot: SlotName; reason: RollbackReason; failed: string }; // back to the previous slot
 
 export interface PublishSeen {
   topic: string;
@@ -59,6 +72,8 @@ export interface DeviceEvents {
   trap: [error: Error];
   /** Connection state changed (conn_state of docs/ABI.md). */
   conn: [state: number, name: string];
+  /** An OTA switch, confirmation or rollback. */
+  ota: [event: OtaEvent];
   /** Socket activity (for schedulers that run the device themselves): bytes arrived, a connection changed state, or the firmware sent bytes. */
   io: [kind: "data" | "state" | "sent", handle: number, bytes?: Uint8Array];
 }
@@ -80,6 +95,11 @@ export class InitError extends Error {
   }
 }
 
+/** A trial module failed to start (instantiate, init trap, init refusal). */
+class TrialFailure extends Error {
+  constructor(readonly reason: RollbackReason) { super(reason); }
+}
+
 export class Device extends EventEmitter<DeviceEvents> {
   readonly config: DeviceConfig;
   readonly hardware: Hardware;
@@ -95,7 +115,12 @@ export class Device extends EventEmitter<DeviceEvents> {
   initError = "";
 
   private exports!: FirmwareExports;
-  private readonly module: WebAssembly.Module;
+  private module: WebAssembly.Module;
+  /** The module slot A started with (the shipped one). */
+  private readonly shipped: WebAssembly.Module;
+  private readonly otaSlots: OtaSlots | null;
+  /** The running trial: when it started (clock ms) and its version. */
+  private trial: { since: number; version: string } | null = null;
   private readonly random: Random;
   private readonly hwId: Uint8Array;
   private readonly restartOnTrap: boolean;
@@ -112,6 +137,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.config = o.config;
     this.hardware = o.hardware;
     this.module = module;
+    this.shipped = module;
+    this.otaSlots = o.ota ? new OtaSlots(o.ota) : null;
     this.clock = o.clock ?? new RealClock();
     this.random = o.random ?? new SeededRandom(String(o.config.uid ?? "device"));
     this.kv = o.kv ?? new Map();
@@ -136,12 +163,26 @@ export class Device extends EventEmitter<DeviceEvents> {
   static async createUnchecked(o: DeviceOptions): Promise<Device> {
     const module = o.module ?? (await loadFirmware());
     const dev = new Device(o, module);
+    dev.bootOtaSlot();
+    if (dev.otaSlots?.state.trial) {
+      // The host restarted while a trial ran: a failed trial (docs/OTA.md).
+      dev.rollbackTo("NOT_CONFIRMED", "?");
+      return dev;
+    }
     await dev.boot(JSON.stringify(o.config));
     return dev;
   }
 
   /** Instantiates a fresh instance and inits it with `configText` (raw, so tests can pass malformed JSON). */
   async boot(configText: string | Uint8Array): Promise<void> {
+    this.bootSync(configText);
+  }
+
+  /**
+   * bootSync: instantiate `this.module` and init. During a trial an instantiate
+   * failure, a trap in init or a refused init throws TrialFailure instead.
+   */
+  private bootSync(configText: string | Uint8Array): void {
     let memory: WebAssembly.Memory | null = null;
     const hal = createHal({
       memory: () => memory!,
@@ -154,16 +195,37 @@ export class Device extends EventEmitter<DeviceEvents> {
       log: (level, text) => this.emit("log", level, text),
       panic: (text, line, col) => this.emit("log", "error", `panic: ${text} (${line}:${col})`),
       onRecv: (n) => { if (n > 0) this.lastRecvTick = this.ticks; },
+      ...(this.otaSlots ? { ota: this.otaSlots } : {}),
     });
-    const instance = await WebAssembly.instantiate(this.module, { hal });
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.module, { hal });
+      const x = instance.exports as unknown as FirmwareExports;
+      if (typeof x.abi_version !== "function" || x.abi_version() !== ABI_VERSION) {
+        throw new Error(`firmware ABI ${typeof x.abi_version === "function" ? x.abi_version() : "(none)"}, host speaks ${ABI_VERSION}`);
+      }
+    } catch (e) {
+      if (this.trial) throw new TrialFailure("INSTANTIATE_FAILED");
+      throw e;
+    }
     this.exports = instance.exports as unknown as FirmwareExports;
     memory = this.exports.memory;
-    if (this.exports.abi_version() !== ABI_VERSION) throw new Error(`firmware ABI ${this.exports.abi_version()}, host speaks ${ABI_VERSION}`);
     const bytes = typeof configText === "string" ? new TextEncoder().encode(configText) : configText;
     const cap = this.exports.config_cap();
     const len = Math.min(bytes.length, cap);
     new Uint8Array(memory.buffer, this.exports.config_ptr(), len).set(bytes.subarray(0, len));
-    this.initStatus = this.guard(() => this.exports.init(bytes.length > cap ? cap + 1 : bytes.length), -99);
+    const initLen = bytes.length > cap ? cap + 1 : bytes.length;
+    if (this.trial) {
+      try {
+        this.initStatus = this.exports.init(initLen);
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) throw new TrialFailure("INIT_TRAPPED");
+        throw e;
+      }
+      if (this.initStatus < 0) throw new TrialFailure("INIT_REFUSED");
+    } else {
+      this.initStatus = this.guard(() => this.exports.init(initLen), -99);
+    }
     const ep = this.exports.error_ptr();
     const el = this.exports.error_len();
     this.initError = el > 0 ? new TextDecoder().decode(new Uint8Array(memory.buffer, ep, el)) : "";
@@ -184,6 +246,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     } finally {
       this.sockets.uncork();
     }
+    if (this.otaSlots) wait = Math.min(wait, this.otaStep());
     this.observe();
     return wait;
   }
@@ -226,6 +289,10 @@ export class Device extends EventEmitter<DeviceEvents> {
   get lastDisconnect(): number { return this.exports.last_disconnect(); }
   get pumpLastRefusal(): number { return this.exports.pump_last_refusal(); }
   counter(id: number): number { return this.exports.counter(id) >>> 0; }
+  /** The running firmware's version ("1.2.3", from its fw_version export). */
+  get firmwareVersion(): string { return versionString(this.exports.fw_version() >>> 0); }
+  /** The OTA slot state record ({active, trial, previous}), null without `ota` options. */
+  get otaState(): SlotState | null { return this.otaSlots?.state ?? null; }
   /** Raw exports, for tests and tools that need the ABI directly. */
   get raw(): FirmwareExports { return this.exports; }
 
@@ -284,6 +351,11 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   private onTrap(e: Error): void {
     this.traps++;
+    if (this.trial) {
+      this.emit("trap", e);
+      this.rollbackTo("TRAPPED", this.trial.version);
+      return;
+    }
     const pin = Number(this.config.relay_pin ?? -1);
     const activeHigh = this.config.relay_active_high !== false;
     if (pin >= 0) this.hardware.gpioWrite(pin, activeHigh ? 0 : 1);
@@ -295,6 +367,86 @@ export class Device extends EventEmitter<DeviceEvents> {
     } else {
       this.stopped = true;
     }
+  }
+
+  // ---------------------------------------------------------------- OTA
+
+  /** At construction: run the module of the active slot (slot A without a stored image is the shipped module). */
+  private bootOtaSlot(): void {
+    const slots = this.otaSlots;
+    if (!slots) return;
+    const bytes = slots.slot(slots.state.active);
+    if (bytes) {
+      try { this.module = new WebAssembly.Module(bytes); } catch { /* unreadable slot: the shipped module */ }
+    }
+  }
+
+  /** After each tick: a restart the firmware asked for (ota_activate), and the trial's confirm/timeout. Returns ms until it needs a tick. */
+  private otaStep(): number {
+    const slots = this.otaSlots!;
+    const next = slots.takeActivation();
+    if (next) { this.activate(next); return 0; }
+    if (!this.trial || this.stopped) return 1000;
+    const x = this.exports;
+    if (x.conn_state() === ConnState.CONNECTED && x.counter(Counter.MQTT_CONNECTS) >= 1 && x.counter(Counter.OTA_STATUS_ACKED) >= 1) {
+      const version = this.trial.version;
+      this.trial = null;
+      slots.confirm();
+      this.kv.delete("ota.rollback");
+      this.emit("ota", { kind: "confirmed", slot: slots.state.active, version });
+      return 1000;
+    }
+    const left = this.trial.since + slots.confirmS * 1000 - this.clock.now();
+    if (left <= 0) { this.rollbackTo("NOT_CONFIRMED", this.trial.version); return 0; }
+    return Math.min(1000, left);
+  }
+
+  /** Relay off, the old instance shut down, sockets closed: nothing of it survives a switch. */
+  private quiesce(): void {
+    try { this.exports?.shutdown(firmwareMillis(this.clock.now())); } catch { /* a trapping module is stopped anyway */ }
+    const pin = Number(this.config.relay_pin ?? -1);
+    const activeHigh = this.config.relay_active_high !== false;
+    if (pin >= 0) this.hardware.gpioWrite(pin, activeHigh ? 0 : 1);
+    this.sockets.closeAll();
+    this.parsers.clear();
+    if (this.relay) { this.relay = false; this.emit("relay", false, this.ticks); }
+    this.conn = -1;
+  }
+
+  /** Restarts into the staged `slot` as a trial (docs/OTA.md "Slots, trial, confirm, rollback"). */
+  private activate(slot: SlotName): void {
+    const slots = this.otaSlots!;
+    const bytes = slots.slot(slot);
+    this.quiesce();
+    slots.startTrial(slot);
+    let version = "?";
+    try {
+      this.module = new WebAssembly.Module(bytes ?? new Uint8Array(0));
+      version = moduleVersion(this.module);
+      this.trial = { since: this.clock.now(), version };
+      this.emit("ota", { kind: "switched", slot, version });
+      this.bootSync(JSON.stringify(this.config));
+    } catch (e) {
+      if (e instanceof TrialFailure) this.rollbackTo(e.reason, version);
+      else if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError) this.rollbackTo("INSTANTIATE_FAILED", version);
+      else throw e;
+    }
+  }
+
+  /** The trial failed: relay off, back to the previous slot, the reason in kv "ota.rollback" for the restored firmware to report. */
+  private rollbackTo(reason: RollbackReason, failed: string): void {
+    const slots = this.otaSlots!;
+    this.trial = null;
+    this.quiesce();
+    const back = slots.rollback();
+    this.kv.set("ota.rollback", new TextEncoder().encode(`${reason} ${failed}`.slice(0, 64)));
+    const bytes = slots.slot(back);
+    this.module = this.shipped;
+    if (bytes) {
+      try { this.module = new WebAssembly.Module(bytes); } catch { /* keep the shipped module */ }
+    }
+    this.emit("ota", { kind: "rolled-back", slot: back, reason, failed });
+    this.bootSync(JSON.stringify(this.config));
   }
 
   private sniff(handle: number, bytes: Uint8Array): void {
@@ -339,3 +491,15 @@ function fnv1a32(s: string, h: number): number {
   return h;
 }
 
+
+/** The version a module reports (its fw_version export, called without init), or "?" when it has none. */
+export function moduleVersion(module: WebAssembly.Module): string {
+  try {
+    const hal: Record<string, () => number> = {};
+    for (const i of WebAssembly.Module.imports(module)) if (i.kind === "function") hal[i.name] = () => -1;
+    const x = new WebAssembly.Instance(module, { hal }).exports as { fw_version?: () => number };
+    return typeof x.fw_version === "function" ? versionString(x.fw_version() >>> 0) : "?";
+  } catch {
+    return "?";
+  }
+}

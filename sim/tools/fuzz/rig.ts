@@ -14,7 +14,7 @@ import { VirtualClock, firmwareMillis } from "../../clock.js";
 import { SeededRandom } from "../../random.js";
 import { SimHardware } from "../../world/hardware.js";
 import { SocketTable } from "../../host/sockets.js";
-import { createHal } from "../../host/hal.js";
+import { createHal, type OtaImports } from "../../host/hal.js";
 import { packagePath } from "../../paths.js";
 import type { FirmwareExports } from "../../host/abi.js";
 import { T, connack, pingresp, puback, splitFrames, suback, parsePublishFrame, concat } from "./mqtt-bytes.js";
@@ -278,6 +278,8 @@ export interface RigOptions {
   hardware?: SimHardware;
   link?: FakeLink;
   clock?: VirtualClock;
+  /** The host's ota_* (default: none, ota_begin answers UNSUPPORTED). */
+  ota?: OtaImports;
 }
 
 export function defaultHardware(config: Record<string, unknown>, clock: VirtualClock, seed = 1, levelPct = 42): SimHardware {
@@ -309,8 +311,10 @@ export class FirmwareRig {
   hostOffsetMs = 0;
   private mem!: WebAssembly.Memory;
   private readonly config: Record<string, unknown>;
+  private readonly ota: OtaImports | undefined;
 
   constructor(o: RigOptions) {
+    this.ota = o.ota;
     this.fw = o.firmware ?? loadFirmwareSync();
     this.config = o.config;
     this.clock = o.clock ?? new VirtualClock(o.clockStart ?? 1_000_000);
@@ -332,6 +336,7 @@ export class FirmwareRig {
       hwId: new Uint8Array([0x24, 0x6f, 0x28, 0x01, 0x02, 0x03]),
       log: () => {},
       panic: () => {},
+      ...(this.ota ? { ota: this.ota } : {}),
     });
     const text = (ptr: number, len: number): string => new TextDecoder().decode(new Uint8Array(this.mem.buffer, ptr, len));
     const inMem = (ptr: number, len: number): boolean => ptr >= 0 && len >= 0 && ptr + len <= this.mem.buffer.byteLength;
