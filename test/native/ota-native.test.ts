@@ -6,8 +6,10 @@
  * on WAMR classic and wasm3 (hosts that load their module at run time):
  *   - an image signed by another key, a truncated one and one flipped after
  *     signing are each refused with their reason, and v1 keeps running;
- *   - a signed v2 (the firmware rebuilt with version 0.2.0) is staged,
- *     activated, confirmed, and reported as the running version;
+ *   - a v2 (the firmware rebuilt with version 0.2.0), signed and pushed with
+ *     the operator's CLI (`iotbind-tank ota sign`, `ota push`), is staged,
+ *     activated, confirmed, reported as the running version, and the CLI's
+ *     summary says "updated";
  *   - a signed module that traps in init is rolled back (INIT_TRAPPED), one
  *     that never connects is rolled back after --ota-confirm-s (NOT_CONFIRMED),
  *     and a host killed while a module is on trial rolls back at boot;
@@ -21,7 +23,8 @@
  * 0.5.0 (the host names it in the rollback reason), `unreachable` first in
  * init, or a tick that returns at once (never connects).
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,6 +122,18 @@ async function device(uid: string): Promise<OtaDevice> {
 const state = (otaDir: string) => readFileSync(join(otaDir, "state"), "utf8").trim();
 const stderrHas = (h: NativeHost, re: RegExp) => h.stderr.some((l) => re.test(l));
 
+/** `iotbind-tank ota ARGS` (the built CLI); stdout, stderr and the exit code. */
+async function cli(...a: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, ["dist/sim/bin.js", "ota", ...a], { encoding: "utf8" });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === "number" ? x.code : -1, out: x.stdout ?? "", err: x.stderr ?? "" };
+  }
+}
+const brokerArgs = () => ["--broker", `mqtt://${broker.host}:${broker.port}`, "--user", broker.user, "--password", broker.password];
+
 const LOADERS = RUNTIMES.filter((r) => r.name === "wamr-classic" || r.name === "wasm3");
 
 describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
@@ -152,18 +167,26 @@ describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
     expect(stderrHas(h, /on trial/)).toBe(false);
     expect(state(otaDir)).toMatch(/^active=A trial=0 /);
 
-    // v2: staged, switched to, confirmed, reported
+    // v2, signed and pushed by the CLI: staged, switched to, confirmed, reported
     let from = d.statuses.length;
+    const signed = join(dir, `v2-${rt.name}.signed`);
+    const sign = await cli("sign", "--key", join(dir, "ota-private.pem"), join(dir, "v2.wasm"), "-o", signed);
+    expect(sign.code, sign.err).toBe(0);
     const pushed = Date.now();
-    await d.offer(images.v2);
+    const push = await cli("push", ...brokerArgs(), "--device", uid, signed, "--timeout-s", "60");
+    expect(push.code, `${push.out}\n${push.err}`).toBe(0);
+    expect(push.out).toMatch(/1 updated, 0 rolled back, 0 failed/);
     await d.waitStatus(from, (s) => s.version === "0.2.0" && s.ota === "idle", "v2 running");
     await h.until(() => stderrHas(h, /ota: slot B \(0\.2\.0\) confirmed/), "v2 confirmed", CONFIRM_S * 1000 + 5000);
     console.info(`${rt.name}: ${images.v2.length}-byte signed image, offer to confirmed v2 in ${Date.now() - pushed} ms`);
     expect(state(otaDir)).toMatch(/^active=B trial=0 previous=A len_a=0 len_b=\d+ version=512$/);
 
-    // a module that traps in init: back to v2, which reports why
+    // a module that traps in init, pushed by the CLI: back to v2, which reports why
     from = d.statuses.length;
-    await d.offer(images.initTraps);
+    writeFileSync(join(dir, `traps-${rt.name}.signed`), images.initTraps);
+    const back = await cli("push", ...brokerArgs(), "--device", uid, join(dir, `traps-${rt.name}.signed`), "--timeout-s", "60");
+    expect(back.code).not.toBe(0);
+    expect(back.out).toMatch(/rolled-back +INIT_TRAPPED 0\.3\.0/);
     let s = await d.waitStatus(from, (x) => x.rollback !== "" && x.version === "0.2.0", "rollback after INIT_TRAPPED");
     expect(s.rollback).toBe("INIT_TRAPPED 0.3.0");
     expect(state(otaDir)).toMatch(/^active=B trial=0 /);
