@@ -154,6 +154,14 @@ static enum step run_instance(const struct host_params *p, struct instance *in, 
     *exit_code = HOST_EXIT_MODULE;
     return STEP_FATAL;
   }
+  if (in->trial) { /* first: every rollback reason names the version */
+    uint32_t version = 0;
+    if (!rt_call(IOTBIND_EXPORT_fw_version, 0, &version)) {
+      in->reason = "INIT_TRAPPED";
+      return STEP_ROLLBACK;
+    }
+    ota_trial_version(version);
+  }
   if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) {
     in->reason = "INIT_TRAPPED";
     return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
@@ -167,14 +175,6 @@ static enum step run_instance(const struct host_params *p, struct instance *in, 
     }
     *exit_code = HOST_EXIT_MODULE;
     return STEP_FATAL;
-  }
-  if (in->trial) {
-    uint32_t version = 0;
-    if (!rt_call(IOTBIND_EXPORT_fw_version, 0, &version)) {
-      in->reason = "INIT_TRAPPED";
-      return STEP_ROLLBACK;
-    }
-    ota_trial_version(version);
   }
 
   uint32_t ptr = 0, cap = 0, size = 0;

@@ -32,7 +32,7 @@ export class OtaDevice {
   private images = new Map<number, Buffer>();
   private nextId = 1 + Math.floor(Math.random() * 1e6);
 
-  constructor(private readonly client: MqttClient, readonly base: string) {
+  constructor(readonly client: MqttClient, readonly base: string) {
     client.on("message", (topic, payload) => {
       if (topic === `${base}/status`) {
         try { this.statuses.push(JSON.parse(payload.toString()) as OtaStatus); } catch { /* counted by no one: the test's predicates fail */ }

@@ -3,16 +3,19 @@
  * platform/posix/ota_posix.c), against the harness's real mosquitto, with the
  * release firmware and images signed here with keys made here (openssl):
  *
- * on WAMR classic and wasm3 (hosts that load their module at run time):
+ * on WAMR classic, WAMR fast and wasm3 (the hosts that load their module at run time):
  *   - an image signed by another key, a truncated one and one flipped after
  *     signing are each refused with their reason, and v1 keeps running;
  *   - a v2 (the firmware rebuilt with version 0.2.0), signed and pushed with
  *     the operator's CLI (`iotbind-tank ota sign`, `ota push`), is staged,
  *     activated, confirmed, reported as the running version, and the CLI's
  *     summary says "updated";
- *   - a signed module that traps in init is rolled back (INIT_TRAPPED), one
- *     that never connects is rolled back after --ota-confirm-s (NOT_CONFIRMED),
- *     and a host killed while a module is on trial rolls back at boot;
+ *   - the relay, switched on by the platform, is off across the switch;
+ *   - signed modules that trap in init (INIT_TRAPPED), report ABI 1
+ *     (INSTANTIATE_FAILED), refuse the config (INIT_REFUSED), trap in tick
+ *     (TRAPPED) or never connect (NOT_CONFIRMED after --ota-confirm-s) are
+ *     rolled back to v2, which reports the reason, and a host killed while a
+ *     module is on trial rolls back at boot;
  *   - the slot state file says where the host is after each step.
  * on wasm2c (module compiled in): ota_begin answers UNSUPPORTED, reported by
  * the firmware; --ota-public-key is refused at start.
@@ -20,8 +23,9 @@
  * v2 is a rebuild (asc --use FW_VERSION=512, as build:wasm does with
  * package.json's version). The failing modules are the release module edited
  * with wabt (wasm2wat, one function changed, wat2wasm): fw_version() 0.3.0 …
- * 0.5.0 (the host names it in the rollback reason), `unreachable` first in
- * init, or a tick that returns at once (never connects).
+ * 0.8.0 (the host names it in the rollback reason), `unreachable` first in
+ * init or tick, abi_version() 1, init returning -3, or a tick that returns at
+ * once (never connects).
  */
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -85,6 +89,9 @@ beforeAll(() => {
   images.flipped = flipped;
   images.initTraps = signImage(traps, key);
   images.silent = signImage(silent([0, 4, 0]), key);
+  images.abiV1 = signImage(variant("abi-v1", (w, fn) => withVersion(w, fn, [0, 6, 0]).replace(fn("abi_version"), "$1    i32.const 1\n    return\n")), key);
+  images.initRefuses = signImage(variant("init-refuses", (w, fn) => withVersion(w, fn, [0, 7, 0]).replace(fn("init"), "$1    i32.const -3\n    return\n")), key);
+  images.tickTraps = signImage(variant("tick-traps", (w, fn) => withVersion(w, fn, [0, 8, 0]).replace(fn("tick"), "$1    unreachable\n")), key);
   images.silentKilled = signImage(silent([0, 5, 0]), key);
 }, 120000);
 
@@ -134,7 +141,7 @@ async function cli(...a: string[]): Promise<{ code: number; out: string; err: st
 }
 const brokerArgs = () => ["--broker", `mqtt://${broker.host}:${broker.port}`, "--user", broker.user, "--password", broker.password];
 
-const LOADERS = RUNTIMES.filter((r) => r.name === "wamr-classic" || r.name === "wasm3");
+const LOADERS = RUNTIMES.filter((r) => r.loads);
 
 describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
   const uid = `ota-${run}-${rt.name.replace(/[^a-z0-9]/g, "")}`;
@@ -147,7 +154,7 @@ describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
     return h;
   };
 
-  it("refuses bad images with their reason, takes a signed v2, rolls back a trapping init, a silent module and a host killed on trial", async () => {
+  it("refuses bad images by name, runs a CLI-pushed v2 (relay off across the switch), rolls back each kind of failed trial and a host killed on trial", async () => {
     const d = await device(uid);
     let h = start();
     try {
@@ -167,7 +174,12 @@ describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
     expect(stderrHas(h, /on trial/)).toBe(false);
     expect(state(otaDir)).toMatch(/^active=A trial=0 /);
 
-    // v2, signed and pushed by the CLI: staged, switched to, confirmed, reported
+    // the pump on (platform downlink), then v2, signed and pushed by the CLI:
+    // staged, switched to with the relay off, confirmed, reported
+    await d.client.publishAsync(`iotbind/tank/${uid}/state`, JSON.stringify({ uid, name: "Tank", type: "Water Level", cmd: "on",
+      level: "40", level_unit: "%", temperature: "20.0", temperature_unit: "C" }), { qos: 1 });
+    await h.until(() => h.relayLines().at(-1) === "RELAY on", "RELAY on");
+    const relayMark = h.relayLines().length;
     let from = d.statuses.length;
     const signed = join(dir, `v2-${rt.name}.signed`);
     const sign = await cli("sign", "--key", join(dir, "ota-private.pem"), join(dir, "v2.wasm"), "-o", signed);
@@ -178,7 +190,8 @@ describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
     expect(push.out).toMatch(/1 updated, 0 rolled back, 0 failed/);
     await d.waitStatus(from, (s) => s.version === "0.2.0" && s.ota === "idle", "v2 running");
     await h.until(() => stderrHas(h, /ota: slot B \(0\.2\.0\) confirmed/), "v2 confirmed", CONFIRM_S * 1000 + 5000);
-    console.info(`${rt.name}: ${images.v2.length}-byte signed image, offer to confirmed v2 in ${Date.now() - pushed} ms`);
+    console.info(`${rt.name}: ${images.v2.length}-byte signed image, CLI push start to confirmed v2 in ${Date.now() - pushed} ms`);
+    expect(h.relayLines().slice(relayMark)[0], "the relay is off across the switch").toBe("RELAY off");
     expect(state(otaDir)).toMatch(/^active=B trial=0 previous=A len_a=0 len_b=\d+ version=512$/);
 
     // a module that traps in init, pushed by the CLI: back to v2, which reports why
@@ -190,6 +203,19 @@ describe.each(LOADERS)("OTA on the posix $name host", (rt) => {
     let s = await d.waitStatus(from, (x) => x.rollback !== "" && x.version === "0.2.0", "rollback after INIT_TRAPPED");
     expect(s.rollback).toBe("INIT_TRAPPED 0.3.0");
     expect(state(otaDir)).toMatch(/^active=B trial=0 /);
+
+    // every other way a trial fails, each rolled back to v2 with its reason
+    for (const [image, reason] of [
+      [images.abiV1, "INSTANTIATE_FAILED 0.6.0"],
+      [images.initRefuses, "INIT_REFUSED 0.7.0"],
+      [images.tickTraps, "TRAPPED 0.8.0"],
+    ] as const) {
+      from = d.statuses.length;
+      await d.offer(image);
+      s = await d.waitStatus(from, (x) => x.rollback === reason, `rollback ${reason}`);
+      expect(s.version, reason).toBe("0.2.0");
+      expect(state(otaDir), reason).toMatch(/^active=B trial=0 /);
+    }
 
     // a module that never connects: rolled back after the confirm bound
     from = d.statuses.length;
