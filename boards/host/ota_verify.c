@@ -31,7 +31,7 @@ static mbedtls_sha256_context sha;
 
 int ota_verify_set_key(const char *pem, size_t len, char *err, size_t err_cap) {
   /* mbed TLS wants a PEM NUL-terminated, with the NUL counted */
-  static unsigned char buf[4096];
+  static unsigned char buf[1024]; /* a P-256 SubjectPublicKeyInfo PEM is 178 bytes */
   if (len == 0 || len >= sizeof buf) {
     snprintf(err, err_cap, "the public key is %lu bytes; a PEM P-256 public key is about 180",
              (unsigned long)len);
