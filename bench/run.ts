@@ -33,9 +33,10 @@ import { measureAccuracy, type AccuracyResult } from "./accuracy.js";
 import { measureTickLatency, measureMsLatency, type TickLatency, type MsLatency } from "./latency.js";
 import { measureTls, type TlsResult } from "./tls.js";
 import { measureRv32, type Rv32Result } from "./rv32.js";
+import { measureOta, type OtaBench } from "./ota.js";
 import { machine, round, table, type Machine } from "./util.js";
 
-const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "tls", "rv32"] as const;
+const SECTIONS = ["footprint", "native", "fleet", "accuracy", "latency", "tls", "rv32", "ota"] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -49,6 +50,7 @@ export interface BenchResults {
   latency?: { ticks: TickLatency; ms: MsLatency | null };
   rv32?: Rv32Result;
   tls?: TlsResult;
+  ota?: OtaBench;
   /** Later `--only` runs merged into this file: which sections, when, how long. */
   updates?: Array<{ sections: string[]; date: string; durationS: number }>;
   errors: Array<{ section: string; error: string }>;
@@ -121,12 +123,13 @@ async function main(): Promise<void> {
 
   let broker: Mosquitto | null = null;
   try {
-    if (o.only.has("fleet") || o.only.has("latency") || o.only.has("rv32")) broker = await Mosquitto.start();
+    if (o.only.has("fleet") || o.only.has("latency") || o.only.has("rv32") || o.only.has("ota")) broker = await Mosquitto.start();
     await step("latency", async () => {
       const ticks = measureTickLatency(module, o.smoke ? 3 : 20);
       const ms = broker ? await measureMsLatency(broker.info, o.smoke ? 5 : 200) : null;
       r.latency = { ticks, ms };
     });
+    await step("ota", async () => { r.ota = await measureOta(broker!.info, o.smoke ? 1 : 5); });
     await step("rv32", async () => { r.rv32 = await measureRv32(broker!.info, log, { seconds: o.smoke ? 12 : 40 }); });
     await step("fleet", async () => {
       const used = (performance.now() - t0) / 1000;
@@ -173,6 +176,8 @@ export function headlineKeys(r: BenchResults): Record<string, number | null> {
   const h: Record<string, number | null> = r.fleet ? fleetHeadline(r.fleet) : {};
   const put = (k: string, v: number | undefined): void => { if (v !== undefined && Number.isFinite(v)) h[k] = v; };
   put("wasmBytes", r.footprint?.wasmBytes);
+  put("otaUpdateOneDeviceMs", r.ota?.updateMsP50);
+  put("otaCodeBytes", r.footprint?.components.ota);
   put("accuracyRmsPctOfSpan", r.accuracy?.methods.find((m) => m.method === "A")?.rmsPctSpan);
   try {
     put("maxControlNesting", Math.max(...analyzeModule(readFileSync(packagePath("build", "firmware.wasm"))).map((f) => f.maxNesting)));
@@ -363,6 +368,10 @@ export function render(r: BenchResults): string {
     out.push("");
   }
   out.push("## Headline", "", headline(r), "");
+  if (r.ota) {
+    out.push("## OTA (docs/OTA.md)", "");
+    out.push(`Time to update one device (Node host, in-memory slots, local mosquitto; from the offer to the new instance's status at the sender, ${num(r.ota.imageBytes)}-byte signed image in 512-byte chunks): **${r.ota.updateMsP50} ms** median of ${r.ota.samples}, max ${r.ota.updateMsMax} ms. Code bytes of \`assembly/ota\` (names build): ${num(r.footprint?.components.ota ?? NaN)} B.`, "");
+  }
 
   const f = r.footprint;
   if (f) {

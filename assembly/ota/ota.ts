@@ -20,7 +20,7 @@ import {
 import { clientIdBuf, clientIdLen, CLIENT_ID_CAP } from "../config";
 import {
   mqttPublish, mqttSubscribe, mqttRequestResult, mqttSessionId, mqttState, mqttLastRetained,
-  mqttLastPacketId, MqttState, MQTT_PUB_OK, MQTT_REQ_PENDING,
+  mqttLastPacketId, mqttInflight, MqttState, MQTT_PUB_OK, MQTT_REQ_PENDING,
 } from "../mqtt/client";
 import {
   count, C_OTA_STATUS_ACKED, C_OTA_OFFERS, C_OTA_IGNORED, C_OTA_REFUSED, C_OTA_SUB_REFUSED,
@@ -118,6 +118,7 @@ export function otaInit(): void {
   o = putInt(versionBuf, VERSION_CAP, o, <i32>(FIRMWARE_VERSION >>> 8) & 255);
   o = putByte(versionBuf, VERSION_CAP, o, 0x2E);
   versionLen = putInt(versionBuf, VERSION_CAP, o, <i32>FIRMWARE_VERSION & 255);
+  statusDue = true;  // the first status of this instance (version, rollback reason)
 }
 
 /** Ends the transfer with `err` (status `refused`); `abort` asks the host to drop the slot. */
@@ -245,6 +246,8 @@ function sendStatus(nowMs: u32): void {
 
 /** One OTA step per device tick; ms until OTA next needs a tick. */
 export function otaTick(nowMs: u32): u32 {
+  // Idle fast path (most ticks): no transfer, nothing due, same MQTT session.
+  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == seenSession) return 1000;
   if (baseLen <= 0) return 1000;
   if (state == OtaState.STAGED && !activated && (statusId == 0 && !statusDue || elapsed(nowMs, stagedAt) >= ACTIVATE_WAIT_MS)) {
     activated = true;
@@ -259,7 +262,6 @@ export function otaTick(nowMs: u32): u32 {
   if (sid != seenSession) {
     seenSession = sid;
     subStep = SubStep.WANTED;
-    statusDue = true;
     if (state == OtaState.RECEIVING) { wantDue = true; wantTries = 0; }  // resume from xferOffset
   }
   if (subStep == SubStep.WANTED) {
@@ -276,7 +278,12 @@ export function otaTick(nowMs: u32): u32 {
     else wantDue = true;
   }
   if (wantDue) sendWant(nowMs);
-  if (statusDue) sendStatus(nowMs);
+  // The status yields to the application's QoS 1 messages (it never takes the
+  // last window slot from a reading), and is not republished per connection:
+  // the retained copy stays current, an unacknowledged one is resent by the
+  // client and dropped after its strikes (a broker whose packet limit is below
+  // the status never sees it on every connect).
+  if (statusDue && mqttInflight() == 0) sendStatus(nowMs);
   if (wantDue || statusDue || subStep != SubStep.DONE || state == OtaState.STAGED) return DUE_WAIT_MS;
   if (state == OtaState.RECEIVING) return minU(1000, until(nowMs, wantAt + WANT_RETRY_MS));
   return 1000;

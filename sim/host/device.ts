@@ -166,7 +166,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     dev.bootOtaSlot();
     if (dev.otaSlots?.state.trial) {
       // The host restarted while a trial ran: a failed trial (docs/OTA.md).
-      dev.rollbackTo("NOT_CONFIRMED", "?");
+      dev.rollbackTo("NOT_CONFIRMED", moduleVersion(dev.module));
       return dev;
     }
     await dev.boot(JSON.stringify(o.config));

@@ -58,6 +58,12 @@ test("npm run bench --smoke writes RESULTS.md and results.json with sane values"
     expect(wamr.pool_total).toBe(wamr.module_copy! + wamr.module_loaded! + wamr.instance! + wamr.exec_env!);
     expect(wamr.module_copy).toBeGreaterThanOrEqual(f.wasmBytes);
     for (const k of ["wasmBytes", "maxControlNesting", "instrIdleTickWamrFast", "instrReadingCycleWamrFast", "instrConfigParseWamrFast"]) expect(finite(res.headline?.[k]), k).toBe(true);
+    // OTA (docs/OTA.md): one real update through mosquitto, and the receiver's code bytes
+    expect(md).toContain("## OTA");
+    expect(res.ota!.samples).toBe(1);
+    expect(res.ota!.updateMsP50).toBeGreaterThan(0);
+    expect(res.ota!.imageBytes).toBe(f.wasmBytes + 64);
+    expect(res.headline?.otaCodeBytes).toBeGreaterThan(500);
     expect(md).toContain("## Runtimes");
 
     const fl = res.fleet!;

@@ -158,6 +158,42 @@ describe("OTA against real mosquitto", () => {
   }, 60_000);
 });
 
+describe("OTA slots as files", () => {
+  it("a new Device on the same directory boots the confirmed image; a host restart during a trial rolls back at boot", async () => {
+    const { mkdtempSync, existsSync, readFileSync: read } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "ota-slots-"));
+    const a = await device({ dir });
+    const [r] = await pushImage({ ...auth, devices: [a.cid], image: signModule(v2, good.privatePem), timeoutS: 30 });
+    expect(r).toMatchObject({ outcome: "updated" });
+    await waitFor(() => a.ota.some((e) => e.kind === "confirmed"), 10_000, "confirmed");
+    expect(existsSync(join(dir, "slot-b.wasm"))).toBe(true);
+    expect(JSON.parse(read(join(dir, "ota-state.json"), "utf8"))).toEqual({ active: "B", trial: false, previous: "A" });
+    await a.device.stop();
+    // Restarted host, same directory: runs slot B (v2).
+    const b = await startDevice(broker, { client_id: a.cid }, { run: false, device: { ota: { publicKey: good.publicPem, dir, confirmS: 60 } } });
+    cleanups.push(() => b.device.stop());
+    expect(b.device.firmwareVersion).toBe(V2);
+    const events: OtaEvent[] = [];
+    b.device.on("ota", (e) => events.push(e));
+    b.device.run();
+    await waitFor(() => b.device.counter(Counter.OTA_STATUS_ACKED) >= 1, 10_000, "v2 up");
+    // A trial that is still running when the host stops...
+    void pushImage({ ...auth, devices: [a.cid], image: signModule(neverConnects("1.6.0"), good.privatePem), timeoutS: 5 });
+    await waitFor(() => events.some((e) => e.kind === "switched"), 10_000, "switched to the trial");
+    expect(JSON.parse(read(join(dir, "ota-state.json"), "utf8"))).toMatchObject({ active: "A", trial: true, previous: "B" });
+    await b.device.stop();
+    // ...counts as failed at the next boot: back to B (v2), reason recorded for the status.
+    const kv = new Map<string, Uint8Array>();
+    const c = await startDevice(broker, { client_id: a.cid }, { run: false, device: { kv, ota: { publicKey: good.publicPem, dir } } });
+    cleanups.push(() => c.device.stop());
+    expect(c.device.firmwareVersion).toBe(V2);
+    expect(c.device.otaState).toEqual({ active: "B", trial: false, previous: "A" });
+    expect(new TextDecoder().decode(kv.get("ota.rollback"))).toBe("NOT_CONFIRMED 1.6.0");
+  }, 60_000);
+});
+
 describe("OTA fleet", () => {
   it("updates 100 devices through one push and prints the summary", async () => {
     const duts: Dut[] = [];
