@@ -30,6 +30,7 @@ export function signImage(module: Uint8Array, privatePem: string): Buffer {
 export class OtaDevice {
   readonly statuses: OtaStatus[] = [];
   private images = new Map<number, Buffer>();
+  private answered = new Set<number>();
   private nextId = 1 + Math.floor(Math.random() * 1e6);
 
   constructor(readonly client: MqttClient, readonly base: string) {
@@ -39,6 +40,7 @@ export class OtaDevice {
       } else if (topic === `${base}/ota/want`) {
         const want = JSON.parse(payload.toString()) as { id: number; offset: number; size: number };
         const image = this.images.get(want.id);
+        this.answered.add(want.id);
         if (!image || want.offset >= image.length) return;
         const head = Buffer.alloc(8);
         head.writeUInt32LE(want.id, 0);
@@ -53,11 +55,26 @@ export class OtaDevice {
     await this.client.subscribeAsync([`${this.base}/status`, `${this.base}/ota/want`], { qos: 1 });
   }
 
-  /** Offers `image` (a new transfer id); chunks follow the device's wants. */
+  /**
+   * Offers `image` (a new transfer id); chunks follow the device's wants. The
+   * offer is repeated every 2 s (at most 10 times) until the device answers
+   * with a want or a status that is not idle: a device whose OTA subscription
+   * is not active yet misses it (the CLI re-offers too; a repeat of the
+   * current id only makes the device re-send its want).
+   */
   async offer(image: Buffer): Promise<number> {
     const id = this.nextId++;
     this.images.set(id, image);
-    await this.client.publishAsync(`${this.base}/ota/offer`, JSON.stringify({ id, size: image.length }), { qos: 1 });
+    const from = this.statuses.length;
+    const payload = JSON.stringify({ id, size: image.length });
+    await this.client.publishAsync(`${this.base}/ota/offer`, payload, { qos: 1 });
+    const answered = () => this.answered.has(id) || this.statuses.slice(from).some((s) => s.ota !== "idle");
+    void (async () => {
+      for (let i = 0; i < 10 && !answered(); i++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        if (!answered() && this.client.connected) await this.client.publishAsync(`${this.base}/ota/offer`, payload, { qos: 1 });
+      }
+    })();
     return id;
   }
 

@@ -256,11 +256,15 @@ describe("OTA on the posix wasm2c host (module compiled in)", () => {
     const d = await device(uid);
     const h = new NativeHost(rt.bin, [config(uid)]);
     hosts.push(h);
-    await d.waitStatus(0, (s) => s.version === "0.1.0", "first status");
-    const from = d.statuses.length;
-    await d.offer(images.v2);
-    const s = await d.waitStatus(from, (x) => x.ota === "refused", "refused");
-    expect(s.error).toBe("UNSUPPORTED");
-    expect(s.version).toBe("0.1.0");
+    try {
+      await d.waitStatus(0, (s) => s.version === "0.1.0", "first status");
+      const from = d.statuses.length;
+      await d.offer(images.v2);
+      const s = await d.waitStatus(from, (x) => x.ota === "refused", "refused");
+      expect(s.error).toBe("UNSUPPORTED");
+      expect(s.version).toBe("0.1.0");
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- host stderr (last 40 lines)\n${h.stderr.slice(-40).join("\n")}`);
+    }
   }, 60000);
 });
