@@ -12,11 +12,16 @@
 
 // The device and its firmware
 export { Device, InitError, loadFirmware, DEFAULT_FIRMWARE_PATH } from "./host/device.js";
-export type { DeviceOptions, DeviceEvents, PublishSeen } from "./host/device.js";
+export type { DeviceOptions, DeviceEvents, PublishSeen, OtaEvent } from "./host/device.js";
+// Over-the-air updates (docs/OTA.md): Device's `ota` option, signing and pushing.
+export type { OtaOptions, SlotState, SlotName, RollbackReason } from "./host/ota.js";
+export { pushImage, signModule, generateKeys, formatSummary } from "./ota-push.js";
+export type { PushOptions, PushResult, PushProgress, PushOutcome } from "./ota-push.js";
 export { firmwarePath, firmwareBytes } from "./firmware.js";
 export type { KvStore, LogLevel } from "./host/hal.js";
 export {
   ABI_VERSION, ConnState, CONN_STATE_NAMES, INIT_STATUS_NAMES, DISCONNECT_NAMES, QUALITY_NAMES, REFUSAL_NAMES, Counter,
+  OTA_STATUS_NAMES, OtaStatus, versionString,
 } from "./host/abi.js";
 export type { FirmwareExports } from "./host/abi.js";
 
