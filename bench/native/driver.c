@@ -163,6 +163,21 @@ int32_t hal_hw_id(uint8_t *buf, int32_t cap) {
   memcpy(buf, id, (size_t)n);
   return n;
 }
+/* OTA (ABI v2): this scripted board has none, ota_begin answers UNSUPPORTED
+ * (docs/OTA.md); linked by the WAMR and wasm3 adapters' natives. */
+int32_t hal_ota_begin(uint32_t size) {
+  (void)size;
+  return IOTBIND_OTA_UNSUPPORTED;
+}
+int32_t hal_ota_write(uint32_t offset, const uint8_t *ptr, int32_t len) {
+  (void)offset;
+  (void)ptr;
+  (void)len;
+  return IOTBIND_OTA_NOT_STARTED;
+}
+int32_t hal_ota_finish(void) { return IOTBIND_OTA_NOT_STARTED; }
+void hal_ota_abort(void) {}
+void hal_ota_activate(void) {}
 
 /* ------------------------------------- the socket and its MQTT server */
 

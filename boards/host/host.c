@@ -3,12 +3,25 @@
  * instantiate, check abi_version, write the config at config_ptr(), init,
  * then tick / wait; on a trap: relay off, log, re-instantiate.
  * Also the two imports that are the same on every platform: log and panic.
+ *
+ * OTA (ota.h, docs/OTA-C-HOSTS.md): after a tick in which the module called
+ * ota_activate: shutdown(now), relay off, the staged slot is instantiated as
+ * a trial. The trial is confirmed when conn_state() is CONNECTED with
+ * counter(MQTT_CONNECTS) >= 1 and counter(OTA_STATUS_ACKED) >= 1 within
+ * ota_confirm_ms(); it is rolled back (relay off, previous slot, kv
+ * `ota.rollback` = "<REASON> <version>") when it cannot be instantiated or has
+ * the wrong ABI (INSTANTIATE_FAILED), traps in init (INIT_TRAPPED) or later
+ * (TRAPPED), refuses the config (INIT_REFUSED) or is not confirmed in time
+ * (NOT_CONFIRMED).
  */
 #include "host.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "ota.h"
 
 /* The relay pin and its off level, taken from the config: the host drives it
  * off itself when the module traps. Only when both are read without doubt
@@ -98,29 +111,76 @@ static bool log_status(void) {
  * ESP32 the idle task, and the task watchdog resets the chip). */
 #define MAX_ZERO_WAITS 50u
 
-enum step { STEP_STOPPED, STEP_TRAPPED, STEP_FATAL };
+/* STEP_SWITCH: the module asked for the staged OTA slot (shutdown already
+ * called). STEP_ROLLBACK: a trial failed; *reason says how. */
+enum step { STEP_STOPPED, STEP_TRAPPED, STEP_FATAL, STEP_SWITCH, STEP_ROLLBACK };
+
+/* The module to run and how: `trial` makes every failure a rollback. */
+struct instance {
+  const uint8_t *wasm;
+  uint32_t wasm_len;
+  uint8_t *release; /* the previous module's bytes: freed once this one is opened */
+  bool trial;
+  const char *reason; /* out: STEP_ROLLBACK's reason */
+};
+
+/* The trial's confirm signal; false when the module trapped. */
+static bool trial_confirmed(bool *confirmed) {
+  uint32_t conn = 0, connects = 0, acked = 0;
+  if (!rt_call(IOTBIND_EXPORT_conn_state, 0, &conn) ||
+      !rt_call(IOTBIND_EXPORT_counter, IOTBIND_COUNTER_MQTT_CONNECTS, &connects) ||
+      !rt_call(IOTBIND_EXPORT_counter, IOTBIND_COUNTER_OTA_STATUS_ACKED, &acked))
+    return false;
+  *confirmed = conn == IOTBIND_CONN_CONNECTED && connects >= 1 && acked >= 1;
+  return true;
+}
 
 /* One instance from open to stop or trap. On STEP_FATAL *exit_code is set. */
-static enum step run_instance(const struct host_params *p, enum host_exit *exit_code) {
+static enum step run_instance(const struct host_params *p, struct instance *in, enum host_exit *exit_code) {
   char err[160];
   uint32_t v = 0;
 
-  if (rt_open(p->wasm, p->wasm_len, err, sizeof err) != 0) {
+  int opened = rt_open(in->wasm, in->wasm_len, err, sizeof err);
+  /* Only now: WAMR tells modules apart by their bytes' address, so the new
+   * bytes were allocated while the old ones were still held. */
+  free(in->release);
+  in->release = NULL;
+  if (opened != 0) {
     host_log(IOTBIND_LOG_ERROR, "cannot instantiate the module: %s", err);
+    if (in->trial) {
+      in->reason = "INSTANTIATE_FAILED";
+      return STEP_ROLLBACK;
+    }
     *exit_code = HOST_EXIT_MODULE;
     return STEP_FATAL;
   }
-  if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) return STEP_TRAPPED;
+  if (in->trial) { /* first: every rollback reason names the version */
+    uint32_t version = 0;
+    if (!rt_call(IOTBIND_EXPORT_fw_version, 0, &version)) {
+      in->reason = "INIT_TRAPPED";
+      return STEP_ROLLBACK;
+    }
+    ota_trial_version(version);
+  }
+  if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) {
+    in->reason = "INIT_TRAPPED";
+    return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
+  }
   if (v != IOTBIND_ABI_VERSION) {
     host_log(IOTBIND_LOG_ERROR, "module has ABI version %lu, this host speaks %d", (unsigned long)v,
              IOTBIND_ABI_VERSION);
+    if (in->trial) {
+      in->reason = "INSTANTIATE_FAILED";
+      return STEP_ROLLBACK;
+    }
     *exit_code = HOST_EXIT_MODULE;
     return STEP_FATAL;
   }
 
   uint32_t ptr = 0, cap = 0, size = 0;
+  in->reason = "INIT_TRAPPED";
   if (!rt_call(IOTBIND_EXPORT_config_ptr, 0, &ptr) || !rt_call(IOTBIND_EXPORT_config_cap, 0, &cap))
-    return STEP_TRAPPED;
+    return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
   uint8_t *mem = rt_memory(&size);
   if (!mem || ptr > size || cap > size - ptr) {
     host_log(IOTBIND_LOG_ERROR, "the module's config buffer lies outside its memory");
@@ -145,6 +205,10 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", bin_len, init_status_name((int32_t)bin_len),
              enc_err, p->config_name ? " (in " : "", p->config_name ? p->config_name : "", where ? " at " : "",
              where ? where : "", p->config_name ? ")" : "");
+    if (in->trial) {
+      in->reason = "INIT_REFUSED";
+      return STEP_ROLLBACK;
+    }
     *exit_code = HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
@@ -154,12 +218,12 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
   in_init = true;
   bool called = rt_call(IOTBIND_EXPORT_init, (uint32_t)bin_len, &rc);
   in_init = false;
-  if (!called) return STEP_TRAPPED;
+  if (!called) return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
   if ((int32_t)rc != IOTBIND_INIT_OK) {
     uint32_t eptr = 0, elen = 0;
     char text[256];
     if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
-      return STEP_TRAPPED;
+      return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
     char raw[256];
     memory_text(eptr, elen, raw, sizeof raw);
     config_render_error(raw, text, sizeof text);
@@ -168,25 +232,53 @@ static enum step run_instance(const struct host_params *p, enum host_exit *exit_
     host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
              init_status_name((int32_t)rc), text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "",
              where ? " at " : "", where ? where : "", p->config_name ? ")" : "");
+    if (in->trial) {
+      in->reason = "INIT_REFUSED";
+      return STEP_ROLLBACK;
+    }
     *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
     return STEP_FATAL;
   }
-  host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes, binary %ld)", IOTBIND_ABI_VERSION,
-           (unsigned long)p->config_len, bin_len);
+  host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes, binary %ld%s)", IOTBIND_ABI_VERSION,
+           (unsigned long)p->config_len, bin_len, in->trial ? ", on trial" : "");
 
+  /* From here a trap is TRAPPED (STEP_TRAPPED outside a trial). */
+  in->reason = "TRAPPED";
+  enum step trapped = in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
   bool woke_early = false;
-  uint32_t progress_mark = 0, status_at = hal_millis(), zero_waits = 0;
+  uint32_t progress_mark = 0, status_at = hal_millis(), zero_waits = 0, trial_at = hal_millis();
   for (;;) {
     if (*p->stop) {
       uint32_t ignored;
-      if (!rt_call(IOTBIND_EXPORT_shutdown, hal_millis(), &ignored)) return STEP_TRAPPED;
+      if (!rt_call(IOTBIND_EXPORT_shutdown, hal_millis(), &ignored)) return trapped;
       return STEP_STOPPED;
     }
     uint32_t wait = 0, now = hal_millis();
-    if (!rt_call(IOTBIND_EXPORT_tick, now, &wait)) return STEP_TRAPPED;
+    if (!rt_call(IOTBIND_EXPORT_tick, now, &wait)) return trapped;
+    if (ota_take_activation()) { /* never inside the import: now that tick has returned */
+      uint32_t ignored;
+      host_log(IOTBIND_LOG_INFO, "ota: the module asked for the staged module: shutting down");
+      if (!rt_call(IOTBIND_EXPORT_shutdown, hal_millis(), &ignored)) return trapped;
+      return STEP_SWITCH;
+    }
+    if (in->trial) {
+      bool confirmed = false;
+      if (!trial_confirmed(&confirmed)) return trapped;
+      if (confirmed) {
+        ota_trial_confirm();
+        in->trial = false;
+        trapped = STEP_TRAPPED;
+      } else if ((uint32_t)(hal_millis() - trial_at) >= ota_confirm_ms()) {
+        uint32_t ignored;
+        host_log(IOTBIND_LOG_WARN, "ota: not confirmed within %lu s", (unsigned long)(ota_confirm_ms() / 1000u));
+        in->reason = "NOT_CONFIRMED";
+        (void)rt_call(IOTBIND_EXPORT_shutdown, hal_millis(), &ignored);
+        return STEP_ROLLBACK;
+      }
+    }
     if ((uint32_t)(now - status_at) >= STATUS_EVERY_MS) {
       status_at = now;
-      if (!log_status()) return STEP_TRAPPED;
+      if (!log_status()) return trapped;
     }
     /* The firmware returns its real next deadline (docs/ABI.md "Life cycle"):
      * socket data wakes the host earlier (sockets_wait); the host's own
@@ -219,20 +311,59 @@ enum host_exit host_run(const struct host_params *p) {
                 relay_pin <= 63 && (!polarity_given || polarity == 0 || polarity == 1);
   relay_active_high = polarity != 0;
 
+  /* The module to run: the active OTA slot's, else the one the platform was
+   * started with (slot A's first content). A host restarted during a trial
+   * rolls back before anything runs. */
+  ota_boot();
+  struct instance in = {p->wasm, p->wasm_len, NULL, ota_in_trial(), NULL};
+  uint8_t *owned = ota_active_module(&in.wasm_len); /* malloc'd slot bytes, or NULL */
+  if (owned) in.wasm = owned;
+  else in.wasm_len = p->wasm_len;
+
   int restarts = 0;
+  enum host_exit result;
   for (;;) {
     enum host_exit code = HOST_EXIT_MODULE;
     panic_text[0] = 0;
-    enum step s = run_instance(p, &code);
+    enum step s = run_instance(p, &in, &code);
     sockets_close_all();
     if (s == STEP_STOPPED) {
       rt_close();
       host_log(IOTBIND_LOG_INFO, "stopped");
-      return HOST_EXIT_STOPPED;
+      result = HOST_EXIT_STOPPED;
+      break;
     }
     if (s == STEP_FATAL) {
       rt_close();
-      return code;
+      result = code;
+      break;
+    }
+    if (s == STEP_SWITCH || s == STEP_ROLLBACK) {
+      /* Relay off across every switch; the next module starts from its config's safe defaults. */
+      relay_off();
+      if (s == STEP_ROLLBACK && (strcmp(in.reason, "TRAPPED") == 0 || strcmp(in.reason, "INIT_TRAPPED") == 0))
+        host_log(IOTBIND_LOG_ERROR, "firmware trapped on trial: %s%s%s", rt_trap_message(),
+                 panic_text[0] ? " after panic: " : "", panic_text);
+      rt_close();
+      if (s == STEP_SWITCH && ota_trial_start() != 0) {
+        host_log(IOTBIND_LOG_ERROR, "ota: switch failed; restarting the same module");
+      } else if (s == STEP_ROLLBACK) {
+        ota_trial_rollback(in.reason);
+      }
+      /* the next module's bytes, read while the old ones are still held */
+      uint32_t len = 0;
+      uint8_t *next = ota_active_module(&len);
+      in.release = owned;
+      owned = next;
+      in.wasm = next ? next : p->wasm;
+      in.wasm_len = next ? len : p->wasm_len;
+      in.trial = ota_in_trial();
+      restarts = 0;
+      if (*p->stop) {
+        result = HOST_EXIT_STOPPED;
+        break;
+      }
+      continue;
     }
     /* Trapped: the pump must not keep running while nobody watches it. */
     relay_off();
@@ -242,12 +373,19 @@ enum host_exit host_run(const struct host_params *p) {
     restarts++;
     if (p->max_restarts >= 0 && restarts > p->max_restarts) {
       host_log(IOTBIND_LOG_ERROR, "giving up after %d restarts", restarts - 1);
-      return HOST_EXIT_RESTARTS;
+      result = HOST_EXIT_RESTARTS;
+      break;
     }
     /* 1 s, 2 s, 4 s ... at most 60 s between restarts: a module that traps
      * at once must not hammer the broker. */
     uint32_t delay = 1000u << (restarts - 1 < 6 ? restarts - 1 : 6);
     platform_sleep_ms(delay < 60000 ? delay : 60000);
-    if (*p->stop) return HOST_EXIT_STOPPED;
+    if (*p->stop) {
+      result = HOST_EXIT_STOPPED;
+      break;
+    }
   }
+  free(in.release);
+  free(owned);
+  return result;
 }

@@ -128,15 +128,15 @@ static void w_panic(wasm_exec_env_t e, const uint8_t *ptr, uint32_t len, int32_t
 }
 static int32_t w_random_u32(wasm_exec_env_t e) { (void)e; return (int32_t)hal_random_u32(); }
 static int32_t w_hw_id(wasm_exec_env_t e, uint8_t *buf, uint32_t cap) { (void)e; return hal_hw_id(buf, (int32_t)cap); }
-/* OTA: not wired to a platform yet; UNSUPPORTED (docs/OTA.md: then begin is the only call). */
-static int32_t w_ota_begin(wasm_exec_env_t e, int32_t size) { (void)e; (void)size; return IOTBIND_OTA_UNSUPPORTED; }
+/* OTA: ota.c (or ota_none.c: UNSUPPORTED from ota_begin). */
+static int32_t w_ota_begin(wasm_exec_env_t e, int32_t size) { (void)e; return hal_ota_begin((uint32_t)size); }
 static int32_t w_ota_write(wasm_exec_env_t e, int32_t offset, const uint8_t *ptr, uint32_t len) {
-  (void)e; (void)offset; (void)ptr; (void)len;
-  return IOTBIND_OTA_UNSUPPORTED;
+  (void)e;
+  return hal_ota_write((uint32_t)offset, ptr, (int32_t)len);
 }
-static int32_t w_ota_finish(wasm_exec_env_t e) { (void)e; return IOTBIND_OTA_UNSUPPORTED; }
-static void w_ota_abort(wasm_exec_env_t e) { (void)e; }
-static void w_ota_activate(wasm_exec_env_t e) { (void)e; }
+static int32_t w_ota_finish(wasm_exec_env_t e) { (void)e; return hal_ota_finish(); }
+static void w_ota_abort(wasm_exec_env_t e) { (void)e; hal_ota_abort(); }
+static void w_ota_activate(wasm_exec_env_t e) { (void)e; hal_ota_activate(); }
 
 /* WAMR may sort this array in place and keeps it: static, not const. */
 #define NATIVE_(name, sig) {#name, (void *)w_##name, sig, NULL},

@@ -182,26 +182,30 @@ static m3ApiRawFunction(w_hw_id) {
   ARG_SPAN(buf, cap);
   m3ApiReturn(hal_hw_id(buf, (int32_t)cap));
 }
-/* OTA: not wired to a platform yet; UNSUPPORTED (docs/OTA.md: then begin is the only call). */
+/* OTA: ota.c (or ota_none.c: UNSUPPORTED from ota_begin). */
 static m3ApiRawFunction(w_ota_begin) {
   m3ApiReturnType(int32_t);
   ARG_I32(size);
-  (void)size;
-  m3ApiReturn(IOTBIND_OTA_UNSUPPORTED);
+  m3ApiReturn(hal_ota_begin((uint32_t)size));
 }
 static m3ApiRawFunction(w_ota_write) {
   m3ApiReturnType(int32_t);
   ARG_I32(offset);
   ARG_SPAN(ptr, len);
-  (void)offset; (void)ptr; (void)len;
-  m3ApiReturn(IOTBIND_OTA_UNSUPPORTED);
+  m3ApiReturn(hal_ota_write((uint32_t)offset, ptr, (int32_t)len));
 }
 static m3ApiRawFunction(w_ota_finish) {
   m3ApiReturnType(int32_t);
-  m3ApiReturn(IOTBIND_OTA_UNSUPPORTED);
+  m3ApiReturn(hal_ota_finish());
 }
-static m3ApiRawFunction(w_ota_abort) { m3ApiSuccess(); }
-static m3ApiRawFunction(w_ota_activate) { m3ApiSuccess(); }
+static m3ApiRawFunction(w_ota_abort) {
+  hal_ota_abort();
+  m3ApiSuccess();
+}
+static m3ApiRawFunction(w_ota_activate) {
+  hal_ota_activate();
+  m3ApiSuccess();
+}
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop

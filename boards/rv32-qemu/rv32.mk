@@ -27,7 +27,7 @@ RV32_CFLAGS := $(RV32_ARCH) -std=c99 -Wall -Wextra -Werror -Os -ffunction-sectio
 RV32_DIR   := $(B)/rv32-qemu
 RV32_INC   := -I$(B)/host -I$(B)/platform/posix -I$(RV32_DIR) -isystem $(WAMR_INC)
 RV32_SRC   := $(RV32_DIR)/main.c $(RV32_DIR)/modem.c $(RV32_DIR)/sockets_uart.c $(RV32_DIR)/hal_rv32.c \
-              $(B)/host/host.c $(B)/host/json_member.c $(B)/host/config_encode.c $(B)/host/kv_table.c $(B)/platform/posix/sim_tank.c
+              $(B)/host/host.c $(B)/host/json_member.c $(B)/host/config_encode.c $(B)/host/kv_table.c $(B)/host/ota_none.c $(B)/platform/posix/sim_tank.c
 RV32_HDR   := $(wildcard $(RV32_DIR)/*.h $(B)/host/*.h $(B)/platform/posix/sim_tank.h)
 RV32_LDFLAGS := -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x400000 \
               -Wl,--defsym=__ram=0x80400000 -Wl,--defsym=__ram_size=$(RV32_RAM_KIB)*1024 \

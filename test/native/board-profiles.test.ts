@@ -46,7 +46,8 @@ async function init(config: unknown): Promise<{ rc: number; error: string }> {
     adc_read: () => 2048, uart_open: () => 0, uart_read: () => 0, uart_write: (_p, _b, len) => len,
     sock_connect: () => -1, sock_status: () => -1, sock_send: () => -1, sock_recv: () => -1, sock_close: () => {},
     kv_get: () => -1, kv_set: () => 0, log: () => {}, panic: () => {}, random_u32: () => 4, hw_id: () => 0,
-    ota_begin: () => -1, ota_write: () => -1, ota_finish: () => -1, ota_abort: () => {}, ota_activate: () => {},
+    // ABI v2 OTA: a host without OTA (docs/OTA.md: UNSUPPORTED from ota_begin)
+    ota_begin: () => -1, ota_write: () => -7, ota_finish: () => -7, ota_abort: () => {}, ota_activate: () => {},
   };
   const inst = await WebAssembly.instantiate(wasm, { hal });
   const ex = inst.exports as Record<string, (...a: number[]) => number> & { memory: WebAssembly.Memory };

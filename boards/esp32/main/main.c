@@ -16,10 +16,15 @@
  *     by `iotbind-tank config encode config.json -o config.bin`) takes its
  *     place: no JSON for the firmware is parsed on the device then.
  *  2. Wi-Fi station (reconnects by itself).
- *  3. The module: the `wasm` partition when it holds a valid image written by
- *     tools/pack_wasm.py, else the firmware.wasm embedded in the app. A
- *     partition module that WAMR refuses falls back to the embedded one.
- *  4. host_run in a pthread with a 16 KiB stack (HOST_STACK_BYTES): init,
+ *  3. OTA (docs/OTA-C-HOSTS.md) when the device config has "ota_public_key"
+ *     (the PEM text of the P-256 key that signs updates) and optionally
+ *     "ota_confirm_s" (default 120): slots in the `wasm_a`/`wasm_b`
+ *     partitions, the record in NVS "iotbind_ota" (platform/esp32/ota_esp32.c).
+ *     host_run runs the active OTA slot's module when there is one.
+ *  4. Otherwise the module: the `wasm_a` partition when it holds a valid image
+ *     written by tools/pack_wasm.py, else the firmware.wasm embedded in the
+ *     app. A partition module that WAMR refuses falls back to the embedded one.
+ *  5. host_run in a pthread with a 16 KiB stack (HOST_STACK_BYTES): init,
  *     the tick loop, relay off + restart on a trap.
  */
 #include <pthread.h>
@@ -32,6 +37,7 @@
 #include "freertos/task.h"
 #include "host.h"
 #include "nvs.h"
+#include "ota.h"
 #include "sockets_tls.h"
 #include "nvs_flash.h"
 
@@ -68,13 +74,13 @@ static uint32_t le32(const uint8_t *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* The module in the `wasm` partition, or NULL. */
+/* The module written over USB to the `wasm_a` partition, or NULL. */
 static uint8_t *partition_module(uint32_t *len) {
   const esp_partition_t *part =
-      esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, "wasm");
+      esp_partition_find_first(ESP_PARTITION_TYPE_DATA, ESP_PARTITION_SUBTYPE_ANY, "wasm_a");
   uint8_t head[IMAGE_HEADER];
   if (!part || esp_partition_read(part, 0, head, sizeof head) != ESP_OK) return NULL;
-  if (memcmp(head, IMAGE_MAGIC, 4) != 0) return NULL; /* erased or never written */
+  if (memcmp(head, IMAGE_MAGIC, 4) != 0) return NULL; /* erased, never written, or an OTA image (ota_esp32.c) */
   uint32_t n = le32(head + 4);
   if (n < 8 || n > part->size - IMAGE_HEADER) {
     host_log(IOTBIND_LOG_WARN, "wasm partition: bad length %lu", (unsigned long)n);
@@ -158,6 +164,19 @@ static void *host_main(void *arg) {
     char *pem = malloc(ca_len + 1);
     if (pem && json_member_str(dev, dev_len, "broker_ca", pem, ca_len + 1)) sockets_tls_configure(NULL, pem);
     else host_log(IOTBIND_LOG_ERROR, "config: broker_ca unreadable; TLS connections will use the certificate bundle");
+  }
+  const char *okey;
+  size_t okey_len;
+  if (json_member(dev, dev_len, "ota_public_key", &okey, &okey_len)) {
+    char *pem = malloc(okey_len + 1), why[160];
+    long confirm_s = OTA_CONFIRM_S_DEFAULT;
+    json_member_int(dev, dev_len, "ota_confirm_s", &confirm_s);
+    if (!pem || !json_member_str(dev, dev_len, "ota_public_key", pem, okey_len + 1))
+      host_log(IOTBIND_LOG_ERROR, "config: ota_public_key unreadable; no OTA");
+    else if (ota_configure(pem, strlen(pem), confirm_s > 0 ? (uint32_t)confirm_s : OTA_CONFIRM_S_DEFAULT, why, sizeof why) != 0)
+      host_log(IOTBIND_LOG_ERROR, "config: ota_public_key: %s; no OTA", why);
+    else host_log(IOTBIND_LOG_INFO, "ota: enabled (slots wasm_a/wasm_b)");
+    free(pem); /* ota_verify.c keeps the parsed key */
   }
   if (ssid[0]) esp32_wifi_start(ssid, pass);
   else host_log(IOTBIND_LOG_WARN, "config: no wifi_ssid, no network");

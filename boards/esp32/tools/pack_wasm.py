@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Packs firmware.wasm for the ESP32 `wasm` partition: "IBW1", u32 length,
+"""Packs firmware.wasm for the ESP32 `wasm_a` partition (OTA slot A): "IBW1", u32 length,
 u32 CRC-32 (zlib), then the module bytes. main.c checks all of it and falls
 back to the embedded module when anything is off.
 
     python3 boards/esp32/tools/pack_wasm.py build/firmware.wasm build/firmware-wasm.bin
-    parttool.py --port /dev/ttyUSB0 write_partition --partition-name wasm --input build/firmware-wasm.bin
+    parttool.py --port /dev/ttyUSB0 write_partition --partition-name wasm_a --input build/firmware-wasm.bin
 """
 import struct
 import sys

@@ -25,7 +25,7 @@
 #define UART_PORTS 8
 #define HC_SR04_BURST_US 450 /* trigger to echo rising: the 8-cycle 40 kHz burst */
 
-struct posix_options posix_opts = {NULL, NULL, 0, IOTBIND_LOG_INFO};
+struct posix_options posix_opts = {NULL, NULL, 0, IOTBIND_LOG_INFO, NULL};
 
 static struct {
   int8_t mode;  /* -1 never set */

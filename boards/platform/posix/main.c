@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "ota.h"
 #include "posix_platform.h"
 #include "sockets_tls.h"
 #include "sim_tank.h"
@@ -44,6 +45,10 @@ static const char USAGE[] =
     "                       build runs the module it was compiled from and ignores this\n"
     "  --ca FILE            PEM CA bundle trusted for a broker_tls connection\n"
     "                       (default: the system store /etc/ssl/certs/ca-certificates.crt)\n"
+    "  --ota-dir DIR        OTA: keep the two module slots and their state in DIR (created by you)\n"
+    "  --ota-public-key FILE  OTA: PEM P-256 public key that signs updates (openssl ec -pubout);\n"
+    "                       with --ota-dir, enables OTA (WAMR and wasm3 builds only)\n"
+    "  --ota-confirm-s N    OTA: seconds a new module has to connect and report (default 120)\n"
     "  --verbose            debug logging\n"
     "  -h, --help           this help\n"
     "exit status: 0 stopped by SIGINT/SIGTERM (or --help), 1 usage or I/O error, 2 config refused,\n"
@@ -65,7 +70,8 @@ static int parse_number(const char *v, double lo, double hi, double *out) {
 }
 
 int main(int argc, char **argv) {
-  const char *config_path = NULL, *wasm_path = NULL;
+  const char *config_path = NULL, *wasm_path = NULL, *ota_key_path = NULL;
+  uint32_t ota_confirm_s = OTA_CONFIRM_S_DEFAULT;
   struct host_params p;
   memset(&p, 0, sizeof p);
   p.max_restarts = -1;
@@ -81,7 +87,8 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--verbose") == 0) { posix_opts.log_level = IOTBIND_LOG_DEBUG; continue; }
     int known = strcmp(a, "--level") == 0 || strcmp(a, "--temperature") == 0 || strcmp(a, "--sim-file") == 0 ||
                 strcmp(a, "--kv") == 0 || strcmp(a, "--hw-id") == 0 || strcmp(a, "--millis-offset") == 0 ||
-                strcmp(a, "--max-restarts") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--ca") == 0;
+                strcmp(a, "--max-restarts") == 0 || strcmp(a, "--wasm") == 0 || strcmp(a, "--ca") == 0 ||
+                strcmp(a, "--ota-dir") == 0 || strcmp(a, "--ota-public-key") == 0 || strcmp(a, "--ota-confirm-s") == 0;
     if (!known && a[0] == '-' && a[1] != 0) return usage_error("unknown option", a);
     if (!known) {
       if (config_path) return usage_error("more than one config file given:", a);
@@ -109,9 +116,27 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--kv") == 0) posix_opts.kv_path = v;
     else if (strcmp(a, "--hw-id") == 0) posix_opts.hw_id = v;
     else if (strcmp(a, "--ca") == 0) sockets_tls_configure(v, NULL);
+    else if (strcmp(a, "--ota-dir") == 0) posix_opts.ota_dir = v;
+    else if (strcmp(a, "--ota-public-key") == 0) ota_key_path = v;
+    else if (strcmp(a, "--ota-confirm-s") == 0) {
+      if (!parse_number(v, 1, 86400, &d) || d != floor(d)) return usage_error("--ota-confirm-s must be a whole number of seconds from 1 to 86400, got", v);
+      ota_confirm_s = (uint32_t)d;
+    }
     else wasm_path = v;
   }
   if (!config_path) return usage_error("no config file given: iotbind-tank-host [options] config.json", NULL);
+  if (!ota_key_path != !posix_opts.ota_dir) return usage_error("--ota-dir and --ota-public-key go together", NULL);
+  if (ota_key_path) {
+    static char pem[4096], why[200];
+    FILE *kf = fopen(ota_key_path, "rb");
+    if (!kf) { fprintf(stderr, "iotbind-tank-host: cannot open the OTA public key %s: %s\n", ota_key_path, strerror(errno)); return 1; }
+    size_t kn = fread(pem, 1, sizeof pem - 1, kf);
+    fclose(kf);
+    if (ota_configure(pem, kn, ota_confirm_s, why, sizeof why) != 0) {
+      fprintf(stderr, "iotbind-tank-host: --ota-public-key %s: %s\n", ota_key_path, why);
+      return 1;
+    }
+  }
 
   static char config[64 * 1024];
   FILE *f = fopen(config_path, "rb");
