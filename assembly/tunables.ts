@@ -60,3 +60,15 @@ export const HW_CAP: i32 = 64;
 export const LINE_CAP: i32 = 160;
 /** Longest panic text handed to hal.panic, bytes. */
 export const MSG_CAP: i32 = 128;
+
+// ---------------------------------------------------------------- OTA (docs/OTA.md)
+/** Largest image bytes in one data message, after its 8-byte id/offset header: with the topic it fits RX_CAP with room to spare. */
+export const OTA_CHUNK_MAX: i32 = 512;
+/** A want is sent again when no chunk came for this long, ms: a lost QoS 0 chunk or want costs at most this. */
+export const OTA_WANT_RETRY_MS: u32 = 5000;
+/** Wants in a row without a chunk before the transfer is dropped (error STALLED): ~50 s of silence means the sender is gone. */
+export const OTA_WANT_RETRIES: i32 = 10;
+/** After `staged`, ota_activate waits at most this long for the status's PUBACK, ms: the operator should see `staged` before the restart, but a lost PUBACK must not block it. */
+export const OTA_ACTIVATE_WAIT_MS: u32 = 2000;
+/** Tick period while an OTA message waits for room in the transmit queue or the QoS 1 window, ms. */
+export const OTA_DUE_WAIT_MS: u32 = 50;

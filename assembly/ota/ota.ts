@@ -32,6 +32,8 @@ import { putAscii, putBytes, putInt, putByte, putWord, bytesEq } from "../util/b
 import { elapsed, until, minU } from "../util/time";
 import { ascii, Ascii, asciiLen } from "../util/ascii";
 import { FIRMWARE_VERSION } from "./version";
+import { OTA_CHUNK_MAX, OTA_WANT_RETRY_MS as WANT_RETRY_MS, OTA_WANT_RETRIES as WANT_RETRIES, OTA_ACTIVATE_WAIT_MS as ACTIVATE_WAIT_MS, OTA_DUE_WAIT_MS as DUE_WAIT_MS, NO_DEADLINE_MS } from "../tunables";
+export { OTA_CHUNK_MAX };
 
 /** Transfer states; the status message names them (STATE_NAMES). */
 export const enum OtaState { IDLE = 0, RECEIVING = 1, VERIFYING = 2, STAGED = 3, REFUSED = 4 }
@@ -47,16 +49,6 @@ export const enum OtaError {
 }
 const ERROR_NAMES: Ascii = ascii(
   "- UNSUPPORTED TOO_LARGE BAD_SIGNATURE TRUNCATED NOT_WASM STORAGE NOT_STARTED BUSY BAD_OFFER BAD_CHUNK STALLED");
-
-/** Largest image bytes in one data message (after the 8-byte id/offset header). */
-export const OTA_CHUNK_MAX: i32 = 512;
-/** A want is sent again when no chunk came for this long, at most WANT_RETRIES times in a row. */
-const WANT_RETRY_MS: u32 = 5000;
-const WANT_RETRIES: i32 = 10;
-/** After `staged`, ota_activate waits at most this long for the status's PUBACK. */
-const ACTIVATE_WAIT_MS: u32 = 2000;
-/** Longest sleep OTA asks for while something is due, ms. */
-const DUE_WAIT_MS: u32 = 50;
 
 // <base> = "iotbind-tank/" + client id; suffixes are written behind it.
 const PREFIX: Ascii = ascii("iotbind-tank/");
@@ -247,8 +239,10 @@ function sendStatus(nowMs: u32): void {
 /** One OTA step per device tick; ms until OTA next needs a tick. */
 export function otaTick(nowMs: u32): u32 {
   // Idle fast path (most ticks): no transfer, nothing due, same MQTT session.
-  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == seenSession) return 1000;
-  if (baseLen <= 0) return 1000;
+  // No deadline of its own then: offers, chunks, SUBACKs and CONNACKs arrive as
+  // socket data, and a tick with data runs this again.
+  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == seenSession) return NO_DEADLINE_MS;
+  if (baseLen <= 0) return NO_DEADLINE_MS;
   if (state == OtaState.STAGED && !activated && (statusId == 0 && !statusDue || elapsed(nowMs, stagedAt) >= ACTIVATE_WAIT_MS)) {
     activated = true;
     halOtaActivate();  // the host restarts into the staged image after this tick returns
@@ -256,7 +250,7 @@ export function otaTick(nowMs: u32): u32 {
   }
   if (mqttState() != MqttState.CONNECTED) {
     wantAt = nowMs;  // no stall counted while the link is down; the want goes out after the reconnect
-    return 1000;
+    return state == OtaState.STAGED && !activated ? until(nowMs, stagedAt + ACTIVATE_WAIT_MS) : NO_DEADLINE_MS;
   }
   const sid = mqttSessionId();
   if (sid != seenSession) {
@@ -284,9 +278,10 @@ export function otaTick(nowMs: u32): u32 {
   // client and dropped after its strikes (a broker whose packet limit is below
   // the status never sees it on every connect).
   if (statusDue && mqttInflight() == 0) sendStatus(nowMs);
-  if (wantDue || statusDue || subStep != SubStep.DONE || state == OtaState.STAGED) return DUE_WAIT_MS;
-  if (state == OtaState.RECEIVING) return minU(1000, until(nowMs, wantAt + WANT_RETRY_MS));
-  return 1000;
+  if (wantDue || statusDue || subStep != SubStep.DONE) return DUE_WAIT_MS;
+  if (state == OtaState.STAGED) return activated ? NO_DEADLINE_MS : until(nowMs, stagedAt + ACTIVATE_WAIT_MS);
+  if (state == OtaState.RECEIVING) return until(nowMs, wantAt + WANT_RETRY_MS);
+  return NO_DEADLINE_MS;
 }
 
 /** Current transfer state (tests and the status message). */
