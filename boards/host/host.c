@@ -4,7 +4,7 @@
  * then tick / wait; on a trap: relay off, log, re-instantiate.
  * Also the two imports that are the same on every platform: log and panic.
  *
- * OTA (ota.h, docs/OTA-C-HOSTS.md): after a tick in which the module called
+ * OTA (ota.h, docs/OTA.md, "C hosts"): after a tick in which the module called
  * ota_activate: shutdown(now), relay off, the staged slot is instantiated as
  * a trial. The trial is confirmed when conn_state() is CONNECTED with
  * counter(MQTT_CONNECTS) >= 1 and counter(OTA_STATUS_ACKED) >= 1 within

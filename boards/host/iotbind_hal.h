@@ -58,7 +58,7 @@ void hal_panic(const uint8_t *ptr, int32_t len, int32_t line, int32_t column);
 uint32_t hal_random_u32(void);
 int32_t hal_hw_id(uint8_t *buf, int32_t cap);
 /* OTA (ABI v2, docs/OTA.md): results are enum iotbind_ota_status. Implemented
- * by ota.c (posix WAMR/wasm3 hosts, ESP32; docs/OTA-C-HOSTS.md); ota_none.c
+ * by ota.c (posix WAMR/wasm3 hosts, ESP32; docs/OTA.md, "C hosts"); ota_none.c
  * (RV32) and runtime_wasm2c.c answer IOTBIND_OTA_UNSUPPORTED from ota_begin. */
 int32_t hal_ota_begin(uint32_t size);
 int32_t hal_ota_write(uint32_t offset, const uint8_t *ptr, int32_t len);

@@ -1,6 +1,6 @@
 /*
  * ota.h - the host side of over-the-air module updates (docs/OTA.md,
- * docs/OTA-C-HOSTS.md): the five `hal.ota_*` imports, two slots A/B, the
+ * docs/OTA.md, "C hosts"): the five `hal.ota_*` imports, two slots A/B, the
  * trial/confirm/rollback record, and what it needs from a platform (slot
  * storage) and from the verifier (ota_verify.c, mbed TLS).
  *

@@ -192,7 +192,7 @@ void rv32_window_end(bool woke_by_data) {
   if (rv32_window_pinged) last_ping_ms = now;
   if (rv32_window_pinged || rv32_window_sent || woke_by_data) {
     if (reading_open) reading_acc += work;
-  } else if (windows > 20) {
+  } else if (windows > 4) { /* past boot and the first connect */
     idle_ring[idle_n++ % 64] = (uint32_t)work;
   }
   rv32_window_pinged = rv32_window_sent = false;

@@ -16,7 +16,7 @@
  *     by `iotbind-tank config encode config.json -o config.bin`) takes its
  *     place: no JSON for the firmware is parsed on the device then.
  *  2. Wi-Fi station (reconnects by itself).
- *  3. OTA (docs/OTA-C-HOSTS.md) when the device config has "ota_public_key"
+ *  3. OTA (docs/OTA.md, "C hosts") when the device config has "ota_public_key"
  *     (the PEM text of the P-256 key that signs updates) and optionally
  *     "ota_confirm_s" (default 120): slots in the `wasm_a`/`wasm_b`
  *     partitions, the record in NVS "iotbind_ota" (platform/esp32/ota_esp32.c).
