@@ -602,7 +602,7 @@ export class Simulation extends EventEmitter<SimulationEvents> {
         const cmd = (e.message as { cmd?: unknown }).cmd;
         if (cmd === "on" || cmd === "off") {
           const on = cmd === "on";
-          if (this.relayOf(e.uid) !== on) this.pendingCmd.set(e.uid, { on, t: wallMs() });
+          if (this.relayOf(e.uid) !== on) this.pendingCmd.set(e.uid, { on, t: e.sentWallMs });
           else this.pendingCmd.delete(e.uid);
         }
         this.emit("platform", { kind: "state", uid: e.uid, atMs: e.atMs, topic: e.topic, payload, cause: e.cause });

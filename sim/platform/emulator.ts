@@ -127,6 +127,8 @@ export interface StatePublishedEvent {
   /** Why it was sent. */
   cause: "reading" | "cmd" | "get" | "app" | "manual";
   atMs: number;
+  /** Wall-clock ms (performance.timeOrigin + performance.now(), comparable across worker threads) just before the PUBLISH left: the event itself fires after the broker's PUBACK, which a device may beat. */
+  sentWallMs: number;
 }
 
 export interface PlatformEvents {
@@ -562,6 +564,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEvents> {
     const send = async (): Promise<void> => {
       if (this.closed) return;
       const payload = JSON.stringify(message);
+      const sentWallMs = performance.timeOrigin + performance.now();
       try {
         await this.client.publishAsync(topic, payload, { qos: this.qos, retain: false });
       } catch (err) {
@@ -572,7 +575,7 @@ export class PlatformEmulator extends EventEmitter<PlatformEvents> {
       this.counters.published++;
       d.statesPublished++;
       this.record({ dir: "out", topic, payload, parsed: message, accepted: true, reason: "published", uid: d.uid });
-      this.emit("state", { uid: d.uid, topic, message, cause, atMs: this.now() });
+      this.emit("state", { uid: d.uid, topic, message, cause, atMs: this.now(), sentWallMs });
     };
     let p: Promise<void>;
     if (this.publishDelayMs > 0) {
