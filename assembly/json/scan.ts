@@ -74,7 +74,6 @@ let vStart: i32 = 0;       // raw value bytes (offsets into the input)
 let vEnd: i32 = 0;
 let strLen: i32 = 0;
 let strTrunc: bool = false;
-let numVal: f64 = NaN;
 
 // Scratch results of the helpers (no multi-value in MVP).
 let sEnd: i32 = 0;         // offset after the scanned token
@@ -341,12 +340,30 @@ function matchLit(i: i32, s: Ascii): i32 {
 /**
  * Validates one value at i (no leading whitespace), nested containers included, with the
  * nesting stack kept as a bit mask (1 = array). depth = depth of the container holding it.
+ * A STRING value is decoded into strOut (JSON_STR_CAP bytes; 0 = validate only).
  * 0 with sEnd after the value, or a negative JsonError.
  */
-function scanValue(i: i32, depth: i32): i32 {
+/**
+ * One member's key at p (a string, decoded into out, cap bytes; out 0 = validate only), the ':'
+ * and the whitespace around it: the offset of the member's value (< inLen), or a negative JsonError.
+ * The one member walker, for validation (scanValue) and for iteration (jsonNext).
+ */
+function scanKey(p: i32, out: usize, cap: i32): i32 {
+  if (at(p) != 0x22) { errOff = p; return JsonError.SYNTAX; } // callers checked p < inLen
+  const rs = scanString(p, out, cap);
+  if (rs < 0) return rs;
+  p = skipWs(sEnd);
+  if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+  if (at(p) != 0x3A) { errOff = p; return JsonError.SYNTAX; }
+  p = skipWs(p + 1);
+  if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+  return p;
+}
+
+function scanValue(i: i32, depth: i32, strOut: usize): i32 {
   if (i >= inLen) { errOff = i; return JsonError.TRUNCATED; }
   const c = at(i);
-  if (c == 0x22) return scanString(i, 0, 0);
+  if (c == 0x22) return scanString(i, strOut, JSON_STR_CAP);
   if (c == 0x2D || (c >= 48 && c <= 57)) return scanNumber(i, inLen);
   if (c == 0x74) return matchLit(i, ascii("true"));
   if (c == 0x66) return matchLit(i, ascii("false"));
@@ -381,14 +398,8 @@ function scanValue(i: i32, depth: i32): i32 {
     }
     // An element (array) or a member (object) starts at p.
     if (!isArr) {
-      if (ch != 0x22) { errOff = p; return JsonError.SYNTAX; }
-      const rs = scanString(p, 0, 0);
-      if (rs < 0) return rs;
-      p = skipWs(sEnd);
-      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
-      if (at(p) != 0x3A) { errOff = p; return JsonError.SYNTAX; }
-      p = skipWs(p + 1);
-      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+      p = scanKey(p, 0, 0);
+      if (p < 0) return p;
       ch = at(p);
     }
     if (ch == 0x7B || ch == 0x5B) {
@@ -401,7 +412,7 @@ function scanValue(i: i32, depth: i32): i32 {
       p++;
       continue;
     }
-    const rv = scanValue(p, 0); // a scalar here: no further recursion
+    const rv = scanValue(p, 0, 0); // a scalar here: no further recursion
     if (rv < 0) return rv;
     p = sEnd;
     state = 1;
@@ -411,13 +422,19 @@ function scanValue(i: i32, depth: i32): i32 {
 
 // ---------------------------------------------------------------- public
 
+/** No current member: every getter reads as empty. */
+function clearMember(): void {
+  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false;
+  vStart = 0; vEnd = 0;
+}
+
 /** Validates that ptr,len is exactly one JSON object (whitespace around it allowed)
  *  and positions before its first member. 0, or a negative JsonError. Never reads outside ptr,len. */
 export function jsonOpen(ptr: usize, len: i32): i32 {
   opened = false;
   done = true;
   errOff = 0;
-  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
+  clearMember();
   if (len > JSON_MAX_LEN) { errOff = 0; return JsonError.TOO_LONG; }
   if (len <= 0) { errOff = 0; return JsonError.EMPTY; }
   // A caller bug (input not inside memory) is refused rather than trapped on.
@@ -427,7 +444,7 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
   let p = skipWs(0);
   if (p >= inLen) { errOff = p; return JsonError.EMPTY; }
   if (at(p) != 0x7B) { errOff = p; return JsonError.NOT_OBJECT; }
-  const r = scanValue(p, 0);
+  const r = scanValue(p, 0, 0);
   if (r < 0) { inLen = 0; return r; }
   const end = skipWs(sEnd);
   if (end < inLen) { errOff = end; inLen = 0; return JsonError.TRAILING; }
@@ -439,38 +456,30 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
 
 /** Next top-level member: 1 = a member is current, 0 = no more. */
 export function jsonNext(): i32 {
-  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
-  vStart = 0; vEnd = 0;
+  clearMember();
   if (!opened || done) return 0;
   let p = skipWs(cur);
   if (p < inLen && at(p) == 0x2C) p = skipWs(p + 1);
+  // jsonOpen validated the whole object: anything but a member's key here is its closing '}'.
   if (p >= inLen || at(p) != 0x22) { done = true; return 0; }
-  if (scanString(p, keyBuf, JSON_KEY_CAP) < 0) { done = true; return 0; }
+  p = scanKey(p, keyBuf, JSON_KEY_CAP);
+  if (p < 0) { done = true; return 0; }
   keyLen = sOutLen;
   keyTrunc = sTrunc;
-  p = skipWs(sEnd);
-  if (p >= inLen || at(p) != 0x3A) { done = true; return 0; }
-  p = skipWs(p + 1);
-  if (p >= inLen) { done = true; return 0; }
-  const c = at(p);
   vStart = p;
+  if (scanValue(p, 1, strBuf) < 0) { done = true; return 0; }
+  const c = at(p);
+  let t = JsonType.ARRAY;
   if (c == 0x22) {
-    if (scanString(p, strBuf, JSON_STR_CAP) < 0) { done = true; return 0; }
-    vType = JsonType.STRING;
+    t = JsonType.STRING;
     strLen = sOutLen;
     strTrunc = sTrunc;
-  } else if (c == 0x2D || (c >= 48 && c <= 57)) {
-    if (scanNumber(p, inLen) < 0) { done = true; return 0; }
-    vType = JsonType.NUMBER;
-    numVal = sNum;
-  } else {
-    if (scanValue(p, 1) < 0) { done = true; return 0; }
-    if (c == 0x74) vType = JsonType.TRUE;
-    else if (c == 0x66) vType = JsonType.FALSE;
-    else if (c == 0x6E) vType = JsonType.NULL;
-    else if (c == 0x7B) vType = JsonType.OBJECT;
-    else vType = JsonType.ARRAY;
-  }
+  } else if (c == 0x2D || (c >= 48 && c <= 57)) t = JsonType.NUMBER;
+  else if (c == 0x74) t = JsonType.TRUE;
+  else if (c == 0x66) t = JsonType.FALSE;
+  else if (c == 0x6E) t = JsonType.NULL;
+  else if (c == 0x7B) t = JsonType.OBJECT;
+  vType = t;
   vEnd = sEnd;
   cur = sEnd;
   return 1;
@@ -492,7 +501,7 @@ export function jsonStrLen(): i32 { return strLen; }
 /** The STRING value was longer than the decode buffer (jsonStrLen is then the truncated length). */
 export function jsonStrTruncated(): bool { return strTrunc; }
 /** NUMBER value; NaN for other types. */
-export function jsonNum(): f64 { return vType == JsonType.NUMBER ? numVal : NaN; }
+export function jsonNum(): f64 { return vType == JsonType.NUMBER ? sNum : NaN; } // sNum: set by this member's scanNumber
 /** A STRING whose whole content is a JSON number (e.g. "67") as f64; NaN otherwise. */
 export function jsonStrAsNum(): f64 {
   if (vType != JsonType.STRING || strTrunc || strLen <= 0) return NaN;
