@@ -115,38 +115,32 @@ function hex4(i: i32): i32 {
   return v;
 }
 
-/** Appends code point cp as UTF-8 to out (cap bytes) at sOutLen; sets sTrunc when it does not fit. */
-function emitCp(out: usize, cap: i32, cp: i32): void {
-  if (out == 0) return;
-  let n = 1;
-  if (cp >= 0x10000) n = 4;
-  else if (cp >= 0x800) n = 3;
-  else if (cp >= 0x80) n = 2;
-  if (sTrunc || n > cap - sOutLen) { sTrunc = true; return; }
+/** Reserves n bytes of out (cap bytes) at sOutLen: their address, or 0 when out is 0 (validate
+ *  only) or they do not fit (then sTrunc is set and stays set: a truncated value keeps only
+ *  whole characters from its start). */
+function reserve(out: usize, cap: i32, n: i32): usize {
+  if (out == 0) return 0;
+  if (sTrunc || n > cap - sOutLen) { sTrunc = true; return 0; }
   const p = out + <usize>sOutLen;
-  if (n == 1) {
-    store<u8>(p, <u8>cp);
-  } else if (n == 2) {
-    store<u8>(p, <u8>(0xC0 | (cp >> 6)));
-    store<u8>(p + 1, <u8>(0x80 | (cp & 0x3F)));
-  } else if (n == 3) {
-    store<u8>(p, <u8>(0xE0 | (cp >> 12)));
-    store<u8>(p + 1, <u8>(0x80 | ((cp >> 6) & 0x3F)));
-    store<u8>(p + 2, <u8>(0x80 | (cp & 0x3F)));
-  } else {
-    store<u8>(p, <u8>(0xF0 | (cp >> 18)));
-    store<u8>(p + 1, <u8>(0x80 | ((cp >> 12) & 0x3F)));
-    store<u8>(p + 2, <u8>(0x80 | ((cp >> 6) & 0x3F)));
-    store<u8>(p + 3, <u8>(0x80 | (cp & 0x3F)));
-  }
   sOutLen += n;
+  return p;
 }
 
-function emitByte(out: usize, cap: i32, b: i32): void {
-  if (out == 0) return;
-  if (sTrunc || sOutLen >= cap) { sTrunc = true; return; }
-  store<u8>(out + <usize>sOutLen, <u8>b);
-  sOutLen++;
+/** Appends code point cp (<= 0x10FFFF) as UTF-8 to out (see reserve). */
+function emitCp(out: usize, cap: i32, cp: i32): void {
+  let n = 1;
+  if (cp >= 0x80) n = 2;
+  if (cp >= 0x800) n = 3;
+  if (cp >= 0x10000) n = 4;
+  let p = reserve(out, cap, n);
+  if (p == 0) return;
+  // Continuation bytes from the last one back, then the lead byte (0xxxxxxx, 110xxxxx, 1110xxxx, 11110xxx).
+  let c = cp;
+  for (let k = n - 1; k > 0; k--) {
+    store<u8>(p + <usize>k, <u8>(0x80 | (c & 0x3F)));
+    c >>= 6;
+  }
+  store<u8>(p, <u8>(((0xF0E0C000 >>> (<u32>(n - 1) << 3)) & 0xFF) | <u32>c));
 }
 
 /**
@@ -174,7 +168,7 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       else if (e == 0x6E) b = 0x0A;
       else if (e == 0x72) b = 0x0D;
       else if (e == 0x74) b = 0x09;
-      if (b >= 0) { emitByte(out, cap, b); p += 2; continue; }
+      if (b >= 0) { emitCp(out, cap, b); p += 2; continue; }
       if (e != 0x75) { errOff = p; return JsonError.BAD_ESCAPE; }
       if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
       const u = hex4(p + 2);
@@ -200,17 +194,12 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       p += 6;
       continue;
     }
-    if (c < 0x80) { emitByte(out, cap, c); p++; continue; }
+    if (c < 0x80) { emitCp(out, cap, c); p++; continue; }
     // Multi-byte UTF-8: validated (RFC 3629 table 3-7), copied as whole sequences only.
     const n = utf8SeqLen(inPtr + <usize>p, inLen - p);
     if (n <= 0) { errOff = p; return n < 0 ? JsonError.TRUNCATED : JsonError.BAD_UTF8; }
-    if (out != 0) {
-      if (sTrunc || n > cap - sOutLen) sTrunc = true;
-      else {
-        for (let k = 0; k < n; k++) store<u8>(out + <usize>(sOutLen + k), <u8>at(p + k));
-        sOutLen += n;
-      }
-    }
+    const q = reserve(out, cap, n);
+    if (q != 0) for (let k = 0; k < n; k++) store<u8>(q + <usize>k, <u8>at(p + k));
     p += n;
   }
   return JsonError.SYNTAX; // not reached
