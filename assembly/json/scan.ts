@@ -80,6 +80,7 @@ let sEnd: i32 = 0;         // offset after the scanned token
 let sOutLen: i32 = 0;      // decoded bytes stored
 let sTrunc: bool = false;  // decoded string did not fit
 let sNum: f64 = 0;
+let sType: JsonType = JsonType.NONE; // type of the value scanValue dispatched on last
 
 // ------------------------------------------------------------------ bytes
 
@@ -352,11 +353,13 @@ function scanKey(p: i32, out: usize, cap: i32): i32 {
 function scanValue(i: i32, depth: i32, strOut: usize): i32 {
   if (i >= inLen) { errOff = i; return JsonError.TRUNCATED; }
   const c = at(i);
-  if (c == 0x22) return scanString(i, strOut, JSON_STR_CAP);
-  if (c == 0x2D || (c >= 48 && c <= 57)) return scanNumber(i, inLen);
-  if (c == 0x74) return matchLit(i, ascii("true"));
-  if (c == 0x66) return matchLit(i, ascii("false"));
-  if (c == 0x6E) return matchLit(i, ascii("null"));
+  // sType: the type of a scalar value (a container leaves that of its last scalar: jsonNext
+  // tells containers apart by their first byte).
+  if (c == 0x22) { sType = JsonType.STRING; return scanString(i, strOut, JSON_STR_CAP); }
+  if (c == 0x2D || (c >= 48 && c <= 57)) { sType = JsonType.NUMBER; return scanNumber(i, inLen); }
+  if (c == 0x74) { sType = JsonType.TRUE; return matchLit(i, ascii("true")); }
+  if (c == 0x66) { sType = JsonType.FALSE; return matchLit(i, ascii("false")); }
+  if (c == 0x6E) { sType = JsonType.NULL; return matchLit(i, ascii("null")); }
   if (c != 0x7B && c != 0x5B) { errOff = i; return JsonError.SYNTAX; }
   // Container: iterative walk; nesting kept as a bit mask (bit k set = level k is an array).
   let d = depth + 1;
@@ -457,18 +460,13 @@ export function jsonNext(): i32 {
   keyTrunc = sTrunc;
   vStart = p;
   if (scanValue(p, 1, strBuf) < 0) { done = true; return 0; }
+  // A container's type: scanValue's sType is then that of its last scalar.
   const c = at(p);
-  let t = JsonType.ARRAY;
-  if (c == 0x22) {
-    t = JsonType.STRING;
+  vType = c == 0x7B ? JsonType.OBJECT : c == 0x5B ? JsonType.ARRAY : sType;
+  if (vType == JsonType.STRING) {
     strLen = sOutLen;
     strTrunc = sTrunc;
-  } else if (c == 0x2D || (c >= 48 && c <= 57)) t = JsonType.NUMBER;
-  else if (c == 0x74) t = JsonType.TRUE;
-  else if (c == 0x66) t = JsonType.FALSE;
-  else if (c == 0x6E) t = JsonType.NULL;
-  else if (c == 0x7B) t = JsonType.OBJECT;
-  vType = t;
+  }
   vEnd = sEnd;
   cur = sEnd;
   return 1;
