@@ -8,7 +8,7 @@ import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client"
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_WARN } from "../hal";
-import { ascii } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 import { UPLINK_CAP } from "../tunables";
 export { UPLINK_CAP };
 
@@ -61,9 +61,11 @@ export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC
     if (!jwFailed()) headLen = jwLength(); // else stays 0 and jwEnd fails
   }
   if (headLen > 0) jwResume(msgBuf, UPLINK_CAP, headLen, 2);
-  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii(ascii("cmd"), on ? ascii("on") : ascii("off"));
-  else if (kind == UplinkKind.GET) jwMemberAscii(ascii("cmd"), ascii("get"));
-  else if (kind == UplinkKind.PING) jwMemberAscii(ascii("cmd"), ascii("ping"));
+  let cmd: Ascii = 0;
+  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) cmd = on ? ascii("on") : ascii("off");
+  else if (kind == UplinkKind.GET) cmd = ascii("get");
+  else if (kind == UplinkKind.PING) cmd = ascii("ping");
+  if (cmd != 0) jwMemberAscii(ascii("cmd"), cmd);
   if (kind == UplinkKind.READING || kind == UplinkKind.READING_STATE) {
     jwMemberFixed(ascii("level"), levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
     if (cfg.sendTemperature && tempDeciC != TEMP_UNKNOWN) {

@@ -9,7 +9,7 @@
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
 import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
 
@@ -105,17 +105,7 @@ export function jwMemberStr(name: Ascii, ptr: usize, len: i32): void {
 
 /** Member with a JSON string value given as an ASCII literal (escaped like any string). */
 export function jwMemberAscii(name: Ascii, value: Ascii): void {
-  if (!memberStart(name)) return;
-  let o = putByte(wBuf, wCap, wLen, 0x22);
-  const n = asciiLen(value);
-  for (let i = 0; i < n && o >= 0; i++) {
-    const c = asciiAt(value, i);
-    if (c == 0x22 || c == 0x5C) o = putByte(wBuf, wCap, o, 0x5C);
-    o = putByte(wBuf, wCap, o, c < 0x20 || c > 0x7E ? 0x3F : c);
-  }
-  o = putByte(wBuf, wCap, o, 0x22);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  jwMemberStr(name, asciiPtr(value), asciiLen(value));
 }
 
 /**
