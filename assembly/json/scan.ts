@@ -89,6 +89,12 @@ let sType: JsonType = JsonType.NONE; // type of the value scanValue dispatched o
   return <i32>load<u8>(inPtr + <usize>i);
 }
 
+/** '0'..'9' (one unsigned compare). */
+// @ts-ignore: decorator
+@inline function isDigit(c: i32): bool {
+  return <u32>(c - 48) < 10;
+}
+
 function isWs(c: i32): bool {
   return c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D;
 }
@@ -99,10 +105,9 @@ function skipWs(i: i32): i32 {
 }
 
 function hexVal(c: i32): i32 {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  if (isDigit(c)) return c - 48;
+  const l = (c | 0x20) - 97; // 'a'..'f' and 'A'..'F' (only they map to 0..5)
+  return <u32>l < 6 ? l + 10 : -1;
 }
 
 /** Reads 4 hex digits at i; the code unit, or -1 (bad digit or not enough input: check bounds first). */
@@ -247,7 +252,7 @@ function scanNumber(i: i32, limit: i32): i32 {
   if (p < limit && at(p) == 0x2D) { neg = true; p++; }
   if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
   let c = at(p);
-  if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+  if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
   let mant: u64 = 0;      // first 19 significant digits
   let sig = 0;            // significant digits stored in mant
   let dropped = 0;        // integer-part digits that did not fit in mant (raise the exponent)
@@ -257,12 +262,12 @@ function scanNumber(i: i32, limit: i32): i32 {
     p++;
     if (p < limit) {
       const d = at(p);
-      if (d >= 48 && d <= 57) { errOff = p; return JsonError.BAD_NUMBER; } // leading zero
+      if (isDigit(d)) { errOff = p; return JsonError.BAD_NUMBER; } // leading zero
     }
   } else {
     while (p < limit) {
       c = at(p);
-      if (c < 48 || c > 57) break;
+      if (!isDigit(c)) break;
       if (sig < 19) { mant = mant * 10 + <u64>(c - 48); sig++; }
       else { dropped++; if (c != 48) nonzeroDropped = true; }
       p++;
@@ -274,10 +279,10 @@ function scanNumber(i: i32, limit: i32): i32 {
     p++;
     if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
     c = at(p);
-    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
     while (p < limit) {
       c = at(p);
-      if (c < 48 || c > 57) break;
+      if (!isDigit(c)) break;
       if (sig == 0 && c == 48) {
         if (exp10 > -100000) exp10--; // leading zeros of the fraction
       } else if (sig < 19) {
@@ -293,11 +298,11 @@ function scanNumber(i: i32, limit: i32): i32 {
     if (p < limit && (at(p) == 0x2B || at(p) == 0x2D)) { eneg = at(p) == 0x2D; p++; }
     if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
     c = at(p);
-    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
     let ev: i32 = 0;
     while (p < limit) {
       c = at(p);
-      if (c < 48 || c > 57) break;
+      if (!isDigit(c)) break;
       if (ev < 100000) ev = ev * 10 + (c - 48);
       p++;
     }
@@ -356,7 +361,7 @@ function scanValue(i: i32, depth: i32, strOut: usize): i32 {
   // sType: the type of a scalar value (a container leaves that of its last scalar: jsonNext
   // tells containers apart by their first byte).
   if (c == 0x22) { sType = JsonType.STRING; return scanString(i, strOut, JSON_STR_CAP); }
-  if (c == 0x2D || (c >= 48 && c <= 57)) { sType = JsonType.NUMBER; return scanNumber(i, inLen); }
+  if (c == 0x2D || isDigit(c)) { sType = JsonType.NUMBER; return scanNumber(i, inLen); }
   if (c == 0x74) { sType = JsonType.TRUE; return matchLit(i, ascii("true")); }
   if (c == 0x66) { sType = JsonType.FALSE; return matchLit(i, ascii("false")); }
   if (c == 0x6E) { sType = JsonType.NULL; return matchLit(i, ascii("null")); }
@@ -499,7 +504,7 @@ export function jsonStrAsNum(): f64 {
   inLen = strLen;
   let r: f64 = NaN;
   const c = at(0);
-  if (c == 0x2D || (c >= 48 && c <= 57)) {
+  if (c == 0x2D || isDigit(c)) {
     if (scanNumber(0, strLen) == 0 && sEnd == strLen) r = sNum;
   }
   inPtr = sp;
