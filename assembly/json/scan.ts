@@ -250,48 +250,38 @@ function scanNumber(i: i32, limit: i32): i32 {
   let p = i;
   let neg = false;
   if (p < limit && at(p) == 0x2D) { neg = true; p++; }
-  if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
-  let c = at(p);
-  if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
   let mant: u64 = 0;      // first 19 significant digits
   let sig = 0;            // significant digits stored in mant
   let dropped = 0;        // integer-part digits that did not fit in mant (raise the exponent)
-  let exp10: i32 = 0;
+  let exp10: i32 = 0;     // fraction digits: leading zeros and those stored in mant (lower it)
   let nonzeroDropped = false;
-  if (c == 48) {
-    p++;
-    if (p < limit) {
-      const d = at(p);
-      if (isDigit(d)) { errOff = p; return JsonError.BAD_NUMBER; } // leading zero
-    }
-  } else {
-    while (p < limit) {
-      c = at(p);
-      if (!isDigit(c)) break;
-      if (sig < 19) { mant = mant * 10 + <u64>(c - 48); sig++; }
-      else { dropped++; if (c != 48) nonzeroDropped = true; }
-      p++;
-    }
-  }
-  if (dropped > 100000) dropped = 100000;
-  exp10 = dropped;
-  if (p < limit && at(p) == 0x2E) {
-    p++;
+  let frac = false;       // in the fraction part
+  let c: i32;
+  // One digit loop for the integer part, then (after a '.') for the fraction.
+  for (;;) {
     if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
     c = at(p);
     if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!frac && c == 48 && p + 1 < limit && isDigit(at(p + 1))) { errOff = p + 1; return JsonError.BAD_NUMBER; } // leading zero
     while (p < limit) {
       c = at(p);
       if (!isDigit(c)) break;
       if (sig == 0 && c == 48) {
-        if (exp10 > -100000) exp10--; // leading zeros of the fraction
+        if (frac && exp10 > -100000) exp10--; // leading zeros of the fraction (the integer part: a lone 0)
       } else if (sig < 19) {
         mant = mant * 10 + <u64>(c - 48); sig++;
-        exp10--;
-      } else if (c != 48) nonzeroDropped = true;
+        if (frac) exp10--;
+      } else {
+        if (!frac && dropped < 100000) dropped++;
+        if (c != 48) nonzeroDropped = true;
+      }
       p++;
     }
+    if (frac || p >= limit || at(p) != 0x2E) break;
+    frac = true;
+    p++;
   }
+  exp10 += dropped;       // (dropped > 0 only when sig > 0: the leading-zero clamp above saw exp10 = 0 + its own)
   if (p < limit && (at(p) == 0x65 || at(p) == 0x45)) {
     p++;
     let eneg = false;
