@@ -33,9 +33,13 @@ export function levelScaled(permille: i32, decimals: i32): i32 {
   if (permille < 0) permille = 0;
   if (permille > 1000) permille = 1000;
   if (decimals <= 0) return (permille + 5) / 10;
-  if (decimals == 1) return permille;
-  if (decimals == 2) return permille * 10;
-  return permille * 100;
+  return times10(permille, decimals - 1);
+}
+
+/** v * 10^k for k 0..2 (larger k: 2). */
+function times10(v: i32, k: i32): i32 {
+  for (let i = 0; i < k && i < 2; i++) v *= 10;
+  return v;
 }
 
 /** Temperature in 0.1 °C (clamped to -100..200 °C) scaled to `decimals` fraction digits (half away from zero). */
@@ -43,9 +47,7 @@ export function tempScaled(deciC: i32, decimals: i32): i32 {
   if (deciC < -1000) deciC = -1000;
   if (deciC > 2000) deciC = 2000;
   if (decimals <= 0) return deciC >= 0 ? (deciC + 5) / 10 : -((5 - deciC) / 10);
-  if (decimals == 1) return deciC;
-  if (decimals == 2) return deciC * 10;
-  return deciC * 100;
+  return times10(deciC, decimals - 1);
 }
 
 /**
@@ -92,11 +94,10 @@ export const UPLINK_DROP: i32 = -2;
  * facts (a reading by a newer reading, a state by a newer state, ...).
  */
 function latestMask(kind: UplinkKind): i32 {
-  if (kind == UplinkKind.READING) return 1;           // level + temperature
-  if (kind == UplinkKind.READING_STATE) return 1 | 2; // reading and relay state
-  if (kind == UplinkKind.STATE) return 2;
-  if (kind == UplinkKind.GET) return 4;
-  return 8;                                           // ping
+  // One nibble per kind from READING up: 1 (level + temperature), 1|2 (reading and relay
+  // state), 2 (state), 4 (get), 8 (ping; also any other kind).
+  const k = <u32>(kind - UplinkKind.READING);
+  return k < 5 ? (0x84231 >>> (k << 2)) & 15 : 8;
 }
 
 /** Encodes and publishes one uplink (uplink topic, configured QoS, never retained). UPLINK_OK / _RETRY / _DROP. */
