@@ -9,7 +9,7 @@
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
 import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt, asciiPtr } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr, DIGITS36 } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
 
@@ -65,7 +65,7 @@ function memberStart(name: Ascii): bool {
   return o >= 0;
 }
 
-const HEX: Ascii = ascii("0123456789abcdef");
+const HEX: Ascii = DIGITS36; // its first 16
 
 /** Appends the escaped form of ptr,len at offset o; new offset or -1. */
 function putEscaped(o: i32, ptr: usize, len: i32): i32 {

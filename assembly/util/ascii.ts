@@ -25,3 +25,6 @@ export declare function ascii(s: string): Ascii;
 @inline export function asciiAt(a: Ascii, i: i32): i32 {
   return <i32>load<u8>(a + 1 + <usize>i);
 }
+
+/** The digits of bases up to 36, lowercase: base 16 (JSON \u escapes) and 36 (client ids) read their first 16 / 36. */
+export const DIGITS36: Ascii = ascii("0123456789abcdefghijklmnopqrstuvwxyz");
