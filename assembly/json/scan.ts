@@ -200,7 +200,14 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       p += 6;
       continue;
     }
-    if (c < 0x80) { emitCp(out, cap, c); p++; continue; }
+    if (c < 0x80) { // ASCII (most bytes): no encoding step
+      if (out != 0) { // (validation: no call per byte)
+        const q = reserve(out, cap, 1);
+        if (q != 0) store<u8>(q, <u8>c);
+      }
+      p++;
+      continue;
+    }
     // Multi-byte UTF-8: validated (RFC 3629 table 3-7), copied as whole sequences only.
     const n = utf8SeqLen(inPtr + <usize>p, inLen - p);
     if (n <= 0) { errOff = p; return n < 0 ? JsonError.TRUNCATED : JsonError.BAD_UTF8; }
