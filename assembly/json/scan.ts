@@ -234,15 +234,14 @@ function pow10(e: i32): f64 {
 /** m * 10^e for m >= 0 integer-valued (exact when m < 2^53 and |e| <= 22). */
 function scale10(m: f64, e: i32): f64 {
   if (m == 0) return 0;
-  if (e == 0) return m;
-  if (e > 0) {
+  if (e >= 0) { // (e = 0: m * 1)
     if (e > 400) return Infinity;
     return m * pow10(e);
   }
   const ne = -e;
-  if (ne <= 22) return m / pow10(ne);
   if (ne > 400) return 0;
-  // Two steps keep intermediate values normal: m / 10^22 / 10^(ne-22), avoiding premature underflow.
+  // ne <= 22: m / 10^ne (one correctly rounded division). Beyond, in steps that keep intermediate
+  // values normal: m / 10^22 / ... / 10^k, avoiding premature underflow.
   let r = m;
   let k = ne;
   while (k > 22) { r /= 1e22; k -= 22; }
