@@ -1,13 +1,13 @@
 // Compile-time UTF-8 literals for the firmware.
 //
 // `ascii("text")` (declared in assembly/util/ascii.ts) is rewritten at parse
-// time into the name of a `@global` constant `memory.data<u8>([len & 0xff,
-// len >> 8, ...utf8 bytes])`: a pointer to a 2-byte little-endian length
-// followed by the UTF-8 bytes. Identical texts share one constant, declared
+// time into the name of a `@global` constant `memory.data<u8>([len,
+// ...utf8 bytes])`: a pointer to a 1-byte length (a literal is at most 255
+// bytes; a longer one fails the build) followed by the UTF-8 bytes. Identical texts share one constant, declared
 // in a generated file that the entry file imports first (so the literals lie
 // at the lowest static addresses, where i32.const takes 2 bytes). An
 // AssemblyScript string literal would cost a 20-byte header and 2 bytes per
-// character; this costs 2 bytes plus 1 per character, and nothing at run
+// character; this costs 1 byte plus 1 per character, and nothing at run
 // time. Without this transform the build fails (ascii has no body), so a
 // misconfigured build cannot silently ship a different firmware.
 import { Transform } from "assemblyscript/transform";
@@ -31,7 +31,9 @@ function rewrite(node, literals) {
   if (arg.kind !== LITERAL || arg.literalKind !== STRING_LITERAL) {
     throw new Error(`ascii() takes one string literal (at ${node.range.source.normalizedPath}:${node.range.start})`);
   }
-  if (Buffer.byteLength(arg.value, "utf8") > 0xffff) throw new Error("ascii() literal longer than 65535 bytes");
+  if (Buffer.byteLength(arg.value, "utf8") > 0xff) {
+    throw new Error(`ascii() literal longer than 255 bytes (at ${node.range.source.normalizedPath}:${node.range.start})`);
+  }
   let name = literals.get(arg.value);
   if (name === undefined) {
     name = `__ascii_${literals.size}`;
@@ -40,12 +42,12 @@ function rewrite(node, literals) {
   return Node.createIdentifierExpression(name, node.range);
 }
 
-/** One `@global` constant per distinct literal: [len & 0xff, len >> 8, ...UTF-8 bytes]. */
+/** One `@global` constant per distinct literal: [len, ...UTF-8 bytes]. */
 function literalSource(literals) {
   let text = "";
   for (const [value, name] of literals) {
     const bytes = Buffer.from(value, "utf8");
-    text += `// @ts-ignore: decorator\n@global export const ${name}: usize = memory.data<u8>([${[bytes.length & 0xff, bytes.length >> 8, ...bytes].join(",")}]);\n`;
+    text += `// @ts-ignore: decorator\n@global export const ${name}: usize = memory.data<u8>([${[bytes.length, ...bytes].join(",")}]);\n`;
   }
   return text;
 }

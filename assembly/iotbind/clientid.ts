@@ -6,11 +6,11 @@
 import * as cfg from "../config";
 import { halHwId } from "../hal";
 import { putAscii } from "../util/bytes";
-import { ascii, Ascii, asciiAt } from "../util/ascii";
+import { ascii, Ascii, asciiAt, DIGITS36 } from "../util/ascii";
 import { HW_CAP } from "../tunables";
 
 const hwBuf: usize = memory.data(HW_CAP);
-const DIGITS: Ascii = ascii("0123456789abcdefghijklmnopqrstuvwxyz");
+const DIGITS: Ascii = DIGITS36;
 
 /** 64-bit FNV-1a of ptr,len. */
 export function fnv1a64(ptr: usize, len: i32): u64 {

@@ -8,7 +8,7 @@ import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client"
 import { count, C_UPLINK_SENT, C_UPLINK_REFUSED } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { LOG_WARN } from "../hal";
-import { ascii } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 import { UPLINK_CAP } from "../tunables";
 export { UPLINK_CAP };
 
@@ -33,9 +33,13 @@ export function levelScaled(permille: i32, decimals: i32): i32 {
   if (permille < 0) permille = 0;
   if (permille > 1000) permille = 1000;
   if (decimals <= 0) return (permille + 5) / 10;
-  if (decimals == 1) return permille;
-  if (decimals == 2) return permille * 10;
-  return permille * 100;
+  return times10(permille, decimals - 1);
+}
+
+/** v * 10^k for k 0..2 (larger k: 2). */
+function times10(v: i32, k: i32): i32 {
+  for (let i = 0; i < k && i < 2; i++) v *= 10;
+  return v;
 }
 
 /** Temperature in 0.1 °C (clamped to -100..200 °C) scaled to `decimals` fraction digits (half away from zero). */
@@ -43,9 +47,7 @@ export function tempScaled(deciC: i32, decimals: i32): i32 {
   if (deciC < -1000) deciC = -1000;
   if (deciC > 2000) deciC = 2000;
   if (decimals <= 0) return deciC >= 0 ? (deciC + 5) / 10 : -((5 - deciC) / 10);
-  if (decimals == 1) return deciC;
-  if (decimals == 2) return deciC * 10;
-  return deciC * 100;
+  return times10(deciC, decimals - 1);
 }
 
 /**
@@ -61,9 +63,11 @@ export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC
     if (!jwFailed()) headLen = jwLength(); // else stays 0 and jwEnd fails
   }
   if (headLen > 0) jwResume(msgBuf, UPLINK_CAP, headLen, 2);
-  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) jwMemberAscii(ascii("cmd"), on ? ascii("on") : ascii("off"));
-  else if (kind == UplinkKind.GET) jwMemberAscii(ascii("cmd"), ascii("get"));
-  else if (kind == UplinkKind.PING) jwMemberAscii(ascii("cmd"), ascii("ping"));
+  let cmd: Ascii = 0;
+  if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) cmd = on ? ascii("on") : ascii("off");
+  else if (kind == UplinkKind.GET) cmd = ascii("get");
+  else if (kind == UplinkKind.PING) cmd = ascii("ping");
+  if (cmd != 0) jwMemberAscii(ascii("cmd"), cmd);
   if (kind == UplinkKind.READING || kind == UplinkKind.READING_STATE) {
     jwMemberFixed(ascii("level"), levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
     if (cfg.sendTemperature && tempDeciC != TEMP_UNKNOWN) {
@@ -90,11 +94,10 @@ export const UPLINK_DROP: i32 = -2;
  * facts (a reading by a newer reading, a state by a newer state, ...).
  */
 function latestMask(kind: UplinkKind): i32 {
-  if (kind == UplinkKind.READING) return 1;           // level + temperature
-  if (kind == UplinkKind.READING_STATE) return 1 | 2; // reading and relay state
-  if (kind == UplinkKind.STATE) return 2;
-  if (kind == UplinkKind.GET) return 4;
-  return 8;                                           // ping
+  // One nibble per kind from READING up: 1 (level + temperature), 1|2 (reading and relay
+  // state), 2 (state), 4 (get), 8 (ping; also any other kind).
+  const k = <u32>(kind - UplinkKind.READING);
+  return k < 5 ? (0x84231 >>> (k << 2)) & 15 : 8;
 }
 
 /** Encodes and publishes one uplink (uplink topic, configured QoS, never retained). UPLINK_OK / _RETRY / _DROP. */

@@ -9,7 +9,7 @@
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
 import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
-import { ascii, Ascii, asciiLen, asciiAt } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiAt, asciiPtr, DIGITS36 } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
 
@@ -23,6 +23,11 @@ function fail(s: JwStatus): void {
   if (wStatus == JwStatus.OK) wStatus = s;
 }
 
+/** The member ends at offset o, or did not fit (o < 0: sticky NO_ROOM). */
+function advance(o: i32): void {
+  if (o < 0) fail(JwStatus.NO_ROOM); else wLen = o;
+}
+
 /** Starts an object at buf (cap bytes; the caller owns the buffer). */
 export function jwBegin(buf: usize, cap: i32): void {
   wBuf = buf;
@@ -30,8 +35,7 @@ export function jwBegin(buf: usize, cap: i32): void {
   wLen = 0;
   wCount = 0;
   wStatus = JwStatus.OK;
-  const o = putByte(wBuf, wCap, 0, 0x7B);
-  if (o < 0) fail(JwStatus.NO_ROOM); else wLen = o;
+  advance(putByte(wBuf, wCap, 0, 0x7B));
 }
 
 /**
@@ -56,13 +60,12 @@ function memberStart(name: Ascii): bool {
   o = putAscii(wBuf, wCap, o, name);
   o = putByte(wBuf, wCap, o, 0x22);
   o = putByte(wBuf, wCap, o, 0x3A);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return false; }
-  wLen = o;
-  wCount++;
-  return true;
+  advance(o);
+  wCount++; // (a failure makes every later call a no-op: the count no longer matters)
+  return o >= 0;
 }
 
-const HEX: Ascii = ascii("0123456789abcdef");
+const HEX: Ascii = DIGITS36; // its first 16
 
 /** Appends the escaped form of ptr,len at offset o; new offset or -1. */
 function putEscaped(o: i32, ptr: usize, len: i32): i32 {
@@ -99,23 +102,12 @@ export function jwMemberStr(name: Ascii, ptr: usize, len: i32): void {
   let o = putByte(wBuf, wCap, wLen, 0x22);
   o = putEscaped(o, ptr, len);
   o = putByte(wBuf, wCap, o, 0x22);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  advance(o);
 }
 
 /** Member with a JSON string value given as an ASCII literal (escaped like any string). */
 export function jwMemberAscii(name: Ascii, value: Ascii): void {
-  if (!memberStart(name)) return;
-  let o = putByte(wBuf, wCap, wLen, 0x22);
-  const n = asciiLen(value);
-  for (let i = 0; i < n && o >= 0; i++) {
-    const c = asciiAt(value, i);
-    if (c == 0x22 || c == 0x5C) o = putByte(wBuf, wCap, o, 0x5C);
-    o = putByte(wBuf, wCap, o, c < 0x20 || c > 0x7E ? 0x3F : c);
-  }
-  o = putByte(wBuf, wCap, o, 0x22);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  jwMemberStr(name, asciiPtr(value), asciiLen(value));
 }
 
 /**
@@ -129,24 +121,21 @@ export function jwMemberFixed(name: Ascii, scaled: i32, decimals: i32, asString:
   if (asString) o = putByte(wBuf, wCap, o, 0x22);
   o = putFixed(wBuf, wCap, o, scaled, decimals);
   if (asString) o = putByte(wBuf, wCap, o, 0x22);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  advance(o);
 }
 
 /** Member with an integer JSON number. */
 export function jwMemberInt(name: Ascii, v: i32): void {
   if (!memberStart(name)) return;
   const o = putInt(wBuf, wCap, wLen, v);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  advance(o);
 }
 
 /** Member with true/false. */
 export function jwMemberBool(name: Ascii, v: bool): void {
   if (!memberStart(name)) return;
   const o = putAscii(wBuf, wCap, wLen, v ? ascii("true") : ascii("false"));
-  if (o < 0) { fail(JwStatus.NO_ROOM); return; }
-  wLen = o;
+  advance(o);
 }
 
 /** Closes the object: its length in bytes (> 0), or a negative JwStatus. */

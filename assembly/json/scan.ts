@@ -74,19 +74,25 @@ let vStart: i32 = 0;       // raw value bytes (offsets into the input)
 let vEnd: i32 = 0;
 let strLen: i32 = 0;
 let strTrunc: bool = false;
-let numVal: f64 = NaN;
 
 // Scratch results of the helpers (no multi-value in MVP).
 let sEnd: i32 = 0;         // offset after the scanned token
 let sOutLen: i32 = 0;      // decoded bytes stored
 let sTrunc: bool = false;  // decoded string did not fit
 let sNum: f64 = 0;
+let sType: JsonType = JsonType.NONE; // type of the value scanValue dispatched on last
 
 // ------------------------------------------------------------------ bytes
 
 // @ts-ignore: decorator
 @inline function at(i: i32): i32 {
   return <i32>load<u8>(inPtr + <usize>i);
+}
+
+/** '0'..'9' (one unsigned compare). */
+// @ts-ignore: decorator
+@inline function isDigit(c: i32): bool {
+  return <u32>(c - 48) < 10;
 }
 
 function isWs(c: i32): bool {
@@ -99,10 +105,9 @@ function skipWs(i: i32): i32 {
 }
 
 function hexVal(c: i32): i32 {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  if (isDigit(c)) return c - 48;
+  const l = (c | 0x20) - 97; // 'a'..'f' and 'A'..'F' (only they map to 0..5)
+  return <u32>l < 6 ? l + 10 : -1;
 }
 
 /** Reads 4 hex digits at i; the code unit, or -1 (bad digit or not enough input: check bounds first). */
@@ -116,38 +121,32 @@ function hex4(i: i32): i32 {
   return v;
 }
 
-/** Appends code point cp as UTF-8 to out (cap bytes) at sOutLen; sets sTrunc when it does not fit. */
-function emitCp(out: usize, cap: i32, cp: i32): void {
-  if (out == 0) return;
-  let n = 1;
-  if (cp >= 0x10000) n = 4;
-  else if (cp >= 0x800) n = 3;
-  else if (cp >= 0x80) n = 2;
-  if (sTrunc || n > cap - sOutLen) { sTrunc = true; return; }
+/** Reserves n bytes of out (cap bytes) at sOutLen: their address, or 0 when out is 0 (validate
+ *  only) or they do not fit (then sTrunc is set and stays set: a truncated value keeps only
+ *  whole characters from its start). */
+function reserve(out: usize, cap: i32, n: i32): usize {
+  if (out == 0) return 0;
+  if (sTrunc || n > cap - sOutLen) { sTrunc = true; return 0; }
   const p = out + <usize>sOutLen;
-  if (n == 1) {
-    store<u8>(p, <u8>cp);
-  } else if (n == 2) {
-    store<u8>(p, <u8>(0xC0 | (cp >> 6)));
-    store<u8>(p + 1, <u8>(0x80 | (cp & 0x3F)));
-  } else if (n == 3) {
-    store<u8>(p, <u8>(0xE0 | (cp >> 12)));
-    store<u8>(p + 1, <u8>(0x80 | ((cp >> 6) & 0x3F)));
-    store<u8>(p + 2, <u8>(0x80 | (cp & 0x3F)));
-  } else {
-    store<u8>(p, <u8>(0xF0 | (cp >> 18)));
-    store<u8>(p + 1, <u8>(0x80 | ((cp >> 12) & 0x3F)));
-    store<u8>(p + 2, <u8>(0x80 | ((cp >> 6) & 0x3F)));
-    store<u8>(p + 3, <u8>(0x80 | (cp & 0x3F)));
-  }
   sOutLen += n;
+  return p;
 }
 
-function emitByte(out: usize, cap: i32, b: i32): void {
-  if (out == 0) return;
-  if (sTrunc || sOutLen >= cap) { sTrunc = true; return; }
-  store<u8>(out + <usize>sOutLen, <u8>b);
-  sOutLen++;
+/** Appends code point cp (<= 0x10FFFF) as UTF-8 to out (see reserve). */
+function emitCp(out: usize, cap: i32, cp: i32): void {
+  let n = 1;
+  if (cp >= 0x80) n = 2;
+  if (cp >= 0x800) n = 3;
+  if (cp >= 0x10000) n = 4;
+  let p = reserve(out, cap, n);
+  if (p == 0) return;
+  // Continuation bytes from the last one back, then the lead byte (0xxxxxxx, 110xxxxx, 1110xxxx, 11110xxx).
+  let c = cp;
+  for (let k = n - 1; k > 0; k--) {
+    store<u8>(p + <usize>k, <u8>(0x80 | (c & 0x3F)));
+    c >>= 6;
+  }
+  store<u8>(p, <u8>(((0xF0E0C000 >>> (<u32>(n - 1) << 3)) & 0xFF) | <u32>c));
 }
 
 /**
@@ -175,7 +174,7 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       else if (e == 0x6E) b = 0x0A;
       else if (e == 0x72) b = 0x0D;
       else if (e == 0x74) b = 0x09;
-      if (b >= 0) { emitByte(out, cap, b); p += 2; continue; }
+      if (b >= 0) { emitCp(out, cap, b); p += 2; continue; }
       if (e != 0x75) { errOff = p; return JsonError.BAD_ESCAPE; }
       if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
       const u = hex4(p + 2);
@@ -201,17 +200,19 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       p += 6;
       continue;
     }
-    if (c < 0x80) { emitByte(out, cap, c); p++; continue; }
+    if (c < 0x80) { // ASCII (most bytes): no encoding step
+      if (out != 0) { // (validation: no call per byte)
+        const q = reserve(out, cap, 1);
+        if (q != 0) store<u8>(q, <u8>c);
+      }
+      p++;
+      continue;
+    }
     // Multi-byte UTF-8: validated (RFC 3629 table 3-7), copied as whole sequences only.
     const n = utf8SeqLen(inPtr + <usize>p, inLen - p);
     if (n <= 0) { errOff = p; return n < 0 ? JsonError.TRUNCATED : JsonError.BAD_UTF8; }
-    if (out != 0) {
-      if (sTrunc || n > cap - sOutLen) sTrunc = true;
-      else {
-        for (let k = 0; k < n; k++) store<u8>(out + <usize>(sOutLen + k), <u8>at(p + k));
-        sOutLen += n;
-      }
-    }
+    const q = reserve(out, cap, n);
+    if (q != 0) for (let k = 0; k < n; k++) store<u8>(q + <usize>k, <u8>at(p + k));
     p += n;
   }
   return JsonError.SYNTAX; // not reached
@@ -233,15 +234,14 @@ function pow10(e: i32): f64 {
 /** m * 10^e for m >= 0 integer-valued (exact when m < 2^53 and |e| <= 22). */
 function scale10(m: f64, e: i32): f64 {
   if (m == 0) return 0;
-  if (e == 0) return m;
-  if (e > 0) {
+  if (e >= 0) { // (e = 0: m * 1)
     if (e > 400) return Infinity;
     return m * pow10(e);
   }
   const ne = -e;
-  if (ne <= 22) return m / pow10(ne);
   if (ne > 400) return 0;
-  // Two steps keep intermediate values normal: m / 10^22 / 10^(ne-22), avoiding premature underflow.
+  // ne <= 22: m / 10^ne (one correctly rounded division). Beyond, in steps that keep intermediate
+  // values normal: m / 10^22 / ... / 10^k, avoiding premature underflow.
   let r = m;
   let k = ne;
   while (k > 22) { r /= 1e22; k -= 22; }
@@ -256,59 +256,49 @@ function scanNumber(i: i32, limit: i32): i32 {
   let p = i;
   let neg = false;
   if (p < limit && at(p) == 0x2D) { neg = true; p++; }
-  if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
-  let c = at(p);
-  if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
   let mant: u64 = 0;      // first 19 significant digits
   let sig = 0;            // significant digits stored in mant
   let dropped = 0;        // integer-part digits that did not fit in mant (raise the exponent)
-  let exp10: i32 = 0;
+  let exp10: i32 = 0;     // fraction digits: leading zeros and those stored in mant (lower it)
   let nonzeroDropped = false;
-  if (c == 48) {
-    p++;
-    if (p < limit) {
-      const d = at(p);
-      if (d >= 48 && d <= 57) { errOff = p; return JsonError.BAD_NUMBER; } // leading zero
-    }
-  } else {
-    while (p < limit) {
-      c = at(p);
-      if (c < 48 || c > 57) break;
-      if (sig < 19) { mant = mant * 10 + <u64>(c - 48); sig++; }
-      else { dropped++; if (c != 48) nonzeroDropped = true; }
-      p++;
-    }
-  }
-  if (dropped > 100000) dropped = 100000;
-  exp10 = dropped;
-  if (p < limit && at(p) == 0x2E) {
-    p++;
+  let frac = false;       // in the fraction part
+  let c: i32;
+  // One digit loop for the integer part, then (after a '.') for the fraction.
+  for (;;) {
     if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
     c = at(p);
-    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!frac && c == 48 && p + 1 < limit && isDigit(at(p + 1))) { errOff = p + 1; return JsonError.BAD_NUMBER; } // leading zero
     while (p < limit) {
       c = at(p);
-      if (c < 48 || c > 57) break;
+      if (!isDigit(c)) break;
       if (sig == 0 && c == 48) {
-        if (exp10 > -100000) exp10--; // leading zeros of the fraction
+        if (frac && exp10 > -100000) exp10--; // leading zeros of the fraction (the integer part: a lone 0)
       } else if (sig < 19) {
         mant = mant * 10 + <u64>(c - 48); sig++;
-        exp10--;
-      } else if (c != 48) nonzeroDropped = true;
+        if (frac) exp10--;
+      } else {
+        if (!frac && dropped < 100000) dropped++;
+        if (c != 48) nonzeroDropped = true;
+      }
       p++;
     }
+    if (frac || p >= limit || at(p) != 0x2E) break;
+    frac = true;
+    p++;
   }
+  exp10 += dropped;       // (dropped > 0 only when sig > 0: the leading-zero clamp above saw exp10 = 0 + its own)
   if (p < limit && (at(p) == 0x65 || at(p) == 0x45)) {
     p++;
     let eneg = false;
     if (p < limit && (at(p) == 0x2B || at(p) == 0x2D)) { eneg = at(p) == 0x2D; p++; }
     if (p >= limit) { errOff = p; return JsonError.TRUNCATED; }
     c = at(p);
-    if (c < 48 || c > 57) { errOff = p; return JsonError.BAD_NUMBER; }
+    if (!isDigit(c)) { errOff = p; return JsonError.BAD_NUMBER; }
     let ev: i32 = 0;
     while (p < limit) {
       c = at(p);
-      if (c < 48 || c > 57) break;
+      if (!isDigit(c)) break;
       if (ev < 100000) ev = ev * 10 + (c - 48);
       p++;
     }
@@ -341,16 +331,36 @@ function matchLit(i: i32, s: Ascii): i32 {
 /**
  * Validates one value at i (no leading whitespace), nested containers included, with the
  * nesting stack kept as a bit mask (1 = array). depth = depth of the container holding it.
+ * A STRING value is decoded into strOut (JSON_STR_CAP bytes; 0 = validate only).
  * 0 with sEnd after the value, or a negative JsonError.
  */
-function scanValue(i: i32, depth: i32): i32 {
+/**
+ * One member's key at p (a string, decoded into out, cap bytes; out 0 = validate only), the ':'
+ * and the whitespace around it: the offset of the member's value (< inLen), or a negative JsonError.
+ * The one member walker, for validation (scanValue) and for iteration (jsonNext).
+ */
+function scanKey(p: i32, out: usize, cap: i32): i32 {
+  if (at(p) != 0x22) { errOff = p; return JsonError.SYNTAX; } // callers checked p < inLen
+  const rs = scanString(p, out, cap);
+  if (rs < 0) return rs;
+  p = skipWs(sEnd);
+  if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+  if (at(p) != 0x3A) { errOff = p; return JsonError.SYNTAX; }
+  p = skipWs(p + 1);
+  if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+  return p;
+}
+
+function scanValue(i: i32, depth: i32, strOut: usize): i32 {
   if (i >= inLen) { errOff = i; return JsonError.TRUNCATED; }
   const c = at(i);
-  if (c == 0x22) return scanString(i, 0, 0);
-  if (c == 0x2D || (c >= 48 && c <= 57)) return scanNumber(i, inLen);
-  if (c == 0x74) return matchLit(i, ascii("true"));
-  if (c == 0x66) return matchLit(i, ascii("false"));
-  if (c == 0x6E) return matchLit(i, ascii("null"));
+  // sType: the type of a scalar value (a container leaves that of its last scalar: jsonNext
+  // tells containers apart by their first byte).
+  if (c == 0x22) { sType = JsonType.STRING; return scanString(i, strOut, JSON_STR_CAP); }
+  if (c == 0x2D || isDigit(c)) { sType = JsonType.NUMBER; return scanNumber(i, inLen); }
+  if (c == 0x74) { sType = JsonType.TRUE; return matchLit(i, ascii("true")); }
+  if (c == 0x66) { sType = JsonType.FALSE; return matchLit(i, ascii("false")); }
+  if (c == 0x6E) { sType = JsonType.NULL; return matchLit(i, ascii("null")); }
   if (c != 0x7B && c != 0x5B) { errOff = i; return JsonError.SYNTAX; }
   // Container: iterative walk; nesting kept as a bit mask (bit k set = level k is an array).
   let d = depth + 1;
@@ -381,14 +391,8 @@ function scanValue(i: i32, depth: i32): i32 {
     }
     // An element (array) or a member (object) starts at p.
     if (!isArr) {
-      if (ch != 0x22) { errOff = p; return JsonError.SYNTAX; }
-      const rs = scanString(p, 0, 0);
-      if (rs < 0) return rs;
-      p = skipWs(sEnd);
-      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
-      if (at(p) != 0x3A) { errOff = p; return JsonError.SYNTAX; }
-      p = skipWs(p + 1);
-      if (p >= inLen) { errOff = p; return JsonError.TRUNCATED; }
+      p = scanKey(p, 0, 0);
+      if (p < 0) return p;
       ch = at(p);
     }
     if (ch == 0x7B || ch == 0x5B) {
@@ -401,7 +405,7 @@ function scanValue(i: i32, depth: i32): i32 {
       p++;
       continue;
     }
-    const rv = scanValue(p, 0); // a scalar here: no further recursion
+    const rv = scanValue(p, 0, 0); // a scalar here: no further recursion
     if (rv < 0) return rv;
     p = sEnd;
     state = 1;
@@ -411,13 +415,19 @@ function scanValue(i: i32, depth: i32): i32 {
 
 // ---------------------------------------------------------------- public
 
+/** No current member: every getter reads as empty. */
+function clearMember(): void {
+  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false;
+  vStart = 0; vEnd = 0;
+}
+
 /** Validates that ptr,len is exactly one JSON object (whitespace around it allowed)
  *  and positions before its first member. 0, or a negative JsonError. Never reads outside ptr,len. */
 export function jsonOpen(ptr: usize, len: i32): i32 {
   opened = false;
   done = true;
   errOff = 0;
-  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
+  clearMember();
   if (len > JSON_MAX_LEN) { errOff = 0; return JsonError.TOO_LONG; }
   if (len <= 0) { errOff = 0; return JsonError.EMPTY; }
   // A caller bug (input not inside memory) is refused rather than trapped on.
@@ -427,7 +437,7 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
   let p = skipWs(0);
   if (p >= inLen) { errOff = p; return JsonError.EMPTY; }
   if (at(p) != 0x7B) { errOff = p; return JsonError.NOT_OBJECT; }
-  const r = scanValue(p, 0);
+  const r = scanValue(p, 0, 0);
   if (r < 0) { inLen = 0; return r; }
   const end = skipWs(sEnd);
   if (end < inLen) { errOff = end; inLen = 0; return JsonError.TRAILING; }
@@ -439,37 +449,24 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
 
 /** Next top-level member: 1 = a member is current, 0 = no more. */
 export function jsonNext(): i32 {
-  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false; numVal = NaN;
-  vStart = 0; vEnd = 0;
+  clearMember();
   if (!opened || done) return 0;
   let p = skipWs(cur);
   if (p < inLen && at(p) == 0x2C) p = skipWs(p + 1);
+  // jsonOpen validated the whole object: anything but a member's key here is its closing '}'.
   if (p >= inLen || at(p) != 0x22) { done = true; return 0; }
-  if (scanString(p, keyBuf, JSON_KEY_CAP) < 0) { done = true; return 0; }
+  p = scanKey(p, keyBuf, JSON_KEY_CAP);
+  if (p < 0) { done = true; return 0; }
   keyLen = sOutLen;
   keyTrunc = sTrunc;
-  p = skipWs(sEnd);
-  if (p >= inLen || at(p) != 0x3A) { done = true; return 0; }
-  p = skipWs(p + 1);
-  if (p >= inLen) { done = true; return 0; }
-  const c = at(p);
   vStart = p;
-  if (c == 0x22) {
-    if (scanString(p, strBuf, JSON_STR_CAP) < 0) { done = true; return 0; }
-    vType = JsonType.STRING;
+  if (scanValue(p, 1, strBuf) < 0) { done = true; return 0; }
+  // A container's type: scanValue's sType is then that of its last scalar.
+  const c = at(p);
+  vType = c == 0x7B ? JsonType.OBJECT : c == 0x5B ? JsonType.ARRAY : sType;
+  if (vType == JsonType.STRING) {
     strLen = sOutLen;
     strTrunc = sTrunc;
-  } else if (c == 0x2D || (c >= 48 && c <= 57)) {
-    if (scanNumber(p, inLen) < 0) { done = true; return 0; }
-    vType = JsonType.NUMBER;
-    numVal = sNum;
-  } else {
-    if (scanValue(p, 1) < 0) { done = true; return 0; }
-    if (c == 0x74) vType = JsonType.TRUE;
-    else if (c == 0x66) vType = JsonType.FALSE;
-    else if (c == 0x6E) vType = JsonType.NULL;
-    else if (c == 0x7B) vType = JsonType.OBJECT;
-    else vType = JsonType.ARRAY;
   }
   vEnd = sEnd;
   cur = sEnd;
@@ -492,7 +489,7 @@ export function jsonStrLen(): i32 { return strLen; }
 /** The STRING value was longer than the decode buffer (jsonStrLen is then the truncated length). */
 export function jsonStrTruncated(): bool { return strTrunc; }
 /** NUMBER value; NaN for other types. */
-export function jsonNum(): f64 { return vType == JsonType.NUMBER ? numVal : NaN; }
+export function jsonNum(): f64 { return vType == JsonType.NUMBER ? sNum : NaN; } // sNum: set by this member's scanNumber
 /** A STRING whose whole content is a JSON number (e.g. "67") as f64; NaN otherwise. */
 export function jsonStrAsNum(): f64 {
   if (vType != JsonType.STRING || strTrunc || strLen <= 0) return NaN;
@@ -503,7 +500,7 @@ export function jsonStrAsNum(): f64 {
   inLen = strLen;
   let r: f64 = NaN;
   const c = at(0);
-  if (c == 0x2D || (c >= 48 && c <= 57)) {
+  if (c == 0x2D || isDigit(c)) {
     if (scanNumber(0, strLen) == 0 && sEnd == strLen) r = sNum;
   }
   inPtr = sp;

@@ -30,7 +30,7 @@ import { jwBegin, jwMemberStr, jwMemberInt, jwEnd } from "../json/encode";
 import { jsonOpen, jsonNext, jsonKeyIs, jsonNum } from "../json/scan";
 import { putAscii, putBytes, putInt, putByte, putWord, bytesEq } from "../util/bytes";
 import { elapsed, until, minU } from "../util/time";
-import { ascii, Ascii, asciiLen } from "../util/ascii";
+import { ascii, Ascii, asciiLen, asciiPtr } from "../util/ascii";
 import { FIRMWARE_VERSION } from "./version";
 import { OTA_CHUNK_MAX, OTA_WANT_RETRY_MS as WANT_RETRY_MS, OTA_WANT_RETRIES as WANT_RETRIES, OTA_ACTIVATE_WAIT_MS as ACTIVATE_WAIT_MS, OTA_DUE_WAIT_MS as DUE_WAIT_MS, NO_DEADLINE_MS } from "../tunables";
 export { OTA_CHUNK_MAX };
@@ -98,7 +98,7 @@ export function otaInit(): void {
   let o = putAscii(topicBuf, TOPIC_CAP, 0, PREFIX);
   baseLen = putBytes(topicBuf, TOPIC_CAP, o, clientIdBuf, clientIdLen);
   const key = ascii("ota.rollback");
-  const n = halKvGet(key + 2, asciiLen(key), rollbackBuf, KV_VALUE_CAP);
+  const n = halKvGet(asciiPtr(key), asciiLen(key), rollbackBuf, KV_VALUE_CAP);
   rollbackLen = n > 0 && n <= KV_VALUE_CAP ? n : 0;
   // Host-written text: anything that would need escaping becomes '?'.
   for (let i = 0; i < rollbackLen; i++) {

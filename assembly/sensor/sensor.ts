@@ -58,12 +58,9 @@ let readingStartAt: u32 = 0;
 let nextPingAt: u32 = 0;
 let pingsDone: i32 = 0;
 let goodCount: i32 = 0;
-/** Fault counts of the pings of the current reading, by quality code. */
-let nNoEcho: i32 = 0;
-let nRange: i32 = 0;
-let nBlind: i32 = 0;
-let nBadFrame: i32 = 0;
-let nRail: i32 = 0;
+/** Fault counts (i32) of the pings of the current reading, indexed by quality code
+ *  Q_NO_ECHO..Q_ADC_RAIL (2..6: bytes 8..27; slots 0, 1 and 7 unused). */
+const faultBuf: usize = memory.data(8 * 4);
 
 // Accepted state.
 let hasLevel: bool = false;
@@ -342,11 +339,9 @@ function median(): f64 {
 /** The most frequent fault of the reading (ties: the first in ABI order). */
 function dominantFault(): i32 {
   let q = Q_NO_ECHO;
-  let n = nNoEcho;
-  if (nRange > n) { q = Q_OUT_OF_RANGE; n = nRange; }
-  if (nBlind > n) { q = Q_BLIND_ZONE; n = nBlind; }
-  if (nBadFrame > n) { q = Q_BAD_FRAME; n = nBadFrame; }
-  if (nRail > n) { q = Q_ADC_RAIL; n = nRail; }
+  for (let k = Q_NO_ECHO + 1; k <= Q_ADC_RAIL; k++) {
+    if (load<i32>(faultBuf + <usize>(k << 2)) > load<i32>(faultBuf + <usize>(q << 2))) q = k;
+  }
   return q;
 }
 
@@ -416,7 +411,7 @@ function startReading(now: u32): void {
   nextPingAt = now;
   pingsDone = 0;
   goodCount = 0;
-  nNoEcho = 0; nRange = 0; nBlind = 0; nBadFrame = 0; nRail = 0;
+  store<u64>(faultBuf + 8, 0); store<u64>(faultBuf + 16, 0); store<u32>(faultBuf + 24, 0); // codes 2..6
   updateTemperature();
 }
 
@@ -437,12 +432,10 @@ function doPing(now: u32): bool {
       goodCount++;
     }
   } else {
-    const q = f2iClamp(-r, 0, 15);
-    if (q == Q_OUT_OF_RANGE) nRange++;
-    else if (q == Q_BLIND_ZONE) nBlind++;
-    else if (q == Q_BAD_FRAME) nBadFrame++;
-    else if (q == Q_ADC_RAIL) nRail++;
-    else nNoEcho++;
+    let q = f2iClamp(-r, 0, 15);
+    if (q < Q_NO_ECHO || q > Q_ADC_RAIL) q = Q_NO_ECHO; // (never: every ping returns one of these)
+    const at = faultBuf + <usize>(q << 2);
+    store<i32>(at, load<i32>(at) + 1);
   }
   pingsDone++;
   return true;

@@ -110,45 +110,34 @@ export function putByte(buf: usize, cap: i32, off: i32, b: i32): i32 {
 
 /** Writes the decimal form of `v` (any i32); new offset or -1. */
 export function putInt(buf: usize, cap: i32, off: i32, v: i32): i32 {
-  if (off < 0) return -1;
-  let u: u32 = v < 0 ? <u32>(0 - v) : <u32>v; // i32.MIN_VALUE wraps to 2^31, correct as u32
-  let digits = 1;
-  for (let t = u; t >= 10; t /= 10) digits++;
-  const total = digits + (v < 0 ? 1 : 0);
-  if (total > cap - off) return -1;
-  if (v < 0) store<u8>(buf + <usize>off, 45); // '-'
-  let p = off + total - 1;
-  do {
-    store<u8>(buf + <usize>p, <u8>(48 + u % 10));
-    u /= 10;
-    p--;
-  } while (u != 0);
-  return off + total;
+  return putFixed(buf, cap, off, v, 0);
 }
 
 /**
  * Writes `scaled / 10^decimals` with exactly `decimals` fraction digits
- * (decimals 0..3), e.g. (675, 1) -> "67.5", (-5, 1) -> "-0.5"; new offset or -1.
+ * (decimals 0..9; 0 = an integer, no '.'), e.g. (675, 1) -> "67.5",
+ * (-5, 1) -> "-0.5", (-42, 0) -> "-42"; any i32 `scaled`. New offset or -1
+ * (nothing written when it does not fit).
  */
 export function putFixed(buf: usize, cap: i32, off: i32, scaled: i32, decimals: i32): i32 {
-  if (decimals <= 0) return putInt(buf, cap, off, scaled);
-  let div: i32 = 1;
-  for (let i = 0; i < decimals && i < 9; i++) div *= 10;
-  const neg = scaled < 0;
-  const mag: u32 = neg ? <u32>(0 - scaled) : <u32>scaled;
-  const whole = mag / <u32>div;
-  let frac = mag % <u32>div;
-  let o = off;
-  if (neg) o = putByte(buf, cap, o, 45);
-  if (o < 0) return -1;
-  o = putInt(buf, cap, o, <i32>whole);
-  o = putByte(buf, cap, o, 46); // '.'
-  if (o < 0 || decimals > cap - o) return -1;
-  for (let i = decimals - 1; i >= 0; i--) {
-    store<u8>(buf + <usize>(o + i), <u8>(48 + frac % 10));
-    frac /= 10;
+  if (off < 0) return -1;
+  const dec = decimals < 0 ? 0 : decimals > 9 ? 9 : decimals;
+  let u: u32 = scaled < 0 ? <u32>(0 - scaled) : <u32>scaled; // i32.MIN_VALUE wraps to 2^31, correct as u32
+  let digits = 1;
+  for (let t = u; t >= 10; t /= 10) digits++;
+  if (digits <= dec) digits = dec + 1; // "0.05": at least one digit before the point
+  const total = digits + (dec > 0 ? 1 : 0) + (scaled < 0 ? 1 : 0);
+  if (total > cap - off) return -1;
+  if (scaled < 0) store<u8>(buf + <usize>off, 45); // '-'
+  // Digits from the last one back, the point after `dec` of them.
+  let p = buf + <usize>(off + total);
+  for (let k = 0; ; k++) {
+    if (k == dec && dec > 0) store<u8>(--p, 46); // '.'
+    store<u8>(--p, <u8>(48 + u % 10));
+    u /= 10;
+    if (u == 0 && k >= dec) break;
   }
-  return o + decimals;
+  return off + total;
 }
 
 /**

@@ -4,7 +4,7 @@
 
 /** f64 -> i32, rounding toward zero; NaN -> 0; clamped to [lo, hi]. */
 export function f2iClamp(x: f64, lo: i32, hi: i32): i32 {
-  if (!(x == x)) return 0 < lo ? lo : (0 > hi ? hi : 0);
+  if (!(x == x)) x = 0; // (lo <= hi: gives clampI(0, lo, hi))
   if (x <= <f64>lo) return lo;
   if (x >= <f64>hi) return hi;
   return <i32>x; // finite and inside [lo, hi]: cannot trap
@@ -12,8 +12,8 @@ export function f2iClamp(x: f64, lo: i32, hi: i32): i32 {
 
 /** f64 -> i32 rounded to nearest (half away from zero), clamped to [lo, hi]; NaN -> clamp(0). */
 export function f2iRound(x: f64, lo: i32, hi: i32): i32 {
-  if (!(x == x)) return f2iClamp(0, lo, hi);
-  return f2iClamp(x < 0 ? x - 0.5 : x + 0.5, lo, hi);
+  return f2iClamp( // NaN stays NaN: f2iClamp makes it clamp(0)
+    x < 0 ? x - 0.5 : x + 0.5, lo, hi);
 }
 
 /** Integer division that returns `fallback` instead of trapping on a zero divisor. */

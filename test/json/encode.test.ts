@@ -55,6 +55,23 @@ describe("JSON encoder", () => {
     expect(w.ex.enc_fixed!(1, 4, 0, 100)).toBeLessThan(0);
   });
 
+  it("writes every i32 at every scale 0..3 exactly, and refuses every capacity one byte short", () => {
+    // Reference: exact decimal text from BigInt (sign, at least one digit before the point).
+    const ref = (v: number, d: number): string => {
+      const mag = (v < 0 ? -BigInt(v) : BigInt(v)).toString().padStart(d + 1, "0");
+      const txt = d === 0 ? mag : `${mag.slice(0, mag.length - d)}.${mag.slice(mag.length - d)}`;
+      return (v < 0 ? "-" : "") + txt;
+    };
+    const value = fc.oneof(fc.integer({ min: -2147483648, max: 2147483647 }), fc.integer({ min: -1200, max: 1200 }),
+      fc.constantFrom(-2147483648, 2147483647, 0, -1, 9, 10, 99, 100, -999, 1000));
+    fc.assert(fc.property(value, fc.integer({ min: 0, max: 3 }), fc.boolean(), (v, d, asString) => {
+      const t = asString ? `{"v":"${ref(v, d)}"}` : `{"v":${ref(v, d)}}`;
+      const n = w.ex.enc_fixed!(v, d, asString ? 1 : 0, 100);
+      expect(out(n)).toBe(t);
+      expect(w.ex.enc_fixed!(v, d, asString ? 1 : 0, t.length - 1)).toBeLessThan(0);
+    }), { numRuns: 4000, seed: 12 });
+  });
+
   it("refuses, with a status, every capacity too small, and never writes past the capacity", () => {
     const uid = enc.encode('dev-"1"\n€');
     put(uid);
