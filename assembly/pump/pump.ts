@@ -17,7 +17,7 @@ import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logWord } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
-import { elapsed, minU, until } from "../util/time";
+import { elapsed, minU, until, sooner } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
 import { ascii, Ascii } from "../util/ascii";
 
@@ -361,8 +361,8 @@ export function pumpTick(nowMs: u32): u32 {
   } else if (!minOffDone) {
     wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
   }
-  if (lockout) wait = minU(wait, until(now, lockoutAt + cfg.lockoutMs));
-  if (unknownActive && !unknownLong) wait = minU(wait, until(now, unknownSince + cfg.unknownOffMs));
+  if (lockout) wait = sooner(wait, now, lockoutAt + cfg.lockoutMs);
+  if (unknownActive && !unknownLong) wait = sooner(wait, now, unknownSince + cfg.unknownOffMs);
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);
