@@ -25,7 +25,7 @@ import { deriveClientId } from "../iotbind/clientid";
 import { reportInit, reportTick } from "../iotbind/report";
 import { sensorInit, sensorTick, readingSeq } from "../sensor/sensor";
 import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
-import { minU, reached, until } from "../util/time";
+import { minU, reached, untilInline, sooner } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
 import { clockStart, clockSample } from "./clock";
 import { ascii } from "../util/ascii";
@@ -38,10 +38,11 @@ export const configBuf: usize = memory.data(CONFIG_CAP);
 export const enum RunState { FRESH = 0, RUNNING = 1, FAILED = 2, STOPPED = 3 }
 let runState: RunState = RunState.FRESH;
 
-/** Firmware time of the earliest deadline: the sensor's, and that of the client, pump rules and publish policy. */
+/** Firmware time of the earliest deadline: the sensor's, that of the client, pump rules and publish policy (restAt), and the client's own. */
 let dueAt: u32 = 0;
 let sensorAt: u32 = 0;
 let restAt: u32 = 0;
+let clientAt: u32 = 0;
 
 export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
@@ -79,6 +80,7 @@ export function deviceInit(len: i32): i32 {
   dueAt = now;
   sensorAt = now;
   restAt = now;
+  clientAt = now;
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
@@ -97,35 +99,39 @@ export function deviceTick(hostNow: u32): u32 {
   if (runState != RunState.RUNNING) return NO_DEADLINE_MS;
   const now = clockSample(hostNow);
   const data = mqttPoll(now);
-  // Idle tick: nothing due and nothing arrived.
-  if (!data && !reached(now, dueAt)) return until(now, dueAt);
-  // The sensor runs on its own deadline (a tick that only pings runs
-  // nothing else); it depends on no other module. The client, the pump rules
-  // and the publish policy run together when one of them is due, bytes
-  // arrived, or the sensor changed the level (a reading, or the level going
-  // stale).
-  const seq = readingSeq();
-  if (reached(now, sensorAt)) sensorAt = now + sensorTick(now);
-  if (data || readingSeq() != seq || reached(now, restAt)) {
-    const calls = mqttCalls();
-    let wait = mqttTick(now);
-    wait = minU(wait, pumpTick(now));
-    wait = minU(wait, reportTick(now));
-    wait = minU(wait, otaTick(now));
-    // Anything queued since (a reading, a state report, a superseded
-    // message) goes out now rather than next tick; with no new call into
-    // the client, a second pass at the same time would only repeat the
-    // first: skipped. A change the pump rules or the publish policy react to
-    // in that pass (a delivery, a session up) makes them due at once.
-    if (mqttCalls() != calls) {
-      const events = mqttEvents();
-      wait = minU(wait, mqttTick(now));
-      if (mqttEvents() != events) wait = 0;
+  // An idle tick (nothing due and nothing arrived) only returns the time left.
+  if (data || reached(now, dueAt)) {
+    // The sensor runs on its own deadline (a tick that only pings runs
+    // nothing else); it depends on no other module. The client, the pump rules
+    // and the publish policy run together when one of them is due, bytes
+    // arrived, or the sensor changed the level (a reading, or the level going
+    // stale).
+    const seq = readingSeq();
+    if (reached(now, sensorAt)) sensorAt = now + sensorTick(now);
+    if (data || readingSeq() != seq || reached(now, restAt)) {
+      const calls = mqttCalls();
+      // The client runs first only when bytes arrived or its own deadline
+      // came (mqttTick's contract: before that, a pass would do nothing); a
+      // new reading alone does not need it before the publish policy.
+      if (data || reached(now, clientAt)) clientAt = now + mqttTick(now);
+      let wait = pumpTick(now);
+      wait = minU(wait, reportTick(now));
+      wait = minU(wait, otaTick(now));
+      // Anything queued since (a reading, a state report, a superseded
+      // message) goes out now rather than next tick; with no new call into
+      // the client, a second pass at the same time would only repeat the
+      // first: skipped. A change the pump rules or the publish policy react to
+      // in that pass (a delivery, a session up) makes them due at once.
+      if (mqttCalls() != calls) {
+        const events = mqttEvents();
+        clientAt = now + mqttTick(now);
+        if (mqttEvents() != events) wait = 0;
+      }
+      restAt = now + sooner(wait, now, clientAt);
     }
-    restAt = now + wait;
+    dueAt = <i32>(sensorAt - restAt) < 0 ? sensorAt : restAt;
   }
-  dueAt = <i32>(sensorAt - restAt) < 0 ? sensorAt : restAt;
-  return until(now, dueAt);
+  return untilInline(now, dueAt);
 }
 
 export function deviceShutdown(hostNow: u32): void {

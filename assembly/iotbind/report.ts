@@ -22,7 +22,7 @@ import * as cfg from "../config";
 import { mqttState, mqttSessionId, mqttSupersede, MqttState } from "../mqtt/client";
 import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
 import { relayIsOn } from "../pump/pump";
-import { elapsed, until, minU } from "../util/time";
+import { elapsed, until, sooner } from "../util/time";
 import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
 import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
 import { NO_DEADLINE_MS, RETRY_MS } from "../tunables";
@@ -134,11 +134,11 @@ export function reportTick(nowMs: u32): u32 {
   }
   // Nothing due now. The heartbeat deadline only counts while a valid level exists: with a
   // faulted sensor it may have passed long ago, and 0 here would spin the host's loop.
-  let wait = minU(IDLE_WAIT_MS, until(nowMs, lastSentAt + cfg.pingIntervalMs));
+  let wait = sooner(IDLE_WAIT_MS, nowMs, lastSentAt + cfg.pingIntervalMs);
   if (level >= 0 && lastPubLevel >= 0) {
-    wait = minU(wait, until(nowMs, lastReadingAt + cfg.heartbeatMs));
+    wait = sooner(wait, nowMs, lastReadingAt + cfg.heartbeatMs);
     // A change held back by min_interval_s goes out when it ends.
-    if (elapsed(nowMs, lastReadingAt) < cfg.minIntervalMs) wait = minU(wait, until(nowMs, lastReadingAt + cfg.minIntervalMs));
+    if (elapsed(nowMs, lastReadingAt) < cfg.minIntervalMs) wait = sooner(wait, nowMs, lastReadingAt + cfg.minIntervalMs);
   }
   return wait > 0 ? wait : 1;
 }

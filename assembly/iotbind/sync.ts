@@ -24,26 +24,40 @@ import { elapsed } from "../util/time";
 import { GUARD_MS } from "../tunables";
 export { GUARD_MS };
 
+/**
+ * The agreement about the relay state. Two facts, one state: the report is
+ * due (bit 0) and the guard is open (bit 1); the bits are the encoding, the
+ * names are what the code uses.
+ */
+export const enum SyncState {
+  /** Nothing to report, no guard: platform states apply. */
+  AGREED = 0,
+  /** The guard closed on time with the report still unpublished (e.g. offline): it stays due. */
+  OVERDUE = 1,
+  /** Reported; the guard stays open until GUARD_MS after the device state arose. */
+  REPORTED = 2,
+  /** A device state arose: report due, guard open. */
+  UNREPORTED = 3,
+}
+const DUE: i32 = 1;
+const GUARD: i32 = 2;
 
+let state: SyncState = SyncState.AGREED;
 let seenSeq: u32 = 0;
 let seenHeld: u32 = 0;
-let guardOpen: bool = false;
 let guardSince: u32 = 0;      // when the device state arose (the guard's only time base)
-let reportDue: bool = false;
 
 /** Snapshot at reportInit: changes before it (boot) are handled by reportInit itself. */
 export function syncInit(): void {
   seenSeq = pumpChangeSeq();
   seenHeld = pumpHeldRefusals();
-  guardOpen = false;
-  reportDue = false;
+  state = SyncState.AGREED;
 }
 
 /** The device holds a state the platform may not know: report it and guard it. */
 export function syncDeviceState(nowMs: u32): void {
-  guardOpen = true;
+  state = SyncState.UNREPORTED;
   guardSince = nowMs;
-  reportDue = true;
 }
 
 /** Picks up relay changes made on the device since the last call. */
@@ -63,26 +77,37 @@ export function syncPlatformApplied(): void {
   seenSeq = pumpChangeSeq();
 }
 
-/** True while contradicting platform states are to be treated as stale echoes. */
+/** Closes the guard (UNREPORTED -> OVERDUE, REPORTED -> AGREED); the report stays due if it was. */
+// @ts-ignore: decorator
+@inline function closeGuard(): void {
+  state = <SyncState>(<i32>state & DUE);
+}
+
+/** True while contradicting platform states are to be treated as stale echoes (UNREPORTED, REPORTED). */
 export function syncGuarded(nowMs: u32): bool {
-  if (guardOpen && elapsed(nowMs, guardSince) >= GUARD_MS) guardOpen = false;
-  return guardOpen;
+  if ((<i32>state & GUARD) != 0 && elapsed(nowMs, guardSince) >= GUARD_MS) closeGuard();
+  return (<i32>state & GUARD) != 0;
 }
 
 /** The platform sent the state the device reported. */
 export function syncAcknowledged(): void {
-  guardOpen = false;
+  closeGuard();
 }
 
-export function syncReportDue(): bool { return reportDue; }
+/** A state report is due (UNREPORTED, OVERDUE). */
+// @ts-ignore: decorator
+@inline export function syncReportDue(): bool { return (<i32>state & DUE) != 0; }
 
-/** The state report was published (it does not move the guard's deadline). */
+/** The state report was published (UNREPORTED -> REPORTED, OVERDUE -> AGREED; the guard's deadline does not move). */
 export function syncReportSent(): void {
-  reportDue = false;
+  state = <SyncState>(<i32>state & GUARD);
 }
 
-/** New MQTT session: a device state not yet reported, or still guarded, is reported (again). Returns true when it is. */
+/** New MQTT session: a device state not yet reported, or still guarded, is reported (again) (REPORTED -> UNREPORTED). Returns true when it is. */
 export function syncOnSession(nowMs: u32): bool {
-  if (syncGuarded(nowMs)) reportDue = true;
-  return reportDue;
+  if (syncGuarded(nowMs)) state = SyncState.UNREPORTED;
+  return syncReportDue();
 }
+
+/** The agreement state (tests, logs). */
+export function syncState(): SyncState { return state; }

@@ -43,7 +43,7 @@ import {
 import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize, onMqttPuback } from "../app/inbox";
 import { copyBytes, inMemory } from "../util/bytes";
-import { elapsed, reached, until, minU } from "../util/time";
+import { elapsed, reached, until, minU, sooner } from "../util/time";
 import { clampI } from "../util/num";
 import {
   T_CONNACK, T_PUBLISH, T_PUBACK, T_SUBACK, T_UNSUBACK, T_PINGRESP,
@@ -651,13 +651,13 @@ function linkTick(nowMs: u32): void {
     if (n == 0) break;
     if (!processRx(nowMs)) return;
     pumpControl(nowMs);
-    if (!flush(nowMs)) return;
+    if (txLen > 0 && !flush(nowMs)) return; // the socket is open after processRx returned true
   }
   if (!processRx(nowMs)) return; // packets held back by a full transmit queue
   pumpControl(nowMs);
-  if (!flush(nowMs)) return;
+  if (txLen > 0 && !flush(nowMs)) return;
   timers(nowMs);
-  if (linkUp() || state == MqttState.AWAITING_CONNACK) flush(nowMs);
+  if (txLen > 0 && (linkUp() || state == MqttState.AWAITING_CONNACK)) flush(nowMs);
 }
 
 /** Connect timeout, keep-alive and backoff reset. */
@@ -719,25 +719,25 @@ function queuePing(): void {
 function nextWait(nowMs: u32): u32 {
   let w: u32 = NO_DEADLINE_MS;
   switch (state) {
-    case MqttState.BACKING_OFF: return minU(w, until(nowMs, retryAt));
-    case MqttState.SOCKET_CONNECTING: return minU(20, until(nowMs, attemptStart + connectTimeoutMs));
+    case MqttState.BACKING_OFF: return sooner(w, nowMs, retryAt);
+    case MqttState.SOCKET_CONNECTING: return sooner(20, nowMs, attemptStart + connectTimeoutMs);
     case MqttState.AWAITING_CONNACK:
     case MqttState.SUBSCRIBING:
-      w = minU(w, until(nowMs, attemptStart + connectTimeoutMs));
+      w = sooner(w, nowMs, attemptStart + connectTimeoutMs);
       break;
     case MqttState.CONNECTED:
       if (keepAliveS > 0) {
-        if (pingOut) w = minU(w, until(nowMs, pingAt + pingTimeoutMs));
+        if (pingOut) w = sooner(w, nowMs, pingAt + pingTimeoutMs);
         else {
           const ka: u32 = <u32>keepAliveS * 1000;
-          w = minU(w, until(nowMs, lastSent + ka));
-          w = minU(w, until(nowMs, lastRecv + ka));
+          w = sooner(w, nowMs, lastSent + ka);
+          w = sooner(w, nowMs, lastRecv + ka);
         }
       }
-      if (!stable) w = minU(w, until(nowMs, upSince + backoffResetMs));
+      if (!stable) w = sooner(w, nowMs, upSince + backoffResetMs);
       {
         const head = oldestSent(false);
-        if (head >= 0) w = minU(w, until(nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout()));
+        if (head >= 0) w = sooner(w, nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout());
       }
       break;
     default: return NO_DEADLINE_MS;
@@ -779,7 +779,7 @@ function flush(nowMs: u32): bool {
 /** Queues pending control packets and QoS 1 messages while the transmit queue has room. */
 function pumpControl(nowMs: u32): void {
   if (!linkUp()) return;
-  queuePing();
+  if (needPing) queuePing();
   if (needSub) {
     const id = allocId();
     const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, id, downlinkBuf, downlinkLen, 1);

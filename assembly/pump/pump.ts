@@ -17,7 +17,7 @@ import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logWord } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
-import { elapsed, minU, until } from "../util/time";
+import { elapsed, minU, until, sooner } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
 import { ascii, Ascii } from "../util/ascii";
 
@@ -59,9 +59,16 @@ let minOffDone: bool = false; // off for at least min_off since lastChangeAt
 let lockout: bool = false;
 let lockoutAt: u32 = 0;
 let cutLatched: bool = false; // fill: level reached high cut-off; drain: low cut-off
-let unknownActive: bool = false;
+/** What the pump rules know of the level. */
+const enum LevelState {
+  KNOWN = 0,
+  /** Unknown since unknownSince, for less than unknown_level_off_s. */
+  UNKNOWN = 1,
+  /** Unknown for at least unknown_level_off_s: the relay is switched off and a held "on" refused. */
+  UNKNOWN_LONG = 2,
+}
+let levelState: LevelState = LevelState.KNOWN;
 let unknownSince: u32 = 0;
-let unknownLong: bool = false; // level unknown for at least unknown_level_off_s
 let levelSeen: bool = false;   // a level has been known since init
 let lastRefusal: i32 = R_NONE;
 let refusalSeq: u32 = 0;
@@ -104,11 +111,10 @@ function refresh(now: u32): void {
   if (lockout && elapsed(now, lockoutAt) >= cfg.lockoutMs) lockout = false;
   const l = level();
   if (l < 0) {
-    if (!unknownActive) { unknownActive = true; unknownSince = now; unknownLong = false; }
-    if (!unknownLong && elapsed(now, unknownSince) >= cfg.unknownOffMs) unknownLong = true;
+    if (levelState == LevelState.KNOWN) { levelState = LevelState.UNKNOWN; unknownSince = now; }
+    if (levelState == LevelState.UNKNOWN && elapsed(now, unknownSince) >= cfg.unknownOffMs) levelState = LevelState.UNKNOWN_LONG;
   } else {
-    unknownActive = false;
-    unknownLong = false;
+    levelState = LevelState.KNOWN;
     levelSeen = true;
     updateCutoff(l);
   }
@@ -208,8 +214,7 @@ export function pumpInit(nowMs: u32): i32 {
   minOffDone = cfg.minOffMs == 0;
   lockout = false;
   cutLatched = false;
-  unknownActive = false;
-  unknownLong = false;
+  levelState = LevelState.KNOWN;
   levelSeen = false;
   lastRefusal = R_NONE;
   pendingOn = false;
@@ -255,7 +260,7 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
   if (on == relayOn) return 0;
   const reason = on ? checkOn() : checkOff(source);
   if (reason != R_NONE) {
-    if (source == PumpSource.PLATFORM && reason == R_LEVEL_UNKNOWN && !levelSeen && !unknownLong) {
+    if (source == PumpSource.PLATFORM && reason == R_LEVEL_UNKNOWN && !levelSeen && levelState != LevelState.UNKNOWN_LONG) {
       pendingOn = true; // before the first reading: hold it (PUMP_HELD)
       pendingSource = PumpSource.PLATFORM;
       return PUMP_HELD;
@@ -312,7 +317,7 @@ export function pumpTick(nowMs: u32): u32 {
         logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
       }
       return 1;
-    } else if (cutLatched || unknownLong) {
+    } else if (cutLatched || levelState == LevelState.UNKNOWN_LONG) {
       setRelay(false, PumpSource.SAFETY, now);
       return 1;
     }
@@ -324,7 +329,7 @@ export function pumpTick(nowMs: u32): u32 {
     else {
       const r = checkOn();
       if (r == R_NONE) { pendingOn = false; setRelay(true, pendingSource, now); }
-      else if (!isTransient(r) || unknownLong) {
+      else if (!isTransient(r) || levelState == LevelState.UNKNOWN_LONG) {
         pendingOn = false;
         refuse(r, true, pendingSource);
         if (pendingSource == PumpSource.PLATFORM) heldRefusals++;
@@ -361,8 +366,8 @@ export function pumpTick(nowMs: u32): u32 {
   } else if (!minOffDone) {
     wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
   }
-  if (lockout) wait = minU(wait, until(now, lockoutAt + cfg.lockoutMs));
-  if (unknownActive && !unknownLong) wait = minU(wait, until(now, unknownSince + cfg.unknownOffMs));
+  if (lockout) wait = sooner(wait, now, lockoutAt + cfg.lockoutMs);
+  if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, unknownSince + cfg.unknownOffMs);
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);
