@@ -407,7 +407,10 @@ function checkStale(now: u32): void {
 
 function startReading(now: u32): void {
   phase = Phase.PINGING;
-  readingStartAt = now;
+  // Readings keep their own pace: a tick that comes a few ms after the
+  // deadline (the host slept from the end of the last tick) must not push
+  // every later reading back; after a longer gap the schedule restarts now.
+  readingStartAt = elapsed(now, nextReadingAt) < cfg.readingIntervalMs ? nextReadingAt : now;
   nextPingAt = now;
   pingsDone = 0;
   goodCount = 0;

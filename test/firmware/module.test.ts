@@ -60,7 +60,7 @@ describe("firmware.wasm", () => {
     expect(debug).not.toMatch(/__alloc|__new|__realloc|__concat/);
   });
 
-  // The goal is 16 KiB (README, bench/RESULTS.md); the release build is 28,774 B today (binary
+  // The goal is 16 KiB (README, bench/RESULTS.md); the release build is 28,785 B today (binary
   // config, ABI v2, OTA receiver). This ceiling (that + ~200 B) catches regressions; lower it
   // whenever the firmware shrinks.
   it("stays within its size ceiling of 28,900 B", () => {
