@@ -137,7 +137,8 @@ export function ensureValgrind(log: (s: string) => void): boolean {
 }
 
 /** The C hosts' config encoder (JSON -> binary config), which the driver uses as a host does. */
-const CONFIG_C = ["config_encode", "json_member"];
+/** boards/host files the driver links as they are: the config encoder, and the OTA of a board without OTA. */
+const CONFIG_C = ["config_encode", "json_member", "ota_none"];
 
 function build(wasm: string, dir: string): string {
   mkdirSync(dir, { recursive: true });

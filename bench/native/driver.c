@@ -163,21 +163,8 @@ int32_t hal_hw_id(uint8_t *buf, int32_t cap) {
   memcpy(buf, id, (size_t)n);
   return n;
 }
-/* OTA (ABI v2): this scripted board has none, ota_begin answers UNSUPPORTED
- * (docs/OTA.md); linked by the WAMR and wasm3 adapters' natives. */
-int32_t hal_ota_begin(uint32_t size) {
-  (void)size;
-  return IOTBIND_OTA_UNSUPPORTED;
-}
-int32_t hal_ota_write(uint32_t offset, const uint8_t *ptr, int32_t len) {
-  (void)offset;
-  (void)ptr;
-  (void)len;
-  return IOTBIND_OTA_NOT_STARTED;
-}
-int32_t hal_ota_finish(void) { return IOTBIND_OTA_NOT_STARTED; }
-void hal_ota_abort(void) {}
-void hal_ota_activate(void) {}
+/* OTA (ABI v2): this scripted board has none; boards/host/ota_none.c is linked
+ * (ota_begin answers UNSUPPORTED, docs/OTA.md). */
 
 /* ------------------------------------- the socket and its MQTT server */
 
@@ -449,16 +436,10 @@ static uint32_t pool_high(void) {
  * interpreter), whose copy is then freed (module_copy 0). */
 static void wamr_breakdown(uint32_t stack, char *out, size_t cap) {
   char e[128];
-  static const uint8_t empty[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-  uint8_t probe[sizeof empty];
   LoadArgs args;
-  memcpy(probe, empty, sizeof probe);
   memset(&args, 0, sizeof args);
   args.name = "";
-  args.wasm_binary_freeable = true;
-  wasm_module_t pm = wasm_runtime_load_ex(probe, sizeof probe, &args, e, sizeof e);
-  args.wasm_binary_freeable = pm && wasm_runtime_is_underlying_binary_freeable(pm);
-  if (pm) wasm_runtime_unload(pm);
+  args.wasm_binary_freeable = rt_wamr_binary_freeable();
   uint32_t u0 = pool_used();
   uint8_t *copy = (uint8_t *)wasm_runtime_malloc(wasm_len);
   memcpy(copy, wasm_bytes, wasm_len);

@@ -30,6 +30,10 @@ extern "C" {
  * `wasm`/`len` are the module bytes (ignored by wasm2c, whose module is
  * compiled in). 0 ok; <0 with a message in err. */
 int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap);
+/* runtime_wamr.c only: whether this vmlib's loader can let the module bytes
+ * go after loading (fast interpreter yes, classic no); the bench driver loads
+ * its breakdown module the same way. */
+bool rt_wamr_binary_freeable(void);
 /* Drops the instance (safe to call when none is open). */
 void rt_close(void);
 /* Calls export `id` with `arg` (ignored when it takes none); its result (0 for

@@ -201,7 +201,7 @@ static int load(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
 
 /* Whether this vmlib's loader can let the module bytes go after loading (the
  * fast interpreter can, the classic cannot): asked once, of an empty module. */
-static bool probe_binary_freeable(void) {
+bool rt_wamr_binary_freeable(void) {
   static const uint8_t empty[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   uint8_t bytes[sizeof empty];
   char ebuf[64];
@@ -231,7 +231,7 @@ int rt_open(const uint8_t *wasm, uint32_t len, char *err, size_t err_cap) {
       snprintf(err, err_cap, "cannot register the hal natives");
       return -1;
     }
-    binary_freeable = probe_binary_freeable();
+    binary_freeable = rt_wamr_binary_freeable();
     runtime_ready = true;
   }
   if (module && module_from != wasm) { /* another module than last time (e.g. a fallback) */

@@ -16,6 +16,7 @@
 import { describe, expect, it } from "vitest";
 import type { FirmwareRig } from "../../sim/tools/fuzz/rig.js";
 import { makeRig, sendCmd } from "./helpers.js";
+import { Rng } from "../../sim/tools/fuzz/rng.js";
 
 function observe(rig: FirmwareRig): string {
   const counters: number[] = [];
@@ -27,17 +28,6 @@ function observe(rig: FirmwareRig): string {
   });
 }
 
-/** Small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("an early tick with nothing due and no socket data changes nothing", () => {
   for (const seed of [1, 2, 3]) {
@@ -45,7 +35,8 @@ describe("an early tick with nothing due and no socket data changes nothing", ()
       const over = { mqtt_keepalive_s: 20, min_off_s: 5, min_on_s: 5, heartbeat_s: 30, reading_interval_ms: 3000 };
       const a = makeRig(over, seed);
       const b = makeRig(over, seed);
-      const rnd = prng(seed * 7919);
+      const rng = new Rng(seed * 7919);
+      const rnd = (): number => rng.next();
       // A tick's wait counts from the time it sampled at its start (a ping blocks
       // for its echo: the rigs' clocks move during a tick).
       let startA = a.nowMs();
