@@ -13,7 +13,7 @@ import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartO
 import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
-import { elapsed, reached, until, minU } from "../util/time";
+import { elapsed, reached, untilInline, sooner } from "../util/time";
 import { ascii } from "../util/ascii";
 import { lnPos, acosApprox } from "./math";
 import { TEMP_UNKNOWN, NTC_SAMPLES, ntcCountsToDeciC } from "./ntc";
@@ -96,18 +96,16 @@ export function soundSpeedMs(deciC: i32): f64 {
   return 331.3 + 0.606 * (<f64>deciC / 10.0);
 }
 
-/** Round-trip echo time `echoUs` (µs) to a one-way distance in mm at `deciC`. */
-export function echoToMm(echoUs: f64, deciC: i32): f64 {
-  return echoUs * soundSpeedMs(deciC) / 2000.0;
-}
+/** soundSpeedMs(soundTempDeciC), m/s: set with it in updateTemperature (a ping does not recompute it). */
+let soundSpeed: f64 = 0;
 
 /** echoTimeoutUs() at the compensation temperature of the current reading (set with it in updateTemperature). */
 let echoTimeout: u32 = 0;
 
 /** pulse_in timeout in µs: the round trip at max range, at the current temperature, plus margin. */
 export function echoTimeoutUs(): u32 {
-  const c = soundSpeedMs(soundTempDeciC); // >= 307 m/s over -40..85 °C
-  const us = 2000.0 * <f64>cfg.maxRangeMm / c * ECHO_TIMEOUT_FACTOR + ECHO_TIMEOUT_EXTRA_US;
+  const us = 2000.0 * <f64>cfg.maxRangeMm / soundSpeed * // soundSpeed >= 307 m/s over -40..85 °C
+    ECHO_TIMEOUT_FACTOR + ECHO_TIMEOUT_EXTRA_US;
   return <u32>f2iClamp(us, 1000, ECHO_TIMEOUT_MAX_US);
 }
 
@@ -132,14 +130,18 @@ function updateTemperature(): void {
     tempDeciC = TEMP_UNKNOWN;
   }
   soundTempDeciC = tempDeciC != TEMP_UNKNOWN ? tempDeciC : clampI(cfg.tempFixedDeciC, -400, 850);
+  soundSpeed = soundSpeedMs(soundTempDeciC);
   echoTimeout = echoTimeoutUs();
 }
 
 // -------------------------------------------------------------------- pings
-// Each ping returns a distance in mm (>= 0, before the calibration offset)
-// or a negative quality code (-Q_*).
+// Each ping returns a measured distance in mm (>= 0, before the calibration
+// offset; doPing classifies it) or a negative quality code (-Q_*).
+//
+// Config values are within the ranges of config/schema.json (the config
+// parser refuses anything else): the hot path does not clamp them again.
 
-/** Classifies a measured distance against the blind zone and the range. */
+/** Classifies a measured distance (or NaN) against the blind zone and the range. */
 function classify(mm: f64): f64 {
   if (!(mm == mm)) return <f64>-Q_NO_ECHO;
   if (mm < <f64>cfg.blindMm) return <f64>-Q_BLIND_ZONE;
@@ -149,12 +151,12 @@ function classify(mm: f64): f64 {
 
 function pingPulse(): f64 {
   if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  halDelayUs(<u32>clampI(cfg.triggerUs, 1, 1000));
+  halDelayUs(<u32>cfg.triggerUs); // 5..1000
   if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
   const w = halPulseIn(cfg.echoPin, 1, echoTimeout);
   if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
   if (w == 0) return <f64>-Q_NO_ECHO;
-  return classify(echoToMm(<f64>w, soundTempDeciC));
+  return <f64>w * soundSpeed / 2000.0; // the round trip at soundSpeed, one way, in mm
 }
 
 function pingAnalog(): f64 {
@@ -170,8 +172,7 @@ function pingAnalog(): f64 {
   }
   const counts = <f64>sum / <f64>n;
   const mv = counts * <f64>cfg.adcRefMv / <f64>full;
-  const mm = mv * <f64>cfg.analogUmPerMv / 1000.0;
-  return classify(mm);
+  return mv * <f64>cfg.analogUmPerMv / 1000.0;
 }
 
 /** Feeds one received byte to the frame parser. */
@@ -255,7 +256,7 @@ function pingUart(now: u32): f64 {
     frameUsedSeq = frameSeq;
     badUsed = badFrames;
     if (frameMm == 0) return <f64>-Q_NO_ECHO; // modules send 0 when nothing came back
-    return classify(<f64>frameMm);
+    return <f64>frameMm;
   }
   // Nothing fresh yet: wait up to two gaps past the due time for the next frame.
   if (elapsed(now, nextPingAt) < uartPatienceMs()) return UART_WAIT;
@@ -346,7 +347,7 @@ function dominantFault(): i32 {
 }
 
 function accept(d: f64, now: u32, jump: bool): void {
-  const w = clampI(cfg.smoothingPct, 0, 95);
+  const w = cfg.smoothingPct; // 0..95
   if (hasLevel && !jump && w > 0) accDistMm = (accDistMm * <f64>w + d * <f64>(100 - w)) / 100.0;
   else accDistMm = d;
   hasLevel = true;
@@ -361,7 +362,7 @@ function finishReading(now: u32): void {
   } else {
     const d = median() + <f64>cfg.distanceOffsetMm;
     const limit = cfg.spikeLimitMm;
-    const confirm = clampI(cfg.spikeConfirm, 1, 10);
+    const confirm = cfg.spikeConfirm; // 1..10
     if (!hasLevel || limit <= 0 || Math.abs(d - accDistMm) <= <f64>limit) {
       spikeCount = 0;
       accept(d, now, false);
@@ -429,6 +430,7 @@ function doPing(now: u32): bool {
   } else {
     r = pingPulse();
   }
+  if (!(r < 0)) r = classify(r); // a distance (or NaN)
   if (r >= 0) {
     if (goodCount < MAX_PINGS) {
       store<f64>(pingBuf + <usize>(goodCount << 3), r);
@@ -473,7 +475,7 @@ export function sensorInit(nowMs: u32): i32 {
   logStr(ascii("sensor: kind="));
   logInt(<i32>cfg.sensorKind);
   logStr(ascii(" echo_timeout_us="));
-  logInt(<i32>echoTimeoutUs());
+  logInt(<i32>echoTimeout);
   logEnd(LOG_INFO);
   return 0;
 }
@@ -487,7 +489,7 @@ export function sensorTick(nowMs: u32): u32 {
   if (phase == Phase.PINGING && reached(now, nextPingAt)) {
     if (doPing(now)) {
       nextPingAt = now + cfg.pingGapMs;
-      if (pingsDone >= clampI(cfg.pingsPerReading, 1, 15)) {
+      if (pingsDone >= cfg.pingsPerReading) { // 1..15
         finishReading(now);
         phase = Phase.IDLE;
         nextReadingAt = readingStartAt + cfg.readingIntervalMs;
@@ -497,15 +499,11 @@ export function sensorTick(nowMs: u32): u32 {
     }
   }
   checkStale(now);
-  let wait: u32;
-  if (phase == Phase.PINGING) {
-    wait = until(now, nextPingAt);
-    if (wait == 0) wait = 10; // a UART ping waiting for its frame
-  } else {
-    wait = until(now, nextReadingAt);
-  }
-  if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
-  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
+  const pinging = phase == Phase.PINGING;
+  let wait = untilInline(now, pinging ? nextPingAt : nextReadingAt);
+  if (pinging && wait == 0) wait = 10; // a UART ping waiting for its frame
+  if (!stale) wait = sooner(wait, now, lastGoodAt + cfg.staleMs);
+  if (cfg.sensorKind == cfg.SensorKind.UART && wait > UART_POLL_MS) wait = UART_POLL_MS; // keep the UART drained
   return wait;
 }
 
@@ -555,4 +553,4 @@ export function lastReadingQuality(): i32 { return quality; }
 export function readingSeq(): u32 { return seq; }
 
 /** pulse_in timeout in use, µs (for tests and logs). */
-export function sensorEchoTimeoutUs(): u32 { return echoTimeoutUs(); }
+export function sensorEchoTimeoutUs(): u32 { return echoTimeout; }
