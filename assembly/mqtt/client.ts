@@ -44,7 +44,6 @@ import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize, onMqttPuback } from "../app/inbox";
 import { copyBytes, inMemory } from "../util/bytes";
 import { elapsed, reached, until, minU, sooner } from "../util/time";
-import { clampI } from "../util/num";
 import {
   T_CONNACK, T_PUBLISH, T_PUBACK, T_SUBACK, T_UNSUBACK, T_PINGRESP,
   D_NEED_MORE, decodeRemLen, rlBytes, checkHeader, parsePublish, readU16, validTopicName,
@@ -248,11 +247,6 @@ function strikeHead(): void {
   logEnd(LOG_WARN);
 }
 
-function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
-
-function slotsUsed(): i32 {
-  return nUsed;
-}
 
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
 function idInUse(id: i32): bool {
@@ -397,7 +391,8 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   }
   if (size < 0 || size > SLOT_CAP) return MQTT_PUB_TOO_BIG;
   dropSupersededUnsent(latest);
-  if (slotsUsed() >= windowSize()) {
+  // The window: mqtt_inflight, 1..INFLIGHT_SLOTS (config/schema.json; the config parser refuses others).
+  if (nUsed >= inflightMax) {
     count(C_MQTT_PUBLISH_DROPPED);
     return MQTT_PUB_WINDOW_FULL;
   }
@@ -470,7 +465,7 @@ export function mqttLastDisconnect(): i32 { return lastReason; }
 /** Retain flag of the PUBLISH being delivered to (or last delivered to) onMqttMessage. */
 export function mqttLastRetained(): bool { return lastRetain; }
 /** QoS 1 messages stored and not yet acknowledged. */
-export function mqttInflight(): i32 { return slotsUsed(); }
+export function mqttInflight(): i32 { return nUsed; }
 
 /** Clean DISCONNECT, socket closed, state STOPPED. Queued QoS 1 messages are discarded. */
 export function mqttStop(nowMs: u32): void {
@@ -768,7 +763,7 @@ function flush(nowMs: u32): bool {
   if (n > 0) {
     // Partial send policy: drop only the accepted prefix; the rest of the
     // current packet (and those behind it) goes out on a later call.
-    copyBytes(txq, txq + <usize>n, txLen - n);
+    if (n < txLen) copyBytes(txq, txq + <usize>n, txLen - n);
     txLen -= n;
     txDone += <u32>n;
     lastSent = nowMs;
