@@ -209,13 +209,14 @@ function pubackTimeout(): u32 {
   return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
 }
 
-/** Slot of the oldest message on the wire (Slot.SENT), -1 none; `whole`: only those sock_send fully accepted. */
-function oldestSent(whole: bool): i32 {
+/** Slot of the oldest message (by seq) in state `a` or `b`, -1 none; `whole`: only those sock_send fully accepted (for Slot.SENT). */
+function oldestIn(a: Slot, b: Slot, whole: bool): i32 {
   let best = -1;
   let bestSeq: u32 = 0;
   if (nUsed == 0) return -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != Slot.SENT) continue;
+    const s = slotState(i);
+    if (s != a && s != b) continue;
     if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
     const q = slotSeq(i);
     if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
@@ -229,7 +230,7 @@ function oldestSent(whole: bool): i32 {
  * strike; at UNDELIVERABLE_STRIKES it is dropped and counted (counter 10).
  */
 function strikeHead(): void {
-  const i = oldestSent(true);
+  const i = oldestIn(Slot.SENT, Slot.SENT, true);
   if (i < 0) return;
   const m = slotMeta(i);
   if (load<u8>(m + 7) != 0) return; // superseded: resetLink frees it anyway
@@ -666,7 +667,7 @@ function timers(nowMs: u32): void {
     stable = true;
     failures = 0;
   }
-  const head = oldestSent(false);
+  const head = oldestIn(Slot.SENT, Slot.SENT, false);
   if (head >= 0 && elapsed(nowMs, load<u32>(slotMeta(head) + 16)) >= pubackTimeout()) {
     // The broker keeps the link (PINGRESP) but lost a PUBACK: a new
     // connection resends the message (as the Paho embedded client does).
@@ -731,7 +732,7 @@ function nextWait(nowMs: u32): u32 {
       }
       if (!stable) w = sooner(w, nowMs, upSince + backoffResetMs);
       {
-        const head = oldestSent(false);
+        const head = oldestIn(Slot.SENT, Slot.SENT, false);
         if (head >= 0) w = sooner(w, nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout());
       }
       break;
@@ -798,15 +799,8 @@ function pumpControl(nowMs: u32): void {
 
 /** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
 function pumpSlots(nowMs: u32): void {
-  while (nUsed > 0) {
-    let best = -1;
-    let bestSeq: u32 = 0;
-    for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-      const s = slotState(i);
-      if (s != Slot.QUEUED && s != Slot.RESEND) continue;
-      const q = slotSeq(i);
-      if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
-    }
+  for (;;) {
+    const best = oldestIn(Slot.QUEUED, Slot.RESEND, false);
     if (best < 0) return;
     const len = slotLen(best);
     if (len > TX_CAP - txLen) return; // keeps order: nothing newer overtakes it
