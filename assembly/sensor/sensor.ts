@@ -13,7 +13,7 @@ import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartO
 import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
-import { elapsed, reached, untilInline, sooner } from "../util/time";
+import { elapsed, reached, untilInline } from "../util/time";
 import { ascii } from "../util/ascii";
 import { lnPos, acosApprox } from "./math";
 import { TEMP_UNKNOWN, NTC_SAMPLES, ntcCountsToDeciC } from "./ntc";
@@ -65,6 +65,7 @@ const faultBuf: usize = memory.data(8 * 4);
 // Accepted state.
 let hasLevel: bool = false;
 let accDistMm: f64 = 0;        // accepted distance after offset, smoothing; valid when hasLevel
+let accLevelPm: i32 = -1;      // levelPermille() of accDistMm, set with it (config is fixed after init)
 let lastGoodAt: u32 = 0;       // time of the last accepted reading (or of init)
 let quality: i32 = Q_NONE;     // quality of the last completed reading
 let stale: bool = false;
@@ -350,6 +351,8 @@ function accept(d: f64, now: u32, jump: bool): void {
   const w = cfg.smoothingPct; // 0..95
   if (hasLevel && !jump && w > 0) accDistMm = (accDistMm * <f64>w + d * <f64>(100 - w)) / 100.0;
   else accDistMm = d;
+  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
+  accLevelPm = span > 0 ? f2iRound((<f64>cfg.emptyDistanceMm - accDistMm) * 1000.0 / span, 0, 1000) : -1;
   hasLevel = true;
   stale = false;
   lastGoodAt = now;
@@ -502,18 +505,17 @@ export function sensorTick(nowMs: u32): u32 {
   const pinging = phase == Phase.PINGING;
   let wait = untilInline(now, pinging ? nextPingAt : nextReadingAt);
   if (pinging && wait == 0) wait = 10; // a UART ping waiting for its frame
-  if (!stale) wait = sooner(wait, now, lastGoodAt + cfg.staleMs);
+  if (!stale) {
+    const s = untilInline(now, lastGoodAt + cfg.staleMs);
+    if (s < wait) wait = s;
+  }
   if (cfg.sensorKind == cfg.SensorKind.UART && wait > UART_POLL_MS) wait = UART_POLL_MS; // keep the UART drained
   return wait;
 }
 
 /** Last accepted level in 0.1 % of span (0..1000), -1 when unknown (no reading yet, or stale). */
 export function levelPermille(): i32 {
-  if (!hasLevel) return -1;
-  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
-  if (!(span > 0)) return -1;
-  const l = (<f64>cfg.emptyDistanceMm - accDistMm) * 1000.0 / span;
-  return f2iRound(l, 0, 1000);
+  return hasLevel ? accLevelPm : -1;
 }
 
 /** Last accepted distance sensor → surface in mm (after the offset), -1 when unknown. */
