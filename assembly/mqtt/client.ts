@@ -47,7 +47,7 @@ import { elapsed, reached, until, minU, sooner } from "../util/time";
 import {
   T_CONNACK, T_PUBLISH, T_PUBACK, T_SUBACK, T_UNSUBACK, T_PINGRESP,
   D_NEED_MORE, decodeRemLen, rlBytes, checkHeader, parsePublish, readU16, validTopicName,
-  encConnect, encPublish, encSubscribe, encUnsubscribe, encPuback, encPingreq, encDisconnect, publishSize,
+  encConnect, encPublish, encSubscribe, UNSUBSCRIBE, encPuback, encEmpty, PINGREQ, DISCONNECT, publishSize,
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
 import { ascii } from "../util/ascii";
@@ -494,7 +494,7 @@ export function mqttStop(nowMs: u32): void {
  */
 function sendDisconnect(): void {
   if (sock < 0) return;
-  const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
+  const n = encEmpty(txq + <usize>txLen, TX_CAP - txLen, DISCONNECT);
   if (n > 0) {
     queued(n);
   }
@@ -699,7 +699,7 @@ function timers(nowMs: u32): void {
 
 function queuePing(): void {
   if (!needPing) return;
-  const n = encPingreq(txq + <usize>txLen, TX_CAP - txLen);
+  const n = encEmpty(txq + <usize>txLen, TX_CAP - txLen, PINGREQ);
   if (n < 0) return; // retried by pumpControl when the queue drains
   queued(n);
   needPing = false;
@@ -786,9 +786,7 @@ function pumpControl(nowMs: u32): void {
     }
   }
   if (reqKind != Req.NONE && !reqQueued) {
-    const n = reqKind == Req.SUB
-      ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
-      : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
+    const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqKind == Req.SUB ? reqQos : UNSUBSCRIBE);
     if (n > 0) {
       queued(n);
       reqQueued = true;

@@ -158,30 +158,26 @@ export function encPublish(
   return o + payloadLen;
 }
 
-/** SUBSCRIBE with one topic filter [MQTT-3.8]; fixed header flags 0010 [MQTT-3.8.1-1]. */
+/** qos argument of encSubscribe for an UNSUBSCRIBE. */
+export const UNSUBSCRIBE: i32 = -1;
+
+/**
+ * SUBSCRIBE with one topic filter at `qos` 0..1 [MQTT-3.8], or, with qos
+ * UNSUBSCRIBE, UNSUBSCRIBE of it [MQTT-3.10] (the same packet without the
+ * requested QoS byte); fixed header flags 0010 [MQTT-3.8.1-1, MQTT-3.10.1-1].
+ */
 export function encSubscribe(buf: usize, cap: i32, id: i32, filter: usize, filterLen: i32, qos: i32): i32 {
-  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535 || qos < 0 || qos > 1) return -1;
-  const rem = 2 + 2 + filterLen + 1;
+  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535 || qos < UNSUBSCRIBE || qos > 1) return -1;
+  const sub = qos >= 0;
+  const rem = 2 + 2 + filterLen + <i32>sub;
   const size = packetSize(rem);
   if (size < 0 || size > cap) return -1;
-  store<u8>(buf, 0x82);
+  store<u8>(buf, sub ? 0x82 : 0xA2);
   let o = writeRemLen(buf, 1, rem);
   o = writeU16(buf, o, id);
   o = writeStr(buf, o, filter, filterLen);
-  store<u8>(buf + <usize>o, <u8>qos);
-  return o + 1;
-}
-
-/** UNSUBSCRIBE with one topic filter [MQTT-3.10]; fixed header flags 0010 [MQTT-3.10.1-1]. */
-export function encUnsubscribe(buf: usize, cap: i32, id: i32, filter: usize, filterLen: i32): i32 {
-  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535) return -1;
-  const rem = 2 + 2 + filterLen;
-  const size = packetSize(rem);
-  if (size < 0 || size > cap) return -1;
-  store<u8>(buf, 0xA2);
-  let o = writeRemLen(buf, 1, rem);
-  o = writeU16(buf, o, id);
-  return writeStr(buf, o, filter, filterLen);
+  if (sub) store<u8>(buf + <usize>(o++), <u8>qos);
+  return o;
 }
 
 /** PUBACK [MQTT-3.4] for packet id 1..65535. */
@@ -193,19 +189,14 @@ export function encPuback(buf: usize, cap: i32, id: i32): i32 {
   return 4;
 }
 
-/** PINGREQ [MQTT-3.12]. */
-export function encPingreq(buf: usize, cap: i32): i32 {
-  if (cap < 2) return -1;
-  store<u8>(buf, 0xC0);
-  store<u8>(buf + 1, 0);
-  return 2;
-}
+/** First bytes of the packets that are a fixed header alone: PINGREQ [MQTT-3.12] and DISCONNECT [MQTT-3.14]. */
+export const PINGREQ: i32 = 0xC0;
+export const DISCONNECT: i32 = 0xE0;
 
-/** DISCONNECT [MQTT-3.14]. */
-export function encDisconnect(buf: usize, cap: i32): i32 {
+/** A packet of type byte `b0` (PINGREQ, DISCONNECT) with no variable header and no payload. */
+export function encEmpty(buf: usize, cap: i32, b0: i32): i32 {
   if (cap < 2) return -1;
-  store<u8>(buf, 0xE0);
-  store<u8>(buf + 1, 0);
+  store<u16>(buf, <u16>b0); // b0, remaining length 0
   return 2;
 }
 

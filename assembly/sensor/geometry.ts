@@ -14,9 +14,7 @@ export function volumeForDepthMm(h: f64): f64 {
     if (!(r > 0)) return 0;
     const hh = h > 2.0 * r ? 2.0 * r : h;
     // circular segment of depth hh: r²·acos((r-hh)/r) - (r-hh)·sqrt(2r·hh - hh²)
-    let c = (r - hh) / r;
-    if (c > 1) c = 1;
-    if (c < -1) c = -1;
+    const c = (r - hh) / r; // in [-1, 1] (acosApprox clamps it)
     let s = 2.0 * r * hh - hh * hh;
     if (s < 0) s = 0;
     const area = r * r * acosApprox(c) - (r - hh) * Math.sqrt(s);
