@@ -150,14 +150,15 @@ function classify(mm: f64): f64 {
   return mm;
 }
 
+/** Trigger pulse, then the echo's width: NO_ECHO for none, or when a hal call fails (counted; no further call is made). */
 function pingPulse(): f64 {
-  if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  halDelayUs(<u32>cfg.triggerUs); // 5..1000
-  if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  const w = halPulseIn(cfg.echoPin, 1, echoTimeout);
-  if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  if (w == 0) return <f64>-Q_NO_ECHO;
-  return <f64>w * soundSpeed / 2000.0; // the round trip at soundSpeed, one way, in mm
+  let w: i32 = -1;
+  if (halGpioWrite(cfg.trigPin, 1) >= 0) {
+    halDelayUs(<u32>cfg.triggerUs); // 5..1000
+    if (halGpioWrite(cfg.trigPin, 0) >= 0) w = halPulseIn(cfg.echoPin, 1, echoTimeout);
+  }
+  if (w < 0) halError();
+  return w > 0 ? <f64>w * soundSpeed / 2000.0 : <f64>-Q_NO_ECHO; // the round trip at soundSpeed, one way, in mm
 }
 
 function pingAnalog(): f64 {
