@@ -248,9 +248,7 @@ export function checkHeader(b0: i32, rem: i32): i32 {
     return rem < min ? D_MALFORMED : 0;
   }
   if (flags != 0) return D_MALFORMED;            // [MQTT-2.2.2-2]
-  if (type == T_CONNACK) return rem == 2 ? 0 : D_MALFORMED;
-  if (type == T_PUBACK) return rem == 2 ? 0 : D_MALFORMED;
-  if (type == T_UNSUBACK) return rem == 2 ? 0 : D_MALFORMED;
+  if (type == T_CONNACK || type == T_PUBACK || type == T_UNSUBACK) return rem == 2 ? 0 : D_MALFORMED;
   if (type == T_SUBACK) return rem == 3 ? 0 : D_MALFORMED; // one return code per filter [MQTT-3.9.3-1]
   if (type == T_PINGRESP) return rem == 0 ? 0 : D_MALFORMED;
   return D_MALFORMED;
