@@ -119,7 +119,7 @@ export function jwMemberAscii(name: Ascii, value: Ascii): void {
  * `decimals` fraction digits, as a JSON string ("67.5") when asString, else as a JSON number (67.5).
  */
 export function jwMemberFixed(name: Ascii, scaled: i32, decimals: i32, asString: bool): void {
-  if (decimals < 0 || decimals > 3) { fail(JwStatus.BAD_ARG); return; }
+  if (<u32>decimals > 3) { fail(JwStatus.BAD_ARG); return; }
   if (!memberStart(name)) return;
   // As a string: the digits between quotes, written when both quotes fit too.
   const q = <i32>asString;

@@ -376,13 +376,13 @@ export function mqttTick(nowMs: u32): u32 {
  */
 export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0, topicChecked: bool = false): i32 {
   calls++;
-  if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
+  if (<u32>qos > 1 || topicLen > 65535 || payloadLen < 0 || <u32>latest > 255) return MQTT_PUB_BAD_ARG;
   if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen)) return MQTT_PUB_BAD_ARG;
   if (!topicChecked && !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
   const size = publishSize(topicLen, payloadLen, qos);
   if (qos == 0) {
-    if (size < 0 || size > TX_CAP) return MQTT_PUB_TOO_BIG;
+    if (<u32>size > <u32>TX_CAP) return MQTT_PUB_TOO_BIG; // (-1: cannot be encoded)
     if (!linkUp()) return MQTT_PUB_NOT_CONNECTED;
     const n = encPublish(txEnd(), txRoom(), topic, topicLen, payload, payloadLen, 0, retain, false, 0);
     if (n < 0) return MQTT_PUB_BUSY;
@@ -390,7 +390,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
     flush(nowMs);
     return MQTT_PUB_OK;
   }
-  if (size < 0 || size > SLOT_CAP) return MQTT_PUB_TOO_BIG;
+  if (<u32>size > <u32>SLOT_CAP) return MQTT_PUB_TOO_BIG;
   dropSupersededUnsent(latest);
   // The window: mqtt_inflight, 1..INFLIGHT_SLOTS (config/schema.json; the config parser refuses others).
   if (nUsed >= inflightMax) {
@@ -429,14 +429,14 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
  */
 export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   calls++;
-  if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  if (<u32>(filterLen - 1) >= <u32>REQ_CAP || <u32>qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG; // filterLen 1..REQ_CAP
   return startRequest(Req.SUB, filter, filterLen, qos, nowMs);
 }
 
 /** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
 export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
   calls++;
-  if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  if (<u32>(filterLen - 1) >= <u32>REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
   return startRequest(Req.UNSUB, filter, filterLen, 0, nowMs);
 }
 
@@ -448,7 +448,7 @@ export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 
  */
 export function mqttSupersede(latest: i32): void {
   calls++;
-  if (latest <= 0 || latest > 255) return;
+  if (<u32>(latest - 1) > 254) return; // latest 1..255
   dropSupersededUnsent(latest);
   markSupersededSent(latest, -1);
 }

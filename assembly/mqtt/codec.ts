@@ -30,7 +30,7 @@ export const D_MALFORMED: i32 = -2; // protocol violation
 
 /** Bytes needed to encode remaining length `n` (1..4), or -1 when n is out of 0..REM_LEN_MAX. */
 export function remLenSize(n: i32): i32 {
-  if (n < 0 || n > REM_LEN_MAX) return -1;
+  if (<u32>n > <u32>REM_LEN_MAX) return -1;
   if (n < 128) return 1;
   if (n < 16384) return 2;
   if (n < 2097152) return 3;
@@ -89,10 +89,9 @@ export function encConnect(
   willTopic: usize, willTopicLen: i32, willPayload: usize, willPayloadLen: i32,
   willQos: i32, willRetain: bool,
 ): i32 {
-  if (clientIdLen < 0 || clientIdLen > 65535 || userLen < 0 || userLen > 65535) return -1;
-  if (passLen < 0 || passLen > 65535 || willTopicLen < 0 || willTopicLen > 65535) return -1;
-  if (willPayloadLen < 0 || willPayloadLen > 65535 || willQos < 0 || willQos > 2) return -1;
-  if (keepAliveS < 0 || keepAliveS > 65535) return -1;
+  // every length and the keep-alive in 0..65535 (a negative value has high bits set too)
+  if (((clientIdLen | userLen | passLen | willTopicLen | willPayloadLen | keepAliveS) >>> 16) != 0) return -1;
+  if (<u32>willQos > 2) return -1;
   const withUser = userLen > 0;
   const withPass = withUser && hasPass;
   const withWill = willTopicLen > 0;
@@ -132,9 +131,9 @@ export function encConnect(
 
 /** Size of a PUBLISH packet, or -1 when it cannot be encoded. */
 export function publishSize(topicLen: i32, payloadLen: i32, qos: i32): i32 {
-  if (topicLen < 0 || topicLen > 65535 || payloadLen < 0 || payloadLen > REM_LEN_MAX) return -1;
+  if (<u32>topicLen > 65535 || <u32>payloadLen > <u32>REM_LEN_MAX) return -1;
   const rem = 2 + topicLen + (qos > 0 ? 2 : 0) + payloadLen;
-  if (rem < 0 || rem > REM_LEN_MAX) return -1;
+  if (<u32>rem > <u32>REM_LEN_MAX) return -1;
   return packetSize(rem);
 }
 
@@ -143,8 +142,8 @@ export function encPublish(
   buf: usize, cap: i32, topic: usize, topicLen: i32, payload: usize, payloadLen: i32,
   qos: i32, retain: bool, dup: bool, id: i32,
 ): i32 {
-  if (qos < 0 || qos > 1) return -1;
-  if (qos == 1 && (id < 1 || id > 65535)) return -1;
+  if (<u32>qos > 1) return -1;
+  if (qos == 1 && <u32>(id - 1) > 65534) return -1; // id 1..65535
   const size = publishSize(topicLen, payloadLen, qos);
   if (size < 0 || size > cap) return -1;
   let b0 = 0x30 | (qos << 1);
@@ -167,7 +166,7 @@ export const UNSUBSCRIBE: i32 = -1;
  * requested QoS byte); fixed header flags 0010 [MQTT-3.8.1-1, MQTT-3.10.1-1].
  */
 export function encSubscribe(buf: usize, cap: i32, id: i32, filter: usize, filterLen: i32, qos: i32): i32 {
-  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535 || qos < UNSUBSCRIBE || qos > 1) return -1;
+  if (<u32>(id - 1) > 65534 || <u32>(filterLen - 1) > 65534 || <u32>(qos - UNSUBSCRIBE) > <u32>(1 - UNSUBSCRIBE)) return -1; // 1..65535, 1..65535, UNSUBSCRIBE..1
   const sub = qos >= 0;
   const rem = 2 + 2 + filterLen + <i32>sub;
   const size = packetSize(rem);
@@ -182,7 +181,7 @@ export function encSubscribe(buf: usize, cap: i32, id: i32, filter: usize, filte
 
 /** PUBACK [MQTT-3.4] for packet id 1..65535. */
 export function encPuback(buf: usize, cap: i32, id: i32): i32 {
-  if (cap < 4 || id < 1 || id > 65535) return -1;
+  if (cap < 4 || <u32>(id - 1) > 65534) return -1;
   store<u8>(buf, 0x40);
   store<u8>(buf + 1, 2);
   writeU16(buf, 2, id);
