@@ -136,45 +136,52 @@ function updateTemperature(): void {
 }
 
 // -------------------------------------------------------------------- pings
-// Each ping returns a measured distance in mm (>= 0, before the calibration
-// offset; doPing classifies it) or a negative quality code (-Q_*).
+// Each ping returns Q_OK with the measured distance in pingMm (mm, >= 0,
+// before the calibration offset; doPing classifies it), or a fault code
+// Q_NO_ECHO..Q_ADC_RAIL.
 //
 // Config values are within the ranges of config/schema.json (the config
 // parser refuses anything else): the hot path does not clamp them again.
 
-/** Classifies a measured distance (or NaN) against the blind zone and the range. */
-function classify(mm: f64): f64 {
-  if (!(mm == mm)) return <f64>-Q_NO_ECHO;
-  if (mm < <f64>cfg.blindMm) return <f64>-Q_BLIND_ZONE;
-  if (mm > <f64>cfg.maxRangeMm) return <f64>-Q_OUT_OF_RANGE;
-  return mm;
+/** The distance of the ping that returned Q_OK, mm. */
+let pingMm: f64 = 0;
+
+/** Classifies a measured distance (or NaN) against the blind zone and the range: Q_OK or a fault code. */
+function classify(mm: f64): i32 {
+  if (!(mm == mm)) return Q_NO_ECHO;
+  if (mm < <f64>cfg.blindMm) return Q_BLIND_ZONE;
+  if (mm > <f64>cfg.maxRangeMm) return Q_OUT_OF_RANGE;
+  return Q_OK;
 }
 
 /** Trigger pulse, then the echo's width: NO_ECHO for none, or when a hal call fails (counted; no further call is made). */
-function pingPulse(): f64 {
+function pingPulse(): i32 {
   let w: i32 = -1;
   if (halGpioWrite(cfg.trigPin, 1) >= 0) {
     halDelayUs(<u32>cfg.triggerUs); // 5..1000
     if (halGpioWrite(cfg.trigPin, 0) >= 0) w = halPulseIn(cfg.echoPin, 1, echoTimeout);
   }
   if (w < 0) halError();
-  return w > 0 ? <f64>w * soundSpeed / 2000.0 : <f64>-Q_NO_ECHO; // the round trip at soundSpeed, one way, in mm
+  if (w <= 0) return Q_NO_ECHO;
+  pingMm = <f64>w * soundSpeed / 2000.0; // the round trip at soundSpeed, one way, in mm
+  return Q_OK;
 }
 
-function pingAnalog(): f64 {
+function pingAnalog(): i32 {
   const bits = clampI(cfg.adcBits, 1, 16);
   const full = (1 << bits) - 1;
   const n = clampI(cfg.analogSamples, 1, 64);
   let sum: i32 = 0; // <= 64 * 65535: fits
   for (let i = 0; i < n; i++) {
     const v = halAdcRead(cfg.adcChannel);
-    if (v < 0) { halError(); return <f64>-Q_NO_ECHO; }
-    if (v <= 0 || v >= full) return <f64>-Q_ADC_RAIL; // includes counts beyond full scale
+    if (v < 0) { halError(); return Q_NO_ECHO; }
+    if (v <= 0 || v >= full) return Q_ADC_RAIL; // includes counts beyond full scale
     sum += v;
   }
   const counts = <f64>sum / <f64>n;
   const mv = counts * <f64>cfg.adcRefMv / <f64>full;
-  return mv * <f64>cfg.analogUmPerMv / 1000.0;
+  pingMm = mv * <f64>cfg.analogUmPerMv / 1000.0;
+  return Q_OK;
 }
 
 /** Feeds one received byte to the frame parser. */
@@ -243,8 +250,8 @@ function uartDrain(now: u32): void {
   if (frameSeq != before) frameAt = now;
 }
 
-/** pingUart result meaning "no frame yet, ask again next tick" (never a distance: those are <= 65535). */
-const UART_WAIT: f64 = 1e9;
+/** pingUart result meaning "no frame yet, ask again next tick" (not a reading quality). */
+const UART_WAIT: i32 = Q_NONE;
 
 /**
  * The UART ping due at `nextPingAt`: the latest valid frame drained since
@@ -253,18 +260,19 @@ const UART_WAIT: f64 = 1e9;
  * BAD_FRAME when only bad frames arrived, else NO_ECHO. A frame of 0 mm is
  * the modules' "nothing measured".
  */
-function pingUart(now: u32): f64 {
+function pingUart(now: u32): i32 {
   if (frameSeq != frameUsedSeq && elapsed(now, frameAt) <= cfg.pingGapMs + 50) {
     frameUsedSeq = frameSeq;
     badUsed = badFrames;
-    if (frameMm == 0) return <f64>-Q_NO_ECHO; // modules send 0 when nothing came back
-    return <f64>frameMm;
+    if (frameMm == 0) return Q_NO_ECHO; // modules send 0 when nothing came back
+    pingMm = <f64>frameMm;
+    return Q_OK;
   }
   // Nothing fresh yet: wait up to two gaps past the due time for the next frame.
   if (elapsed(now, nextPingAt) < uartPatienceMs()) return UART_WAIT;
   frameUsedSeq = frameSeq;
-  if (badFrames != badUsed) { badUsed = badFrames; return <f64>-Q_BAD_FRAME; }
-  return <f64>-Q_NO_ECHO;
+  if (badFrames != badUsed) { badUsed = badFrames; return Q_BAD_FRAME; }
+  return Q_NO_ECHO;
 }
 
 function uartPatienceMs(): u32 {
@@ -425,24 +433,23 @@ function startReading(now: u32): void {
 
 /** Runs the ping due now. Returns false when a UART ping is still waiting for a frame. */
 function doPing(now: u32): bool {
-  let r: f64;
+  let q: i32;
   if (cfg.sensorKind == cfg.SensorKind.UART) {
-    r = pingUart(now);
-    if (r == UART_WAIT) return false;
+    q = pingUart(now);
+    if (q == UART_WAIT) return false;
   } else if (cfg.sensorKind == cfg.SensorKind.ANALOG) {
-    r = pingAnalog();
+    q = pingAnalog();
   } else {
-    r = pingPulse();
+    q = pingPulse();
   }
-  if (!(r < 0)) r = classify(r); // a distance (or NaN)
-  if (r >= 0) {
+  if (q == Q_OK) q = classify(pingMm);
+  if (q == Q_OK) {
     if (goodCount < MAX_PINGS) {
-      store<f64>(pingBuf + <usize>(goodCount << 3), r);
+      store<f64>(pingBuf + <usize>(goodCount << 3), pingMm);
       goodCount++;
     }
   } else {
-    let q = f2iClamp(-r, 0, 15);
-    if (q < Q_NO_ECHO || q > Q_ADC_RAIL) q = Q_NO_ECHO; // (never: every ping returns one of these)
+    if (<u32>(q - Q_NO_ECHO) > <u32>(Q_ADC_RAIL - Q_NO_ECHO)) q = Q_NO_ECHO; // (never: every fault is one of these)
     const at = faultBuf + <usize>(q << 2);
     store<i32>(at, load<i32>(at) + 1);
   }
