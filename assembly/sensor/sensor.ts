@@ -45,8 +45,6 @@ const enum Phase {
   PINGING = 1,
 }
 
-/** States of the UART frame parser: which byte of `0xFF, hi, lo, sum` comes next. */
-const enum FrameState { HEADER = 0, HIGH = 1, LOW = 2, SUM = 3 }
 
 const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
 const uartBuf: usize = memory.data(UART_CHUNK);
@@ -80,9 +78,8 @@ let tempDeciC: i32 = TEMP_UNKNOWN;   // measured (NTC) air temperature, 0.1 °C
 let soundTempDeciC: i32 = 200;       // temperature used for compensation, 0.1 °C
 
 // UART parser.
-let fState: FrameState = FrameState.HEADER;
-let fHigh: i32 = 0;
-let fLow: i32 = 0;
+let fWin: u32 = 0;             // the last four bytes received, the newest in the low byte
+let fHave: i32 = 0;            // how many of them came after the last valid frame (0..4)
 let frameSeq: u32 = 0;         // increments per valid frame
 let frameUsedSeq: u32 = 0;     // frameSeq consumed by the last ping
 let frameMm: i32 = 0;          // distance of the latest valid frame, mm
@@ -184,55 +181,27 @@ function pingAnalog(): i32 {
   return Q_OK;
 }
 
-/** Feeds one received byte to the frame parser. */
-function uartByte(b: i32): void {
-  switch (fState) {
-    case FrameState.HEADER: {
-      if (b == 0xFF) fState = FrameState.HIGH;
-      break;
-    }
-    case FrameState.HIGH: {
-      fHigh = b;
-      fState = FrameState.LOW;
-      break;
-    }
-    case FrameState.LOW: {
-      fLow = b;
-      fState = FrameState.SUM;
-      break;
-    }
-    default: {
-      if (((0xFF + fHigh + fLow) & 0xFF) == b) {
-        frameMm = (fHigh << 8) | fLow;
-        frameSeq++;
-        fState = FrameState.HEADER;
-      } else {
-        badFrames++;
-        resync(b);
-      }
-      break;
-    }
-  }
-}
-
 /**
- * After a bad checksum over `FF hi lo b`: the real header may be any of hi,
- * lo, b. Re-feeds the three bytes after the rejected header.
+ * Feeds one received byte to the frame parser: a frame is `FF hi lo sum`
+ * with sum = (FF + hi + lo) & FF. The parser looks at the last four bytes
+ * since the last valid frame: whenever the oldest of them is FF they are a
+ * candidate; a bad checksum counts a bad frame, and the next candidate is the
+ * next FF after the rejected header (any of hi, lo, sum, or a later byte),
+ * so one corrupted byte never loses a valid frame that follows it.
  */
-function resync(b: i32): void {
-  const h = fHigh;
-  const l = fLow;
-  fState = FrameState.HEADER;
-  if (h == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(l); uartByteNoResync(b); return; }
-  if (l == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(b); return; }
-  if (b == 0xFF) fState = FrameState.HIGH;
-}
-
-/** Re-feeds a byte during resync: at most the HIGH and LOW bytes, so no frame completes (and no recursion). */
-function uartByteNoResync(b: i32): void {
-  if (fState == FrameState.HIGH) { fHigh = b; fState = FrameState.LOW; }
-  else if (fState == FrameState.LOW) { fLow = b; fState = FrameState.SUM; }
-  else if (fState == FrameState.HEADER) { if (b == 0xFF) fState = FrameState.HIGH; }
+function uartByte(b: i32): void {
+  fWin = (fWin << 8) | <u32>b;
+  if (fHave < 4) fHave++;
+  if (fHave < 4 || (fWin >>> 24) != 0xFF) return; // no candidate yet
+  const hi = <i32>(fWin >>> 16) & 0xFF;
+  const lo = <i32>(fWin >>> 8) & 0xFF;
+  if (((0xFF + hi + lo) & 0xFF) == b) {
+    frameMm = (hi << 8) | lo;
+    frameSeq++;
+    fHave = 0; // the frame's bytes start no other candidate
+  } else {
+    badFrames++;
+  }
 }
 
 /** Drains what the UART has received (bounded per tick) through the parser. */
@@ -470,7 +439,7 @@ export function sensorInit(nowMs: u32): i32 {
   quality = Q_NONE;
   spikeCount = 0;
   seq = 0;
-  fState = FrameState.HEADER;
+  fHave = 0;
   frameSeq = 0; frameUsedSeq = 0; badFrames = 0; badUsed = 0;
   uartOk = false;
   updateTemperature();
