@@ -889,11 +889,10 @@ function skipStep(nowMs: u32): bool {
     for (let i = 0; i < n; i++) {
       const pos = skipPos + <u32>i;
       const b = <u32>load<u8>(rx + <usize>i);
-      if (pos == 0) skipTopicLen = b << 8;
-      else if (pos == 1) skipTopicLen |= b;
-      else if (skipQos > 0 && pos == skipTopicLen + 2) skipId = <i32>(b << 8);
-      else if (skipQos > 0 && pos == skipTopicLen + 3) skipId |= <i32>b;
+      // (both start at 0: big-endian, a byte at a time)
+      if (pos < 2) skipTopicLen = (skipTopicLen << 8) | b;
       else if (pos > skipTopicLen + 3) break; // nothing more to learn from this chunk
+      else if (skipQos > 0 && pos >= skipTopicLen + 2) skipId = (skipId << 8) | <i32>b;
     }
     skipPos += <u32>n;
     skipLeft -= <u32>n;
