@@ -557,10 +557,11 @@ function resetLink(): void {
     if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
   }
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == Slot.SENT && load<u8>(slotMeta(i) + 7) != 0) {
+    if (slotState(i) != Slot.SENT) continue;
+    if (load<u8>(slotMeta(i) + 7) != 0) {
       setSlotState(i, Slot.FREE); // superseded while on the wire: never resent
       count(C_MQTT_SUPERSEDED);
-    } else if (slotState(i) == Slot.SENT) {
+    } else {
       const p = slotPtr(i);
       store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
       setSlotState(i, Slot.RESEND);
