@@ -248,7 +248,6 @@ function strikeHead(): void {
   logEnd(LOG_WARN);
 }
 
-
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
 function idInUse(id: i32): bool {
   if (id == subId || (reqKind != Req.NONE && id == reqId)) return true;

@@ -45,7 +45,6 @@ const enum Phase {
   PINGING = 1,
 }
 
-
 const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
 const uartBuf: usize = memory.data(UART_CHUNK);
 
