@@ -132,7 +132,8 @@ export function handleDownlink(topic: usize, topicLen: i32, payload: usize, payl
   const r = pumpRequest(want, PumpSource.PLATFORM, nowMs);
   syncPlatformApplied();
   logBegin();
-  logStr(want ? ascii("downlink: on") : ascii("downlink: off"));
+  logStr(ascii("downlink: "));
+  logStr(want ? ascii("on") : ascii("off")); // (the uplink's literals)
   if (r == PUMP_HELD) {
     // Before the first reading: the pump holds it; the platform already holds "on".
     logStr(ascii(" held"));

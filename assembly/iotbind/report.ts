@@ -23,7 +23,7 @@ import { mqttState, mqttSessionId, mqttSupersede, MqttState } from "../mqtt/clie
 import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
 import { relayIsOn } from "../pump/pump";
 import { elapsed, until, sooner } from "../util/time";
-import { sendUplink, UplinkKind, UPLINK_OK, UPLINK_DROP } from "./uplink";
+import { sendUplink, UplinkKind, UPLINK_RETRY } from "./uplink";
 import { syncInit, syncLocalChanges, syncReportDue, syncReportSent, syncOnSession } from "./sync";
 import { NO_DEADLINE_MS, RETRY_MS } from "../tunables";
 
@@ -101,36 +101,27 @@ export function reportTick(nowMs: u32): u32 {
   if (failed && elapsed(nowMs, failedAt) < RETRY_MS) return until(nowMs, failedAt + RETRY_MS);
   const level = validLevel();
   const temp = temperatureDeciC();
-  // rc: 1 nothing due; UPLINK_OK; UPLINK_RETRY; UPLINK_DROP (never sendable: handled like a
-  // success so that it is not retried every tick; the next occasion tries again).
-  let rc: i32 = 1;
-  if (syncReportDue()) {
-    const on = relayIsOn();
-    if (readingDue(nowMs, level)) {
-      rc = sendUplink(UplinkKind.READING_STATE, on, level, temp, nowMs);
-      if (rc == UPLINK_OK || rc == UPLINK_DROP) readingPublished(nowMs, level);
-    } else {
-      rc = sendUplink(UplinkKind.STATE, on, 0, 0, nowMs);
+  // The uplink due, if any (0: none).
+  let kind: i32 = 0;
+  if (syncReportDue()) kind = readingDue(nowMs, level) ? UplinkKind.READING_STATE : UplinkKind.STATE;
+  else if (getDue) kind = UplinkKind.GET;
+  else if (readingDue(nowMs, level)) kind = UplinkKind.READING;
+  else if (elapsed(nowMs, lastSentAt) >= cfg.pingIntervalMs) kind = UplinkKind.PING;
+  if (kind != 0) {
+    // (each kind reads only its own fields: the relay state for 2 and 3, level and temperature for 1 and 2)
+    if (sendUplink(<UplinkKind>kind, relayIsOn(), level, temp, nowMs) == UPLINK_RETRY) {
+      failed = true;
+      failedAt = nowMs;
+      return RETRY_MS;
     }
-    if (rc == UPLINK_OK || rc == UPLINK_DROP) syncReportSent();
-  } else if (getDue) {
-    rc = sendUplink(UplinkKind.GET, false, 0, 0, nowMs);
-    if (rc == UPLINK_OK || rc == UPLINK_DROP) getDue = false;
-  } else if (readingDue(nowMs, level)) {
-    rc = sendUplink(UplinkKind.READING, false, level, temp, nowMs);
-    if (rc == UPLINK_OK || rc == UPLINK_DROP) readingPublished(nowMs, level);
-  } else if (elapsed(nowMs, lastSentAt) >= cfg.pingIntervalMs) {
-    rc = sendUplink(UplinkKind.PING, false, 0, 0, nowMs);
-  }
-  if (rc == UPLINK_OK || rc == UPLINK_DROP) {
+    // Sent, or dropped (UPLINK_DROP: never sendable, handled like a success so that it is not
+    // retried every tick; the next occasion tries again).
+    if (kind <= UplinkKind.READING_STATE) readingPublished(nowMs, level);
+    if (kind == UplinkKind.READING_STATE || kind == UplinkKind.STATE) syncReportSent();
+    if (kind == UplinkKind.GET) getDue = false;
     published(nowMs);
     // More may be due (e.g. the reading after a get): come back at once.
     return getDue || syncReportDue() || readingForced ? 0 : IDLE_WAIT_MS;
-  }
-  if (rc < 0) {
-    failed = true;
-    failedAt = nowMs;
-    return RETRY_MS;
   }
   // Nothing due now. The heartbeat deadline only counts while a valid level exists: with a
   // faulted sensor it may have passed long ago, and 0 here would spin the host's loop.

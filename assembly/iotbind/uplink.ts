@@ -28,26 +28,16 @@ let topicValid: i32 = -1;
 /** Temperature "unknown" marker of sensor.temperatureDeciC(). */
 export const TEMP_UNKNOWN: i32 = -32768;
 
-/** Level in 0.1 % (0..1000) scaled to `decimals` fraction digits of a percent (rounded half up). */
-export function levelScaled(permille: i32, decimals: i32): i32 {
-  if (permille < 0) permille = 0;
-  if (permille > 1000) permille = 1000;
-  if (decimals <= 0) return (permille + 5) / 10;
-  return times10(permille, decimals - 1);
-}
-
-/** v * 10^k for k 0..2 (larger k: 2). */
-function times10(v: i32, k: i32): i32 {
-  for (let i = 0; i < k && i < 2; i++) v *= 10;
+/**
+ * A value in tenths, clamped to lo..hi, scaled to `decimals` fraction digits:
+ * 0 rounds half away from zero; 1..3 multiply by 10^(decimals-1) (larger: 3).
+ * The level is in 0.1 % (0..1000), the temperature in 0.1 °C (-100..200 °C).
+ */
+function scaled(tenths: i32, lo: i32, hi: i32, decimals: i32): i32 {
+  let v = tenths < lo ? lo : tenths > hi ? hi : tenths;
+  if (decimals <= 0) return v >= 0 ? (v + 5) / 10 : -((5 - v) / 10);
+  for (let i = 1; i < decimals && i < 3; i++) v *= 10;
   return v;
-}
-
-/** Temperature in 0.1 °C (clamped to -100..200 °C) scaled to `decimals` fraction digits (half away from zero). */
-export function tempScaled(deciC: i32, decimals: i32): i32 {
-  if (deciC < -1000) deciC = -1000;
-  if (deciC > 2000) deciC = 2000;
-  if (decimals <= 0) return deciC >= 0 ? (deciC + 5) / 10 : -((5 - deciC) / 10);
-  return times10(deciC, decimals - 1);
 }
 
 /**
@@ -69,9 +59,9 @@ export function encodeUplink(kind: UplinkKind, on: bool, levelPm: i32, tempDeciC
   else if (kind == UplinkKind.PING) cmd = ascii("ping");
   if (cmd != 0) jwMemberAscii(ascii("cmd"), cmd);
   if (kind == UplinkKind.READING || kind == UplinkKind.READING_STATE) {
-    jwMemberFixed(ascii("level"), levelScaled(levelPm, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
+    jwMemberFixed(ascii("level"), scaled(levelPm, 0, 1000, cfg.levelDecimals), cfg.levelDecimals, cfg.numbersAsStrings);
     if (cfg.sendTemperature && tempDeciC != TEMP_UNKNOWN) {
-      jwMemberFixed(ascii("temperature"), tempScaled(tempDeciC, cfg.temperatureDecimals), cfg.temperatureDecimals, cfg.numbersAsStrings);
+      jwMemberFixed(ascii("temperature"), scaled(tempDeciC, -1000, 2000, cfg.temperatureDecimals), cfg.temperatureDecimals, cfg.numbersAsStrings);
     }
   }
   msgLen = jwEnd();

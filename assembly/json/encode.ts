@@ -8,7 +8,7 @@
 // (written as is; callers pass plain names); string values are UTF-8 bytes,
 // escaped per RFC 8259: `"` and `\` get a backslash, control characters
 // (< 0x20) become \b \f \n \r \t or \u00XX; every other byte is copied.
-import { putAscii, putByte, putFixed, putInt } from "../util/bytes";
+import { putAscii, putByte, putFixed, putInt, copyBytes } from "../util/bytes";
 import { ascii, Ascii, asciiLen, asciiAt, asciiPtr, DIGITS36 } from "../util/ascii";
 
 export const enum JwStatus { OK = 0, NO_ROOM = -1, NOT_STARTED = -2, BAD_ARG = -3 }
@@ -51,18 +51,22 @@ export function jwResume(buf: usize, cap: i32, len: i32, members: i32): void {
   wStatus = JwStatus.OK;
 }
 
-/** Writes `,"name":` (the comma only after the first member). */
+/** Writes `,"name":` (the comma only after the first member); nothing when it does not fit. */
 function memberStart(name: Ascii): bool {
   if (wStatus != JwStatus.OK) return false;
-  let o = wLen;
-  if (wCount > 0) o = putByte(wBuf, wCap, o, 0x2C);
-  o = putByte(wBuf, wCap, o, 0x22);
-  o = putAscii(wBuf, wCap, o, name);
-  o = putByte(wBuf, wCap, o, 0x22);
-  o = putByte(wBuf, wCap, o, 0x3A);
-  advance(o);
-  wCount++; // (a failure makes every later call a no-op: the count no longer matters)
-  return o >= 0;
+  const n = asciiLen(name);
+  const comma = <i32>(wCount > 0);
+  if (comma + n + 3 > wCap - wLen) { fail(JwStatus.NO_ROOM); return false; }
+  // (stores in place: a member is on the hot path of every uplink, a call per byte is dear under an interpreter)
+  let p = wBuf + <usize>wLen;
+  store<u8>(p, 0x2C); // overwritten by the quote when there is no comma
+  p += <usize>comma;
+  store<u8>(p, 0x22);
+  copyBytes(p + 1, asciiPtr(name), n);
+  store<u16>(p + 1 + <usize>n, 0x3A22); // `":`
+  wLen += comma + n + 3;
+  wCount++;
+  return true;
 }
 
 const HEX: Ascii = DIGITS36; // its first 16
@@ -115,13 +119,16 @@ export function jwMemberAscii(name: Ascii, value: Ascii): void {
  * `decimals` fraction digits, as a JSON string ("67.5") when asString, else as a JSON number (67.5).
  */
 export function jwMemberFixed(name: Ascii, scaled: i32, decimals: i32, asString: bool): void {
-  if (decimals < 0 || decimals > 3) { fail(JwStatus.BAD_ARG); return; }
+  if (<u32>decimals > 3) { fail(JwStatus.BAD_ARG); return; }
   if (!memberStart(name)) return;
-  let o = wLen;
-  if (asString) o = putByte(wBuf, wCap, o, 0x22);
-  o = putFixed(wBuf, wCap, o, scaled, decimals);
-  if (asString) o = putByte(wBuf, wCap, o, 0x22);
-  advance(o);
+  // As a string: the digits between quotes, written when both quotes fit too.
+  const q = <i32>asString;
+  const o = putFixed(wBuf, wCap - q, wLen + q, scaled, decimals);
+  if (o >= 0 && asString) {
+    store<u8>(wBuf + <usize>wLen, 0x22);
+    store<u8>(wBuf + <usize>o, 0x22);
+  }
+  advance(o < 0 ? o : o + q);
 }
 
 /** Member with an integer JSON number. */
@@ -141,9 +148,9 @@ export function jwMemberBool(name: Ascii, v: bool): void {
 /** Closes the object: its length in bytes (> 0), or a negative JwStatus. */
 export function jwEnd(): i32 {
   if (wStatus != JwStatus.OK) return <i32>wStatus;
-  const o = putByte(wBuf, wCap, wLen, 0x7D);
-  if (o < 0) { fail(JwStatus.NO_ROOM); return <i32>wStatus; }
-  wLen = o;
+  if (wLen >= wCap) { fail(JwStatus.NO_ROOM); return <i32>wStatus; }
+  store<u8>(wBuf + <usize>wLen, 0x7D);
+  wLen++;
   wStatus = JwStatus.NOT_STARTED; // one jwEnd per jwBegin
   return wLen;
 }

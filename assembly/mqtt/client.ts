@@ -44,11 +44,10 @@ import { logBegin, logStr, logInt, logEnd } from "../app/log";
 import { onMqttMessage, onMqttOversize, onMqttPuback } from "../app/inbox";
 import { copyBytes, inMemory } from "../util/bytes";
 import { elapsed, reached, until, minU, sooner } from "../util/time";
-import { clampI } from "../util/num";
 import {
   T_CONNACK, T_PUBLISH, T_PUBACK, T_SUBACK, T_UNSUBACK, T_PINGRESP,
   D_NEED_MORE, decodeRemLen, rlBytes, checkHeader, parsePublish, readU16, validTopicName,
-  encConnect, encPublish, encSubscribe, encUnsubscribe, encPuback, encPingreq, encDisconnect, publishSize,
+  encConnect, encPublish, encSubscribe, UNSUBSCRIBE, encPuback, encEmpty, PINGREQ, DISCONNECT, publishSize,
   pubQos, pubId, pubRetain, pubTopicOff, pubTopicLen, pubPayloadOff, pubPayloadLen,
 } from "./codec";
 import { ascii } from "../util/ascii";
@@ -210,13 +209,14 @@ function pubackTimeout(): u32 {
   return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
 }
 
-/** Slot of the oldest message on the wire (Slot.SENT), -1 none; `whole`: only those sock_send fully accepted. */
-function oldestSent(whole: bool): i32 {
+/** Slot of the oldest message (by seq) in state `a` or `b`, -1 none; `whole`: only those sock_send fully accepted (for Slot.SENT). */
+function oldestIn(a: Slot, b: Slot, whole: bool): i32 {
   let best = -1;
   let bestSeq: u32 = 0;
   if (nUsed == 0) return -1;
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) != Slot.SENT) continue;
+    const s = slotState(i);
+    if (s != a && s != b) continue;
     if (whole && <i32>(txDone - load<u32>(slotMeta(i) + 12)) < 0) continue;
     const q = slotSeq(i);
     if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
@@ -230,7 +230,7 @@ function oldestSent(whole: bool): i32 {
  * strike; at UNDELIVERABLE_STRIKES it is dropped and counted (counter 10).
  */
 function strikeHead(): void {
-  const i = oldestSent(true);
+  const i = oldestIn(Slot.SENT, Slot.SENT, true);
   if (i < 0) return;
   const m = slotMeta(i);
   if (load<u8>(m + 7) != 0) return; // superseded: resetLink frees it anyway
@@ -246,12 +246,6 @@ function strikeHead(): void {
   logInt(strikes);
   logStr(ascii(" times in a row"));
   logEnd(LOG_WARN);
-}
-
-function windowSize(): i32 { return clampI(inflightMax, 1, INFLIGHT_SLOTS); }
-
-function slotsUsed(): i32 {
-  return nUsed;
 }
 
 /** True when `id` is held by a QoS 1 slot or a pending SUBSCRIBE/UNSUBSCRIBE. */
@@ -381,23 +375,24 @@ export function mqttTick(nowMs: u32): u32 {
  */
 export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payloadLen: i32, qos: i32, retain: bool, nowMs: u32, latest: i32 = 0, topicChecked: bool = false): i32 {
   calls++;
-  if (qos < 0 || qos > 1 || topicLen > 65535 || payloadLen < 0 || latest < 0 || latest > 255) return MQTT_PUB_BAD_ARG;
+  if (<u32>qos > 1 || topicLen > 65535 || payloadLen < 0 || <u32>latest > 255) return MQTT_PUB_BAD_ARG;
   if (!inMemory(topic, topicLen) || !inMemory(payload, payloadLen)) return MQTT_PUB_BAD_ARG;
   if (!topicChecked && !validTopicName(topic, topicLen)) return MQTT_PUB_BAD_ARG;
   if (state == MqttState.IDLE || state == MqttState.STOPPED) return MQTT_PUB_NOT_CONNECTED;
   const size = publishSize(topicLen, payloadLen, qos);
   if (qos == 0) {
-    if (size < 0 || size > TX_CAP) return MQTT_PUB_TOO_BIG;
+    if (<u32>size > <u32>TX_CAP) return MQTT_PUB_TOO_BIG; // (-1: cannot be encoded)
     if (!linkUp()) return MQTT_PUB_NOT_CONNECTED;
-    const n = encPublish(txq + <usize>txLen, TX_CAP - txLen, topic, topicLen, payload, payloadLen, 0, retain, false, 0);
+    const n = encPublish(txEnd(), txRoom(), topic, topicLen, payload, payloadLen, 0, retain, false, 0);
     if (n < 0) return MQTT_PUB_BUSY;
     queued(n);
     flush(nowMs);
     return MQTT_PUB_OK;
   }
-  if (size < 0 || size > SLOT_CAP) return MQTT_PUB_TOO_BIG;
+  if (<u32>size > <u32>SLOT_CAP) return MQTT_PUB_TOO_BIG;
   dropSupersededUnsent(latest);
-  if (slotsUsed() >= windowSize()) {
+  // The window: mqtt_inflight, 1..INFLIGHT_SLOTS (config/schema.json; the config parser refuses others).
+  if (nUsed >= inflightMax) {
     count(C_MQTT_PUBLISH_DROPPED);
     return MQTT_PUB_WINDOW_FULL;
   }
@@ -433,14 +428,14 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
  */
 export function mqttSubscribe(filter: usize, filterLen: i32, qos: i32, nowMs: u32): i32 {
   calls++;
-  if (filterLen < 1 || filterLen > REQ_CAP || qos < 0 || qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  if (<u32>(filterLen - 1) >= <u32>REQ_CAP || <u32>qos > 1 || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG; // filterLen 1..REQ_CAP
   return startRequest(Req.SUB, filter, filterLen, qos, nowMs);
 }
 
 /** Unsubscribes one topic filter (copied; 1..96 bytes); mqttRequestResult() is 0 once UNSUBACK arrived. */
 export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 {
   calls++;
-  if (filterLen < 1 || filterLen > REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
+  if (<u32>(filterLen - 1) >= <u32>REQ_CAP || !inMemory(filter, filterLen)) return MQTT_REQ_BAD_ARG;
   return startRequest(Req.UNSUB, filter, filterLen, 0, nowMs);
 }
 
@@ -452,7 +447,7 @@ export function mqttUnsubscribe(filter: usize, filterLen: i32, nowMs: u32): i32 
  */
 export function mqttSupersede(latest: i32): void {
   calls++;
-  if (latest <= 0 || latest > 255) return;
+  if (<u32>(latest - 1) > 254) return; // latest 1..255
   dropSupersededUnsent(latest);
   markSupersededSent(latest, -1);
 }
@@ -470,7 +465,7 @@ export function mqttLastDisconnect(): i32 { return lastReason; }
 /** Retain flag of the PUBLISH being delivered to (or last delivered to) onMqttMessage. */
 export function mqttLastRetained(): bool { return lastRetain; }
 /** QoS 1 messages stored and not yet acknowledged. */
-export function mqttInflight(): i32 { return slotsUsed(); }
+export function mqttInflight(): i32 { return nUsed; }
 
 /** Clean DISCONNECT, socket closed, state STOPPED. Queued QoS 1 messages are discarded. */
 export function mqttStop(nowMs: u32): void {
@@ -498,7 +493,7 @@ export function mqttStop(nowMs: u32): void {
  */
 function sendDisconnect(): void {
   if (sock < 0) return;
-  const n = encDisconnect(txq + <usize>txLen, TX_CAP - txLen);
+  const n = encEmpty(txEnd(), txRoom(), DISCONNECT);
   if (n > 0) {
     queued(n);
   }
@@ -561,10 +556,11 @@ function resetLink(): void {
     if (reqResult == MQTT_REQ_PENDING) reqResult = MQTT_REQ_BUSY;
   }
   for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-    if (slotState(i) == Slot.SENT && load<u8>(slotMeta(i) + 7) != 0) {
+    if (slotState(i) != Slot.SENT) continue;
+    if (load<u8>(slotMeta(i) + 7) != 0) {
       setSlotState(i, Slot.FREE); // superseded while on the wire: never resent
       count(C_MQTT_SUPERSEDED);
-    } else if (slotState(i) == Slot.SENT) {
+    } else {
       const p = slotPtr(i);
       store<u8>(p, load<u8>(p) | 0x08); // DUP=1 on re-delivery [MQTT-3.3.1-1]
       setSlotState(i, Slot.RESEND);
@@ -671,7 +667,7 @@ function timers(nowMs: u32): void {
     stable = true;
     failures = 0;
   }
-  const head = oldestSent(false);
+  const head = oldestIn(Slot.SENT, Slot.SENT, false);
   if (head >= 0 && elapsed(nowMs, load<u32>(slotMeta(head) + 16)) >= pubackTimeout()) {
     // The broker keeps the link (PINGRESP) but lost a PUBACK: a new
     // connection resends the message (as the Paho embedded client does).
@@ -703,7 +699,7 @@ function timers(nowMs: u32): void {
 
 function queuePing(): void {
   if (!needPing) return;
-  const n = encPingreq(txq + <usize>txLen, TX_CAP - txLen);
+  const n = encEmpty(txEnd(), txRoom(), PINGREQ);
   if (n < 0) return; // retried by pumpControl when the queue drains
   queued(n);
   needPing = false;
@@ -736,7 +732,7 @@ function nextWait(nowMs: u32): u32 {
       }
       if (!stable) w = sooner(w, nowMs, upSince + backoffResetMs);
       {
-        const head = oldestSent(false);
+        const head = oldestIn(Slot.SENT, Slot.SENT, false);
         if (head >= 0) w = sooner(w, nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout());
       }
       break;
@@ -745,6 +741,10 @@ function nextWait(nowMs: u32): u32 {
   if (txLen > 0) w = minU(w, 10);
   return w;
 }
+
+/** Where the next packet is written into txq (its end), and the bytes free there (one call each: shorter than the arithmetic at every encoder call). */
+function txEnd(): usize { return txq + <usize>txLen; }
+function txRoom(): i32 { return TX_CAP - txLen; }
 
 /** `n` bytes of one whole packet were just written at the end of txq. */
 function queued(n: i32): void {
@@ -768,7 +768,7 @@ function flush(nowMs: u32): bool {
   if (n > 0) {
     // Partial send policy: drop only the accepted prefix; the rest of the
     // current packet (and those behind it) goes out on a later call.
-    copyBytes(txq, txq + <usize>n, txLen - n);
+    if (n < txLen) copyBytes(txq, txq + <usize>n, txLen - n);
     txLen -= n;
     txDone += <u32>n;
     lastSent = nowMs;
@@ -782,7 +782,7 @@ function pumpControl(nowMs: u32): void {
   if (needPing) queuePing();
   if (needSub) {
     const id = allocId();
-    const n = encSubscribe(txq + <usize>txLen, TX_CAP - txLen, id, downlinkBuf, downlinkLen, 1);
+    const n = encSubscribe(txEnd(), txRoom(), id, downlinkBuf, downlinkLen, 1);
     if (n > 0) {
       queued(n);
       needSub = false;
@@ -790,9 +790,7 @@ function pumpControl(nowMs: u32): void {
     }
   }
   if (reqKind != Req.NONE && !reqQueued) {
-    const n = reqKind == Req.SUB
-      ? encSubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen, reqQos)
-      : encUnsubscribe(txq + <usize>txLen, TX_CAP - txLen, reqId, reqTopic, reqTopicLen);
+    const n = encSubscribe(txEnd(), txRoom(), reqId, reqTopic, reqTopicLen, reqKind == Req.SUB ? reqQos : UNSUBSCRIBE);
     if (n > 0) {
       queued(n);
       reqQueued = true;
@@ -803,15 +801,8 @@ function pumpControl(nowMs: u32): void {
 
 /** Writes QoS 1 slots waiting for (re)transmission to txq, oldest first, while they fit. */
 function pumpSlots(nowMs: u32): void {
-  while (nUsed > 0) {
-    let best = -1;
-    let bestSeq: u32 = 0;
-    for (let i = 0; i < INFLIGHT_SLOTS; i++) {
-      const s = slotState(i);
-      if (s != Slot.QUEUED && s != Slot.RESEND) continue;
-      const q = slotSeq(i);
-      if (best < 0 || <i32>(q - bestSeq) < 0) { best = i; bestSeq = q; }
-    }
+  for (;;) {
+    const best = oldestIn(Slot.QUEUED, Slot.RESEND, false);
     if (best < 0) return;
     const len = slotLen(best);
     if (len > TX_CAP - txLen) return; // keeps order: nothing newer overtakes it
@@ -898,11 +889,10 @@ function skipStep(nowMs: u32): bool {
     for (let i = 0; i < n; i++) {
       const pos = skipPos + <u32>i;
       const b = <u32>load<u8>(rx + <usize>i);
-      if (pos == 0) skipTopicLen = b << 8;
-      else if (pos == 1) skipTopicLen |= b;
-      else if (skipQos > 0 && pos == skipTopicLen + 2) skipId = <i32>(b << 8);
-      else if (skipQos > 0 && pos == skipTopicLen + 3) skipId |= <i32>b;
+      // (both start at 0: big-endian, a byte at a time)
+      if (pos < 2) skipTopicLen = (skipTopicLen << 8) | b;
       else if (pos > skipTopicLen + 3) break; // nothing more to learn from this chunk
+      else if (skipQos > 0 && pos >= skipTopicLen + 2) skipId = (skipId << 8) | <i32>b;
     }
     skipPos += <u32>n;
     skipLeft -= <u32>n;
@@ -912,7 +902,7 @@ function skipStep(nowMs: u32): bool {
   // Whole packet discarded.
   if (skipQos > 0) {
     if (skipTopicLen + 4 > skipPos || skipId == 0) { violation(nowMs); return false; } // [MQTT-2.3.1-1]
-    const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, skipId);
+    const n = encPuback(txEnd(), txRoom(), skipId);
     if (n < 0) return false; // wait for transmit room
     queued(n);
   }
@@ -974,7 +964,7 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       // PUBACK queued before delivery keeps acknowledgements in arrival order
       // [MQTT-4.6.0-2] whatever the app publishes from its handler. Room was
       // checked by processRx.
-      const n = encPuback(txq + <usize>txLen, TX_CAP - txLen, pubId);
+      const n = encPuback(txEnd(), txRoom(), pubId);
       if (n < 0) return true;
       queued(n);
     }
@@ -984,9 +974,14 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     onMqttMessage(rx + <usize>pubTopicOff, pubTopicLen, rx + <usize>pubPayloadOff, pubPayloadLen, nowMs);
     return state == st && sock >= 0;
   }
+  if (type == T_PINGRESP) {
+    pingOut = false;
+    return true;
+  }
+  // PUBACK, SUBACK or UNSUBACK (checkHeader lets no other type through): a packet id first.
+  const id = readU16(rx + <usize>hdr);
+  if (id == 0) return violation(nowMs); // [MQTT-2.3.1-1]
   if (type == T_PUBACK) {
-    const id = readU16(rx + <usize>hdr);
-    if (id == 0) return violation(nowMs); // [MQTT-2.3.1-1]
     for (let i = 0; i < INFLIGHT_SLOTS; i++) {
       if (slotState(i) == Slot.SENT && slotId(i) == id) {
         setSlotState(i, Slot.FREE);
@@ -997,10 +992,9 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
     // A PUBACK for an id not in flight (e.g. a late duplicate) is ignored.
     return true;
   }
+  let rc = 0; // UNSUBACK: no return code
   if (type == T_SUBACK) {
-    const id = readU16(rx + <usize>hdr);
-    const rc = <i32>load<u8>(rx + <usize>(hdr + 2));
-    if (id == 0) return violation(nowMs);
+    rc = <i32>load<u8>(rx + <usize>(hdr + 2));
     const okCode = rc == 0 || rc == 1 || rc == 0x80; // [MQTT-3.9.3-2]; QoS 1 requested, never 2
     if (!okCode) return violation(nowMs);
     if (subId != 0 && id == subId) {
@@ -1012,26 +1006,13 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       if (state == MqttState.SUBSCRIBING) sessionUp(nowMs);
       return true;
     }
-    if (reqKind == Req.SUB && reqQueued && id == reqId) {
-      if (rc > reqQos && rc != 0x80) return violation(nowMs);
-      reqKind = Req.NONE;
-      reqResult = rc;
-      return true;
-    }
-    return violation(nowMs); // SUBACK for nothing we asked
   }
-  if (type == T_UNSUBACK) {
-    const id = readU16(rx + <usize>hdr);
-    if (reqKind == Req.UNSUB && reqQueued && id == reqId && id != 0) {
-      reqKind = Req.NONE;
-      reqResult = 0;
-      return true;
-    }
-    return violation(nowMs);
-  }
-  if (type == T_PINGRESP) {
-    pingOut = false;
+  // The application's request: a SUBACK answers a SUBSCRIBE, an UNSUBACK an UNSUBSCRIBE.
+  if (reqKind == (type == T_SUBACK ? Req.SUB : Req.UNSUB) && reqQueued && id == reqId) {
+    if (rc > reqQos && rc != 0x80) return violation(nowMs);
+    reqKind = Req.NONE;
+    reqResult = rc;
     return true;
   }
-  return violation(nowMs);
+  return violation(nowMs); // an acknowledgement of nothing we asked
 }

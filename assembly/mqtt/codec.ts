@@ -30,7 +30,7 @@ export const D_MALFORMED: i32 = -2; // protocol violation
 
 /** Bytes needed to encode remaining length `n` (1..4), or -1 when n is out of 0..REM_LEN_MAX. */
 export function remLenSize(n: i32): i32 {
-  if (n < 0 || n > REM_LEN_MAX) return -1;
+  if (<u32>n > <u32>REM_LEN_MAX) return -1;
   if (n < 128) return 1;
   if (n < 16384) return 2;
   if (n < 2097152) return 3;
@@ -89,10 +89,9 @@ export function encConnect(
   willTopic: usize, willTopicLen: i32, willPayload: usize, willPayloadLen: i32,
   willQos: i32, willRetain: bool,
 ): i32 {
-  if (clientIdLen < 0 || clientIdLen > 65535 || userLen < 0 || userLen > 65535) return -1;
-  if (passLen < 0 || passLen > 65535 || willTopicLen < 0 || willTopicLen > 65535) return -1;
-  if (willPayloadLen < 0 || willPayloadLen > 65535 || willQos < 0 || willQos > 2) return -1;
-  if (keepAliveS < 0 || keepAliveS > 65535) return -1;
+  // every length and the keep-alive in 0..65535 (a negative value has high bits set too)
+  if (((clientIdLen | userLen | passLen | willTopicLen | willPayloadLen | keepAliveS) >>> 16) != 0) return -1;
+  if (<u32>willQos > 2) return -1;
   const withUser = userLen > 0;
   const withPass = withUser && hasPass;
   const withWill = willTopicLen > 0;
@@ -132,9 +131,9 @@ export function encConnect(
 
 /** Size of a PUBLISH packet, or -1 when it cannot be encoded. */
 export function publishSize(topicLen: i32, payloadLen: i32, qos: i32): i32 {
-  if (topicLen < 0 || topicLen > 65535 || payloadLen < 0 || payloadLen > REM_LEN_MAX) return -1;
+  if (<u32>topicLen > 65535 || <u32>payloadLen > <u32>REM_LEN_MAX) return -1;
   const rem = 2 + topicLen + (qos > 0 ? 2 : 0) + payloadLen;
-  if (rem < 0 || rem > REM_LEN_MAX) return -1;
+  if (<u32>rem > <u32>REM_LEN_MAX) return -1;
   return packetSize(rem);
 }
 
@@ -143,8 +142,8 @@ export function encPublish(
   buf: usize, cap: i32, topic: usize, topicLen: i32, payload: usize, payloadLen: i32,
   qos: i32, retain: bool, dup: bool, id: i32,
 ): i32 {
-  if (qos < 0 || qos > 1) return -1;
-  if (qos == 1 && (id < 1 || id > 65535)) return -1;
+  if (<u32>qos > 1) return -1;
+  if (qos == 1 && <u32>(id - 1) > 65534) return -1; // id 1..65535
   const size = publishSize(topicLen, payloadLen, qos);
   if (size < 0 || size > cap) return -1;
   let b0 = 0x30 | (qos << 1);
@@ -158,54 +157,45 @@ export function encPublish(
   return o + payloadLen;
 }
 
-/** SUBSCRIBE with one topic filter [MQTT-3.8]; fixed header flags 0010 [MQTT-3.8.1-1]. */
+/** qos argument of encSubscribe for an UNSUBSCRIBE. */
+export const UNSUBSCRIBE: i32 = -1;
+
+/**
+ * SUBSCRIBE with one topic filter at `qos` 0..1 [MQTT-3.8], or, with qos
+ * UNSUBSCRIBE, UNSUBSCRIBE of it [MQTT-3.10] (the same packet without the
+ * requested QoS byte); fixed header flags 0010 [MQTT-3.8.1-1, MQTT-3.10.1-1].
+ */
 export function encSubscribe(buf: usize, cap: i32, id: i32, filter: usize, filterLen: i32, qos: i32): i32 {
-  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535 || qos < 0 || qos > 1) return -1;
-  const rem = 2 + 2 + filterLen + 1;
+  if (<u32>(id - 1) > 65534 || <u32>(filterLen - 1) > 65534 || <u32>(qos - UNSUBSCRIBE) > <u32>(1 - UNSUBSCRIBE)) return -1; // 1..65535, 1..65535, UNSUBSCRIBE..1
+  const sub = qos >= 0;
+  const rem = 2 + 2 + filterLen + <i32>sub;
   const size = packetSize(rem);
   if (size < 0 || size > cap) return -1;
-  store<u8>(buf, 0x82);
+  store<u8>(buf, sub ? 0x82 : 0xA2);
   let o = writeRemLen(buf, 1, rem);
   o = writeU16(buf, o, id);
   o = writeStr(buf, o, filter, filterLen);
-  store<u8>(buf + <usize>o, <u8>qos);
-  return o + 1;
-}
-
-/** UNSUBSCRIBE with one topic filter [MQTT-3.10]; fixed header flags 0010 [MQTT-3.10.1-1]. */
-export function encUnsubscribe(buf: usize, cap: i32, id: i32, filter: usize, filterLen: i32): i32 {
-  if (id < 1 || id > 65535 || filterLen < 1 || filterLen > 65535) return -1;
-  const rem = 2 + 2 + filterLen;
-  const size = packetSize(rem);
-  if (size < 0 || size > cap) return -1;
-  store<u8>(buf, 0xA2);
-  let o = writeRemLen(buf, 1, rem);
-  o = writeU16(buf, o, id);
-  return writeStr(buf, o, filter, filterLen);
+  if (sub) store<u8>(buf + <usize>(o++), <u8>qos);
+  return o;
 }
 
 /** PUBACK [MQTT-3.4] for packet id 1..65535. */
 export function encPuback(buf: usize, cap: i32, id: i32): i32 {
-  if (cap < 4 || id < 1 || id > 65535) return -1;
+  if (cap < 4 || <u32>(id - 1) > 65534) return -1;
   store<u8>(buf, 0x40);
   store<u8>(buf + 1, 2);
   writeU16(buf, 2, id);
   return 4;
 }
 
-/** PINGREQ [MQTT-3.12]. */
-export function encPingreq(buf: usize, cap: i32): i32 {
-  if (cap < 2) return -1;
-  store<u8>(buf, 0xC0);
-  store<u8>(buf + 1, 0);
-  return 2;
-}
+/** First bytes of the packets that are a fixed header alone: PINGREQ [MQTT-3.12] and DISCONNECT [MQTT-3.14]. */
+export const PINGREQ: i32 = 0xC0;
+export const DISCONNECT: i32 = 0xE0;
 
-/** DISCONNECT [MQTT-3.14]. */
-export function encDisconnect(buf: usize, cap: i32): i32 {
+/** A packet of type byte `b0` (PINGREQ, DISCONNECT) with no variable header and no payload. */
+export function encEmpty(buf: usize, cap: i32, b0: i32): i32 {
   if (cap < 2) return -1;
-  store<u8>(buf, 0xE0);
-  store<u8>(buf + 1, 0);
+  store<u16>(buf, <u16>b0); // b0, remaining length 0
   return 2;
 }
 
@@ -257,9 +247,7 @@ export function checkHeader(b0: i32, rem: i32): i32 {
     return rem < min ? D_MALFORMED : 0;
   }
   if (flags != 0) return D_MALFORMED;            // [MQTT-2.2.2-2]
-  if (type == T_CONNACK) return rem == 2 ? 0 : D_MALFORMED;
-  if (type == T_PUBACK) return rem == 2 ? 0 : D_MALFORMED;
-  if (type == T_UNSUBACK) return rem == 2 ? 0 : D_MALFORMED;
+  if (type == T_CONNACK || type == T_PUBACK || type == T_UNSUBACK) return rem == 2 ? 0 : D_MALFORMED;
   if (type == T_SUBACK) return rem == 3 ? 0 : D_MALFORMED; // one return code per filter [MQTT-3.9.3-1]
   if (type == T_PINGRESP) return rem == 0 ? 0 : D_MALFORMED;
   return D_MALFORMED;

@@ -1,6 +1,6 @@
 // NTC thermistor: counts of the ADC to a temperature (B-parameter model).
 import * as cfg from "../config";
-import { f2iRound, clampI } from "../util/num";
+import { f2iRound } from "../util/num";
 import { lnPos } from "./math";
 
 /** Temperature "unknown" (no NTC, a rail, or out of range), 0.1 °C. */
@@ -19,12 +19,13 @@ const KELVIN: f64 = 273.15;
  * or outside -55..125 °C.
  */
 export function ntcCountsToDeciC(counts: i32): i32 {
-  const bits = clampI(cfg.ntcBits, 1, 30);
-  const full = (1 << bits) - 1;
+  // ntc_bits 8..16, ntc_r0_ohm and ntc_beta > 0 (config/schema.json); other values give
+  // TEMP_UNKNOWN or a wrong temperature, never a trap (a shift takes its count mod 32).
+  const full = (1 << cfg.ntcBits) - 1;
   if (counts <= 0 || counts >= full) return TEMP_UNKNOWN;
   const ratio = <f64>counts / <f64>full;
   const r = <f64>cfg.ntcSeriesOhm * ratio / (1.0 - ratio);
-  if (!(r > 0) || cfg.ntcR0 <= 0 || cfg.ntcBeta <= 0) return TEMP_UNKNOWN;
+  if (!(r > 0)) return TEMP_UNKNOWN;
   const t0 = <f64>cfg.ntcT0DeciC / 10.0 + KELVIN;
   const inv = 1.0 / t0 + lnPos(r / <f64>cfg.ntcR0) / <f64>cfg.ntcBeta;
   if (!(inv > 0)) return TEMP_UNKNOWN;

@@ -13,7 +13,7 @@ import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartO
 import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
-import { elapsed, reached, until, minU } from "../util/time";
+import { elapsed, reached, untilInline } from "../util/time";
 import { ascii } from "../util/ascii";
 import { lnPos, acosApprox } from "./math";
 import { TEMP_UNKNOWN, NTC_SAMPLES, ntcCountsToDeciC } from "./ntc";
@@ -45,9 +45,6 @@ const enum Phase {
   PINGING = 1,
 }
 
-/** States of the UART frame parser: which byte of `0xFF, hi, lo, sum` comes next. */
-const enum FrameState { HEADER = 0, HIGH = 1, LOW = 2, SUM = 3 }
-
 const pingBuf: usize = memory.data(MAX_PINGS * 8); // f64 distances (mm) of the good pings
 const uartBuf: usize = memory.data(UART_CHUNK);
 
@@ -65,6 +62,7 @@ const faultBuf: usize = memory.data(8 * 4);
 // Accepted state.
 let hasLevel: bool = false;
 let accDistMm: f64 = 0;        // accepted distance after offset, smoothing; valid when hasLevel
+let accLevelPm: i32 = -1;      // levelPermille() of accDistMm, set with it (config is fixed after init)
 let lastGoodAt: u32 = 0;       // time of the last accepted reading (or of init)
 let quality: i32 = Q_NONE;     // quality of the last completed reading
 let stale: bool = false;
@@ -79,9 +77,8 @@ let tempDeciC: i32 = TEMP_UNKNOWN;   // measured (NTC) air temperature, 0.1 °C
 let soundTempDeciC: i32 = 200;       // temperature used for compensation, 0.1 °C
 
 // UART parser.
-let fState: FrameState = FrameState.HEADER;
-let fHigh: i32 = 0;
-let fLow: i32 = 0;
+let fWin: u32 = 0;             // the last four bytes received, the newest in the low byte
+let fHave: i32 = 0;            // how many of them came after the last valid frame (0..4)
 let frameSeq: u32 = 0;         // increments per valid frame
 let frameUsedSeq: u32 = 0;     // frameSeq consumed by the last ping
 let frameMm: i32 = 0;          // distance of the latest valid frame, mm
@@ -96,18 +93,16 @@ export function soundSpeedMs(deciC: i32): f64 {
   return 331.3 + 0.606 * (<f64>deciC / 10.0);
 }
 
-/** Round-trip echo time `echoUs` (µs) to a one-way distance in mm at `deciC`. */
-export function echoToMm(echoUs: f64, deciC: i32): f64 {
-  return echoUs * soundSpeedMs(deciC) / 2000.0;
-}
+/** soundSpeedMs(soundTempDeciC), m/s: set with it in updateTemperature (a ping does not recompute it). */
+let soundSpeed: f64 = 0;
 
 /** echoTimeoutUs() at the compensation temperature of the current reading (set with it in updateTemperature). */
 let echoTimeout: u32 = 0;
 
 /** pulse_in timeout in µs: the round trip at max range, at the current temperature, plus margin. */
 export function echoTimeoutUs(): u32 {
-  const c = soundSpeedMs(soundTempDeciC); // >= 307 m/s over -40..85 °C
-  const us = 2000.0 * <f64>cfg.maxRangeMm / c * ECHO_TIMEOUT_FACTOR + ECHO_TIMEOUT_EXTRA_US;
+  const us = 2000.0 * <f64>cfg.maxRangeMm / soundSpeed * // soundSpeed >= 307 m/s over -40..85 °C
+    ECHO_TIMEOUT_FACTOR + ECHO_TIMEOUT_EXTRA_US;
   return <u32>f2iClamp(us, 1000, ECHO_TIMEOUT_MAX_US);
 }
 
@@ -132,97 +127,80 @@ function updateTemperature(): void {
     tempDeciC = TEMP_UNKNOWN;
   }
   soundTempDeciC = tempDeciC != TEMP_UNKNOWN ? tempDeciC : clampI(cfg.tempFixedDeciC, -400, 850);
+  soundSpeed = soundSpeedMs(soundTempDeciC);
   echoTimeout = echoTimeoutUs();
 }
 
 // -------------------------------------------------------------------- pings
-// Each ping returns a distance in mm (>= 0, before the calibration offset)
-// or a negative quality code (-Q_*).
+// Each ping returns Q_OK with the measured distance in pingMm (mm, >= 0,
+// before the calibration offset; doPing classifies it), or a fault code
+// Q_NO_ECHO..Q_ADC_RAIL.
+//
+// Config values are within the ranges of config/schema.json (the config
+// parser refuses anything else): the hot path does not clamp them again.
 
-/** Classifies a measured distance against the blind zone and the range. */
-function classify(mm: f64): f64 {
-  if (!(mm == mm)) return <f64>-Q_NO_ECHO;
-  if (mm < <f64>cfg.blindMm) return <f64>-Q_BLIND_ZONE;
-  if (mm > <f64>cfg.maxRangeMm) return <f64>-Q_OUT_OF_RANGE;
-  return mm;
+/** The distance of the ping that returned Q_OK, mm. */
+let pingMm: f64 = 0;
+
+/** Classifies a measured distance (or NaN) against the blind zone and the range: Q_OK or a fault code. */
+function classify(mm: f64): i32 {
+  if (!(mm == mm)) return Q_NO_ECHO;
+  if (mm < <f64>cfg.blindMm) return Q_BLIND_ZONE;
+  if (mm > <f64>cfg.maxRangeMm) return Q_OUT_OF_RANGE;
+  return Q_OK;
 }
 
-function pingPulse(): f64 {
-  if (halGpioWrite(cfg.trigPin, 1) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  halDelayUs(<u32>clampI(cfg.triggerUs, 1, 1000));
-  if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  const w = halPulseIn(cfg.echoPin, 1, echoTimeout);
-  if (w < 0) { halError(); return <f64>-Q_NO_ECHO; }
-  if (w == 0) return <f64>-Q_NO_ECHO;
-  return classify(echoToMm(<f64>w, soundTempDeciC));
+/** Trigger pulse, then the echo's width: NO_ECHO for none, or when a hal call fails (counted; no further call is made). */
+function pingPulse(): i32 {
+  let w: i32 = -1;
+  if (halGpioWrite(cfg.trigPin, 1) >= 0) {
+    halDelayUs(<u32>cfg.triggerUs); // 5..1000
+    if (halGpioWrite(cfg.trigPin, 0) >= 0) w = halPulseIn(cfg.echoPin, 1, echoTimeout);
+  }
+  if (w < 0) halError();
+  if (w <= 0) return Q_NO_ECHO;
+  pingMm = <f64>w * soundSpeed / 2000.0; // the round trip at soundSpeed, one way, in mm
+  return Q_OK;
 }
 
-function pingAnalog(): f64 {
+function pingAnalog(): i32 {
   const bits = clampI(cfg.adcBits, 1, 16);
   const full = (1 << bits) - 1;
   const n = clampI(cfg.analogSamples, 1, 64);
   let sum: i32 = 0; // <= 64 * 65535: fits
   for (let i = 0; i < n; i++) {
     const v = halAdcRead(cfg.adcChannel);
-    if (v < 0) { halError(); return <f64>-Q_NO_ECHO; }
-    if (v <= 0 || v >= full) return <f64>-Q_ADC_RAIL; // includes counts beyond full scale
+    if (v < 0) { halError(); return Q_NO_ECHO; }
+    if (v <= 0 || v >= full) return Q_ADC_RAIL; // includes counts beyond full scale
     sum += v;
   }
   const counts = <f64>sum / <f64>n;
   const mv = counts * <f64>cfg.adcRefMv / <f64>full;
-  const mm = mv * <f64>cfg.analogUmPerMv / 1000.0;
-  return classify(mm);
-}
-
-/** Feeds one received byte to the frame parser. */
-function uartByte(b: i32): void {
-  switch (fState) {
-    case FrameState.HEADER: {
-      if (b == 0xFF) fState = FrameState.HIGH;
-      break;
-    }
-    case FrameState.HIGH: {
-      fHigh = b;
-      fState = FrameState.LOW;
-      break;
-    }
-    case FrameState.LOW: {
-      fLow = b;
-      fState = FrameState.SUM;
-      break;
-    }
-    default: {
-      if (((0xFF + fHigh + fLow) & 0xFF) == b) {
-        frameMm = (fHigh << 8) | fLow;
-        frameSeq++;
-        fState = FrameState.HEADER;
-      } else {
-        badFrames++;
-        resync(b);
-      }
-      break;
-    }
-  }
+  pingMm = mv * <f64>cfg.analogUmPerMv / 1000.0;
+  return Q_OK;
 }
 
 /**
- * After a bad checksum over `FF hi lo b`: the real header may be any of hi,
- * lo, b. Re-feeds the three bytes after the rejected header.
+ * Feeds one received byte to the frame parser: a frame is `FF hi lo sum`
+ * with sum = (FF + hi + lo) & FF. The parser looks at the last four bytes
+ * since the last valid frame: whenever the oldest of them is FF they are a
+ * candidate; a bad checksum counts a bad frame, and the next candidate is the
+ * next FF after the rejected header (any of hi, lo, sum, or a later byte),
+ * so one corrupted byte never loses a valid frame that follows it.
  */
-function resync(b: i32): void {
-  const h = fHigh;
-  const l = fLow;
-  fState = FrameState.HEADER;
-  if (h == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(l); uartByteNoResync(b); return; }
-  if (l == 0xFF) { fState = FrameState.HIGH; uartByteNoResync(b); return; }
-  if (b == 0xFF) fState = FrameState.HIGH;
-}
-
-/** Re-feeds a byte during resync: at most the HIGH and LOW bytes, so no frame completes (and no recursion). */
-function uartByteNoResync(b: i32): void {
-  if (fState == FrameState.HIGH) { fHigh = b; fState = FrameState.LOW; }
-  else if (fState == FrameState.LOW) { fLow = b; fState = FrameState.SUM; }
-  else if (fState == FrameState.HEADER) { if (b == 0xFF) fState = FrameState.HIGH; }
+function uartByte(b: i32): void {
+  fWin = (fWin << 8) | <u32>b;
+  if (fHave < 4) fHave++;
+  if (fHave < 4 || (fWin >>> 24) != 0xFF) return; // no candidate yet
+  const hi = <i32>(fWin >>> 16) & 0xFF;
+  const lo = <i32>(fWin >>> 8) & 0xFF;
+  if (((0xFF + hi + lo) & 0xFF) == b) {
+    frameMm = (hi << 8) | lo;
+    frameSeq++;
+    fHave = 0; // the frame's bytes start no other candidate
+  } else {
+    badFrames++;
+  }
 }
 
 /** Drains what the UART has received (bounded per tick) through the parser. */
@@ -240,8 +218,8 @@ function uartDrain(now: u32): void {
   if (frameSeq != before) frameAt = now;
 }
 
-/** pingUart result meaning "no frame yet, ask again next tick" (never a distance: those are <= 65535). */
-const UART_WAIT: f64 = 1e9;
+/** pingUart result meaning "no frame yet, ask again next tick" (not a reading quality). */
+const UART_WAIT: i32 = Q_NONE;
 
 /**
  * The UART ping due at `nextPingAt`: the latest valid frame drained since
@@ -250,18 +228,19 @@ const UART_WAIT: f64 = 1e9;
  * BAD_FRAME when only bad frames arrived, else NO_ECHO. A frame of 0 mm is
  * the modules' "nothing measured".
  */
-function pingUart(now: u32): f64 {
+function pingUart(now: u32): i32 {
   if (frameSeq != frameUsedSeq && elapsed(now, frameAt) <= cfg.pingGapMs + 50) {
     frameUsedSeq = frameSeq;
     badUsed = badFrames;
-    if (frameMm == 0) return <f64>-Q_NO_ECHO; // modules send 0 when nothing came back
-    return classify(<f64>frameMm);
+    if (frameMm == 0) return Q_NO_ECHO; // modules send 0 when nothing came back
+    pingMm = <f64>frameMm;
+    return Q_OK;
   }
   // Nothing fresh yet: wait up to two gaps past the due time for the next frame.
   if (elapsed(now, nextPingAt) < uartPatienceMs()) return UART_WAIT;
   frameUsedSeq = frameSeq;
-  if (badFrames != badUsed) { badUsed = badFrames; return <f64>-Q_BAD_FRAME; }
-  return <f64>-Q_NO_ECHO;
+  if (badFrames != badUsed) { badUsed = badFrames; return Q_BAD_FRAME; }
+  return Q_NO_ECHO;
 }
 
 function uartPatienceMs(): u32 {
@@ -346,9 +325,11 @@ function dominantFault(): i32 {
 }
 
 function accept(d: f64, now: u32, jump: bool): void {
-  const w = clampI(cfg.smoothingPct, 0, 95);
+  const w = cfg.smoothingPct; // 0..95
   if (hasLevel && !jump && w > 0) accDistMm = (accDistMm * <f64>w + d * <f64>(100 - w)) / 100.0;
   else accDistMm = d;
+  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
+  accLevelPm = span > 0 ? f2iRound((<f64>cfg.emptyDistanceMm - accDistMm) * 1000.0 / span, 0, 1000) : -1;
   hasLevel = true;
   stale = false;
   lastGoodAt = now;
@@ -361,7 +342,7 @@ function finishReading(now: u32): void {
   } else {
     const d = median() + <f64>cfg.distanceOffsetMm;
     const limit = cfg.spikeLimitMm;
-    const confirm = clampI(cfg.spikeConfirm, 1, 10);
+    const confirm = cfg.spikeConfirm; // 1..10
     if (!hasLevel || limit <= 0 || Math.abs(d - accDistMm) <= <f64>limit) {
       spikeCount = 0;
       accept(d, now, false);
@@ -420,23 +401,23 @@ function startReading(now: u32): void {
 
 /** Runs the ping due now. Returns false when a UART ping is still waiting for a frame. */
 function doPing(now: u32): bool {
-  let r: f64;
+  let q: i32;
   if (cfg.sensorKind == cfg.SensorKind.UART) {
-    r = pingUart(now);
-    if (r == UART_WAIT) return false;
+    q = pingUart(now);
+    if (q == UART_WAIT) return false;
   } else if (cfg.sensorKind == cfg.SensorKind.ANALOG) {
-    r = pingAnalog();
+    q = pingAnalog();
   } else {
-    r = pingPulse();
+    q = pingPulse();
   }
-  if (r >= 0) {
+  if (q == Q_OK) q = classify(pingMm);
+  if (q == Q_OK) {
     if (goodCount < MAX_PINGS) {
-      store<f64>(pingBuf + <usize>(goodCount << 3), r);
+      store<f64>(pingBuf + <usize>(goodCount << 3), pingMm);
       goodCount++;
     }
   } else {
-    let q = f2iClamp(-r, 0, 15);
-    if (q < Q_NO_ECHO || q > Q_ADC_RAIL) q = Q_NO_ECHO; // (never: every ping returns one of these)
+    if (<u32>(q - Q_NO_ECHO) > <u32>(Q_ADC_RAIL - Q_NO_ECHO)) q = Q_NO_ECHO; // (never: every fault is one of these)
     const at = faultBuf + <usize>(q << 2);
     store<i32>(at, load<i32>(at) + 1);
   }
@@ -457,7 +438,7 @@ export function sensorInit(nowMs: u32): i32 {
   quality = Q_NONE;
   spikeCount = 0;
   seq = 0;
-  fState = FrameState.HEADER;
+  fHave = 0;
   frameSeq = 0; frameUsedSeq = 0; badFrames = 0; badUsed = 0;
   uartOk = false;
   updateTemperature();
@@ -473,7 +454,7 @@ export function sensorInit(nowMs: u32): i32 {
   logStr(ascii("sensor: kind="));
   logInt(<i32>cfg.sensorKind);
   logStr(ascii(" echo_timeout_us="));
-  logInt(<i32>echoTimeoutUs());
+  logInt(<i32>echoTimeout);
   logEnd(LOG_INFO);
   return 0;
 }
@@ -487,7 +468,7 @@ export function sensorTick(nowMs: u32): u32 {
   if (phase == Phase.PINGING && reached(now, nextPingAt)) {
     if (doPing(now)) {
       nextPingAt = now + cfg.pingGapMs;
-      if (pingsDone >= clampI(cfg.pingsPerReading, 1, 15)) {
+      if (pingsDone >= cfg.pingsPerReading) { // 1..15
         finishReading(now);
         phase = Phase.IDLE;
         nextReadingAt = readingStartAt + cfg.readingIntervalMs;
@@ -497,25 +478,20 @@ export function sensorTick(nowMs: u32): u32 {
     }
   }
   checkStale(now);
-  let wait: u32;
-  if (phase == Phase.PINGING) {
-    wait = until(now, nextPingAt);
-    if (wait == 0) wait = 10; // a UART ping waiting for its frame
-  } else {
-    wait = until(now, nextReadingAt);
+  const pinging = phase == Phase.PINGING;
+  let wait = untilInline(now, pinging ? nextPingAt : nextReadingAt);
+  if (pinging && wait == 0) wait = 10; // a UART ping waiting for its frame
+  if (!stale) {
+    const s = untilInline(now, lastGoodAt + cfg.staleMs);
+    if (s < wait) wait = s;
   }
-  if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
-  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
+  if (cfg.sensorKind == cfg.SensorKind.UART && wait > UART_POLL_MS) wait = UART_POLL_MS; // keep the UART drained
   return wait;
 }
 
 /** Last accepted level in 0.1 % of span (0..1000), -1 when unknown (no reading yet, or stale). */
 export function levelPermille(): i32 {
-  if (!hasLevel) return -1;
-  const span = <f64>cfg.emptyDistanceMm - <f64>cfg.fullDistanceMm;
-  if (!(span > 0)) return -1;
-  const l = (<f64>cfg.emptyDistanceMm - accDistMm) * 1000.0 / span;
-  return f2iRound(l, 0, 1000);
+  return hasLevel ? accLevelPm : -1;
 }
 
 /** Last accepted distance sensor → surface in mm (after the offset), -1 when unknown. */
@@ -555,4 +531,4 @@ export function lastReadingQuality(): i32 { return quality; }
 export function readingSeq(): u32 { return seq; }
 
 /** pulse_in timeout in use, µs (for tests and logs). */
-export function sensorEchoTimeoutUs(): u32 { return echoTimeoutUs(); }
+export function sensorEchoTimeoutUs(): u32 { return echoTimeout; }
