@@ -2,8 +2,12 @@
 // config/schema.json (members, kinds, ranges, defaults, units, storage, doc
 // text, word lists, sensor profiles):
 //
+//   assembly/config.ts            the config table block (between its markers):
+//                                 the Config fields (one per member, documented
+//                                 from the schema) and their initial bytes, the
+//                                 defaults in stored units
 //   assembly/app/config_table.ts  the firmware's member rows, profile table and
-//                                 commit() that stores values or the defaults
+//                                 commit(), table-driven, that stores the values given
 //   sim/device-config.ts          the TypeScript `DeviceConfig` type and the
 //                                 runtime tables of the Node encoder
 //   boards/host/config_schema.h   the tables of the C hosts' encoder
@@ -11,8 +15,7 @@
 //
 // `npm run build` runs it before asc and tsc (so a clean clone builds); the
 // outputs are committed too, and test/config/schema.test.ts fails when one
-// differs from what this script makes of the schema. It also fails the build
-// when assembly/config.ts's initial values disagree with the schema defaults.
+// differs from what this script makes of the schema.
 //
 //   node scripts/config-gen.mjs           writes the files that changed
 //   node scripts/config-gen.mjs --check   exits 1 when one is out of date
@@ -24,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const SCHEMA_FILE = resolve(root, "config", "schema.json");
 export const OUTPUTS = {
+  config: "assembly/config.ts",
   table: "assembly/app/config_table.ts",
   ts: "sim/device-config.ts",
   c: "boards/host/config_schema.h",
@@ -86,13 +90,6 @@ export function maxBytes(s) {
 
 // ------------------------------------------------------------ firmware table
 
-/** config.ts: `export let <name>: <type> = <init>;` of every variable. */
-function configTsVars(text) {
-  const vars = {};
-  for (const m of text.matchAll(/^export let (\w+): ([\w.]+) = ([^;]+);/gm)) vars[m[1]] = { type: m[2], init: m[3].trim() };
-  return vars;
-}
-
 function storedDefault(s, m) {
   if (m.kind === "bool") return m.default ? 1 : 0;
   if (m.kind === "word") return s.words[m.words].indexOf(m.default);
@@ -100,13 +97,87 @@ function storedDefault(s, m) {
   return m.storage.absent;
 }
 
-function tableSource(s, configTs) {
-  const vars = configTsVars(configTs);
-  const out = [];
+// commit()'s field kinds (the MAP word of a member: field offset | kind << 12).
+const T = { i32: 0, seconds: 1, bool: 2, not: 3, string: 4, copy: 5, none: 6 };
+const PROFILE_COLS = ["blind_mm", "max_range_mm", "ping_gap_ms", "trigger_us"];
+const ENUM_OF_WORDS = { sensor: "SensorKind", temperature: "TempSource", tank_shape: "TankShape", pump_mode: "PumpMode", power_on: "PowerOn" };
+
+/**
+ * The config table's fields in memory order: every 4-byte field (member
+ * order; a string is its pointer then its length), then every bool. Each:
+ * { name, type, size, offset, init (stored units), member, note }.
+ */
+export function configFields(s) {
+  const wide = [];
+  const bools = [];
+  const sensor = s.members.find((m) => m.storage.profile);
+  const prof = s.profiles[sensor.default];
+  for (const m of s.members) {
+    const st = m.storage;
+    if (st.profile) {
+      wide.push({ name: "sensorKind", type: ENUM_OF_WORDS[m.words], init: ["pulse", "uart", "analog"].indexOf(prof.kind), member: m, note: "the kind of the sensor profile" });
+      continue;
+    }
+    if (isString(m)) {
+      if (!st.copy) wide.push({ name: `${st.var}Buf`, type: "usize", init: 0, member: m, note: "pointer into the config buffer (0: absent)" });
+      wide.push({ name: `${st.var}Len`, type: "i32", init: 0, member: m, note: st.copy ? `bytes in ${st.var}Buf (the member copied, or derived)` : "length in bytes (0: absent)" });
+      if (st.given) bools.push({ name: st.given, type: "bool", init: 0, member: m, note: "the member was given (even empty)" });
+      continue;
+    }
+    const type = st.type || (m.kind === "word" ? ENUM_OF_WORDS[m.words] : m.kind === "bool" ? "bool" : "i32");
+    let init = PROFILE_COLS.includes(m.name) ? prof[m.name] : storedDefault(s, m);
+    if (m.kind === "seconds") init *= 1000;
+    if (st.invert) init = 1 - init;
+    const f = { name: st.var, type, init, member: m, note: "" };
+    if (m.kind === "seconds") f.note = "stored in ms";
+    if (m.kind === "scaled") f.note = "stored in tenths";
+    if (st.invert) f.note = `the inverse of ${m.name}`;
+    if (PROFILE_COLS.includes(m.name)) f.note = "default from the sensor profile";
+    if (type === "bool") bools.push(f); else wide.push(f);
+  }
+  let offset = 0;
+  for (const f of wide) { f.size = 4; f.offset = offset; offset += 4; }
+  for (const f of bools) { f.size = 1; f.offset = offset; offset += 1; }
+  if (offset > 0x3ff) throw new Error("config table larger than commit()'s 10-bit offsets");
+  return [...wide, ...bools];
+}
+
+const le = (v, n) => Array.from({ length: n }, (_, k) => (v >>> (8 * k)) & 255);
+
+function fieldDoc(s, m, f) {
+  const range = hasRange(m) ? `, ${m.min}..${m.max}${m.unit ? ` ${m.unit}` : ""}` : m.kind === "word" ? `, ${s.words[m.words].map((w) => `"${w}"`).join(" | ")}` : "";
+  const dflt = m.required ? "required" : `default ${docDefault(m)}`;
+  const note = f.note ? `; ${f.note}` : "";
+  return `${m.name} (#${m.index}${range}; ${dflt}${note}): ${m.doc}`.replace(/\*\//g, "*\\/");
+}
+
+const CFG_BEGIN = "// config-gen: table begin (generated from config/schema.json by scripts/config-gen.mjs; edit the schema, not this block)";
+const CFG_END = "// config-gen: table end";
+
+function configBlock(s) {
+  const fields = configFields(s);
+  const out = [CFG_BEGIN, "", "/** The resolved config: one field per member (see each field), in linear memory (not wasm globals). */", "// @ts-ignore: decorator", "@unmanaged export class Config {"];
+  for (const f of fields) out.push(`  /** ${fieldDoc(s, f.member, f)} */`, `  ${f.name}: ${f.type};`);
+  out.push("}", "", "/** The config table; its initial bytes are every member's default (stored units), commit() overwrites the members given. */");
+  out.push("export const cfg = changetype<Config>(memory.data<u8>([");
+  for (const f of fields) out.push(`  ${le(f.init, f.size).join(", ")}, // ${f.name} = ${f.init}`);
+  out.push("], 4));", "", CFG_END);
+  return out.join("\n");
+}
+
+function configSource(s, old) {
+  const a = old.indexOf(CFG_BEGIN);
+  const b = old.indexOf(CFG_END);
+  if (a < 0 || b < a) throw new Error(`assembly/config.ts: markers ${CFG_BEGIN} ... ${CFG_END} not found`);
+  return `${old.slice(0, a)}${configBlock(s)}${old.slice(b + CFG_END.length)}`;
+}
+
+function tableSource(s) {
   const rows = [];
-  const commit = [];
-  const profileVars = { blind_mm: "blindMm", max_range_mm: "maxRangeMm", ping_gap_ms: "pingGapMs", trigger_us: "triggerUs" };
-  const profileCols = ["blind_mm", "max_range_mm", "ping_gap_ms", "trigger_us"];
+  const fields = configFields(s);
+  const at = (name) => fields.find((f) => f.name === name).offset;
+  const map = [];
+  const after = [];
   for (const m of s.members) {
     // row: flags (kind 0 number / 1 string / 2 topic; TENTHS; HUNDREDS; REQUIRED), lo (i16), hi (u16)
     let flags = isString(m) ? (m.kind === "topic" ? "F_TOPIC" : "F_STRING") : "F_NUMBER";
@@ -120,51 +191,35 @@ function tableSource(s, configTs) {
     } else [lo, hi] = binaryRange(s, m);
     if (m.required) flags += " | F_REQUIRED";
     rows.push(`  ${flags}, ${lo < 0 ? `<u16>(${lo})` : lo}, ${hi}, // ${m.index} ${m.name}`);
-    // commit
+    // commit: where the member's value goes, and how
     const st = m.storage;
-    if (st.profile) continue;
-    if (isString(m)) {
-      if (st.copy) {
-        commit.push(`  cfg.${st.var}Len = strLen(${constName(m)}); // ${m.name} (copied: the firmware may derive it instead)`);
-        commit.push(`  copyBytes(cfg.${st.var}Buf, strPtr(${constName(m)}), cfg.${st.var}Len);`);
-      } else {
-        commit.push(`  cfg.${st.var}Buf = strPtr(${constName(m)}); // ${m.name}: points into the config buffer`);
-        commit.push(`  cfg.${st.var}Len = strLen(${constName(m)});`);
-      }
-      if (st.given) commit.push(`  cfg.${st.given} = has(${constName(m)});`);
-      continue;
+    let t, field;
+    if (st.profile) { t = "none"; field = "sensorKind"; }
+    else if (isString(m)) {
+      t = st.copy ? "copy" : "string";
+      field = st.copy ? `${st.var}Len` : `${st.var}Buf`;
+      if (st.given) after.push(`  cfg.${st.given} = has(${constName(m)});`);
+    } else {
+      const f = fields.find((x) => x.name === st.var);
+      field = f.name;
+      t = m.kind === "seconds" ? "seconds" : f.type === "bool" ? (st.invert ? "not" : "bool") : "i32";
     }
-    const v = vars[st.var];
-    if (!v) throw new Error(`assembly/config.ts has no \`export let ${st.var}\` (storage of member ${m.name})`);
-    let dflt = storedDefault(s, m);
-    let pick = `pick(${constName(m)}, ${dflt})`;
-    if (profileVars[m.name]) {
-      pick = `pick(${constName(m)}, <i32>load<u16>(prof, ${profileCols.indexOf(m.name) * 2 + 2}))`;
-      dflt = s.profiles[s.members.find((x) => x.storage.profile).default][m.name];
-    }
-    let expr;
-    if (v.type === "bool") expr = st.invert ? `${pick} == 0` : `${pick} != 0`;
-    else if (v.type === "u32") expr = m.kind === "seconds" ? `<u32>${pick} * 1000` : `<u32>${pick}`;
-    else if (v.type === "i32") expr = pick;
-    else expr = `<${v.type.startsWith("cfg.") ? v.type : `cfg.${v.type}`}>${pick}`;
-    commit.push(`  cfg.${st.var} = ${expr}; // ${m.name}`);
-    // the initial value in config.ts must be the schema's default (stored units)
-    const want = m.kind === "seconds" && dflt !== undefined ? dflt * 1000 : dflt;
-    const init = v.type === "bool" ? (v.init === "true" ? 1 : 0) : /^-?\d+$/.test(v.init) ? Number(v.init) : null;
-    const initStored = st.invert ? 1 - init : init;
-    if (init !== null && initStored !== want) {
-      throw new Error(`assembly/config.ts: ${st.var} = ${v.init}, but config/schema.json's default of ${m.name} stores ${want}: fix one of them`);
-    }
+    map.push(`  <u16>(${at(field)} | T_${t.toUpperCase()} << 12), // ${m.index} ${m.name} -> ${field}`);
   }
-  const kindOf = { pulse: "cfg.SensorKind.PULSE", uart: "cfg.SensorKind.UART", analog: "cfg.SensorKind.ANALOG" };
-  const profiles = Object.entries(s.profiles).map(([name, p]) => `  <u16>${kindOf[p.kind]}, ${profileCols.map((c) => p[c]).join(", ")}, // ${name}`);
+  const copies = s.members.filter((m) => m.storage.copy);
+  if (copies.length > 1) throw new Error("config/schema.json: commit() copies one string member only");
+  const kindOf = { pulse: "SensorKind.PULSE", uart: "SensorKind.UART", analog: "SensorKind.ANALOG" };
+  const profiles = Object.entries(s.profiles).map(([name, p]) => `  <u16>${kindOf[p.kind]}, ${PROFILE_COLS.map((c) => p[c]).join(", ")}, // ${name}`);
   const sensor = s.members.find((m) => m.storage.profile);
-  out.push(
+  const profVar = (c) => s.members.find((m) => m.name === c).storage.var;
+  const profType = (c) => fields.find((f) => f.name === profVar(c)).type;
+  return [
     "// GENERATED by scripts/config-gen.mjs from config/schema.json: do not edit.",
     "// The firmware's view of the config schema: one row per member (how to check",
-    "// its binary value), the sensor profiles, and commit(), which stores every",
-    "// member into config.ts: the value given, else the schema's default.",
-    'import * as cfg from "../config";',
+    "// its binary value), the sensor profiles, and commit(), which stores the",
+    "// members given into the config table (config.ts `cfg`, whose initial bytes",
+    "// are the schema's defaults).",
+    `import { cfg, SensorKind${copies.length ? `, ${copies[0].storage.var}Buf` : ""} } from "../config";`,
     'import { copyBytes } from "../util/bytes";',
     "",
     `/** First byte of a binary config (docs/CONFIG.md "Binary config"). */`,
@@ -194,6 +249,12 @@ function tableSource(s, configTs) {
     ...profiles,
     "]);",
     "",
+    "// How commit() stores member i: MAP[i] = its field's offset in the config table | kind << 12.",
+    ...Object.entries(T).map(([k, v]) => `const T_${k.toUpperCase()}: i32 = ${v};${{ i32: " // the value", seconds: " // the value x 1000 (s -> ms)", bool: " // one byte, the value", not: " // one byte, 1 - the value", string: " // pointer, then length", copy: " // length; the bytes copied to the member's own buffer", none: " // stored before the loop (the sensor profile)" }[k]}`),
+    "const MAP = memory.data<u16>([",
+    ...map,
+    "]);",
+    "",
     `const vals: usize = memory.data(MEMBER_COUNT * 4); // number, or string (pointer << 8 | length)`,
     `const seen: usize = memory.data(MEMBER_COUNT);     // 1 = present (duplicates are refused)`,
     "",
@@ -202,19 +263,31 @@ function tableSource(s, configTs) {
     "// @ts-ignore: decorator",
     "@inline export function val(i: i32): i32 { return load<i32>(vals + <usize>(i << 2)); }",
     "export function setVal(i: i32, v: i32): void { store<u8>(seen + <usize>i, 1); store<i32>(vals + <usize>(i << 2), v); }",
-    "function pick(i: i32, dflt: i32): i32 { return has(i) ? val(i) : dflt; }",
-    "function strPtr(i: i32): usize { return has(i) ? <usize>(<u32>val(i) >> 8) : 0; }",
-    "function strLen(i: i32): i32 { return has(i) ? val(i) & 255 : 0; }",
     "",
-    "/** Stores every member (the given value or the default) into config.ts; the sensor profile first. */",
+    "/** Stores the sensor profile, then every member given, into the config table (the others keep their defaults). */",
     "export function commit(): void {",
-    `  const prof = PROFILES + <usize>(pick(${constName(sensor)}, ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
-    "  cfg.sensorKind = <cfg.SensorKind>load<u16>(prof);",
-    ...commit,
+    `  const prof = PROFILES + <usize>((has(${constName(sensor)}) ? val(${constName(sensor)}) : ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
+    "  cfg.sensorKind = <SensorKind>load<u16>(prof);",
+    ...PROFILE_COLS.map((c, k) => `  cfg.${profVar(c)} = <${profType(c)}>load<u16>(prof, ${2 + 2 * k});`),
+    "  for (let i = 0; i < MEMBER_COUNT; i++) {",
+    "    if (!has(i)) continue;",
+    "    const m = <i32>load<u16>(MAP + <usize>(i << 1));",
+    "    const t = m >> 12;",
+    "    let at = changetype<usize>(cfg) + <usize>(m & 0x3FF);",
+    "    let v = val(i);",
+    "    if (t >= T_STRING) {",
+    "      if (t == T_NONE) continue;",
+    "      const p = <usize>(<u32>v >> 8);",
+    "      v &= 255;",
+    `      if (t == T_STRING) { store<usize>(at, p); at += 4; } else copyBytes(${copies.length ? `${copies[0].storage.var}Buf` : "0"}, p, v);`,
+    "    } else if (t == T_SECONDS) v *= 1000;",
+    "    else if (t >= T_BOOL) { store<u8>(at, v ^ (t - T_BOOL)); continue; }",
+    "    store<i32>(at, v);",
+    "  }",
+    ...after,
     "}",
     "",
-  );
-  return out.join("\n");
+  ].join("\n");
 }
 
 // ------------------------------------------------------------ TypeScript
@@ -379,7 +452,8 @@ export function generate() {
   const s = loadSchema();
   const read = (p) => readFileSync(resolve(root, p), "utf8");
   return {
-    [OUTPUTS.table]: tableSource(s, read("assembly/config.ts")),
+    [OUTPUTS.config]: configSource(s, read(OUTPUTS.config)),
+    [OUTPUTS.table]: tableSource(s),
     [OUTPUTS.ts]: tsSource(s),
     [OUTPUTS.c]: cSource(s),
     [OUTPUTS.docs]: docsSource(s, read(OUTPUTS.docs)),

@@ -11,7 +11,7 @@
 // are refused; nothing is stored until every record is valid, and then
 // commit() stores every member (the value given or the default; the sensor
 // profile first, so explicit members override it).
-import * as cfg from "../config";
+import { cfg, PumpMode, SensorKind, TempSource } from "../config";
 import {
   CONFIG_FORMAT, MEMBER_COUNT, ROWS, ROW_BYTES, F_KIND, F_NUMBER, F_TOPIC, F_TENTHS, F_HUNDREDS, F_REQUIRED,
   has, setVal, commit,
@@ -136,17 +136,17 @@ function crossRules(): void {
   if (cfg.emptyDistanceMm > cfg.maxRangeMm) bad(M_EMPTY_DISTANCE_MM, ascii("must not exceed the sensor's range (max_range_mm)"));
   if (cfg.backoffCapMs < cfg.backoffBaseMs) bad(M_MQTT_BACKOFF_CAP_MS, ascii("must be at least mqtt_backoff_base_ms"));
   if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) bad(M_WILL_PAYLOAD, ascii("needs will_topic"));
-  if (cfg.sensorKind == cfg.SensorKind.PULSE) {
+  if (cfg.sensorKind == SensorKind.PULSE) {
     requirePin(cfg.trigPin, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
     requirePin(cfg.echoPin, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
     if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
-  } else if (cfg.sensorKind == cfg.SensorKind.UART) {
+  } else if (cfg.sensorKind == SensorKind.UART) {
     requirePin(cfg.uartPort, M_UART_PORT, ascii("is required for a UART sensor"));
   } else {
     requirePin(cfg.adcChannel, M_ADC_CHANNEL, ascii("is required for an analog sensor"));
   }
-  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
-  if (cfg.pumpMode != cfg.PumpMode.NONE) {
+  if (cfg.tempSource == TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
+  if (cfg.pumpMode != PumpMode.NONE) {
     requirePin(cfg.relayPin, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
     if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
   }
@@ -154,9 +154,9 @@ function crossRules(): void {
     bad(M_BUTTON_PIN, ascii("must differ from relay_pin, trig_pin and echo_pin"));
   }
   if (cfg.autoMode) {
-    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
-    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
-    if (cfg.pumpMode == cfg.PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
+    if (cfg.pumpMode == PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
+    if (cfg.pumpMode == PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
+    if (cfg.pumpMode == PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
   }
 }
 

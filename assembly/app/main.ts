@@ -12,7 +12,7 @@
 // ticks but the network and the polled hardware, so skipping a module until
 // its deadline, unless something it depends on changed, is what a host
 // sleeping that long would get.
-import * as cfg from "../config";
+import { cfg, clientIdBuf } from "../config";
 import { halMillis, LOG_ERROR, LOG_INFO } from "../hal";
 import {
   parseConfig, errorPtr, errorLen, setError,
@@ -84,7 +84,7 @@ export function deviceInit(len: i32): i32 {
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
-  logBytes(cfg.clientIdBuf, cfg.clientIdLen);
+  logBytes(clientIdBuf, cfg.clientIdLen);
   logEnd(LOG_INFO);
   return INIT_OK;
 }

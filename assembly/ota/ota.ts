@@ -17,7 +17,7 @@
 import {
   halOtaBegin, halOtaWrite, halOtaFinish, halOtaAbort, halOtaActivate, halKvGet, LOG_WARN,
 } from "../hal";
-import { clientIdBuf, clientIdLen, CLIENT_ID_CAP } from "../config";
+import { cfg, CLIENT_ID_CAP, clientIdBuf } from "../config";
 import {
   mqttPublish, mqttSubscribe, mqttRequestResult, mqttSessionId, mqttState, mqttLastRetained,
   mqttLastPacketId, mqttInflight, MqttState, MQTT_PUB_OK, MQTT_REQ_PENDING,
@@ -96,7 +96,7 @@ function topic(suffix: Ascii): i32 {
 /** Called by init once the client id is known: builds <base>, reads the rollback reason and the version string. */
 export function otaInit(): void {
   let o = putAscii(topicBuf, TOPIC_CAP, 0, PREFIX);
-  baseLen = putBytes(topicBuf, TOPIC_CAP, o, clientIdBuf, clientIdLen);
+  baseLen = putBytes(topicBuf, TOPIC_CAP, o, clientIdBuf, cfg.clientIdLen);
   const key = ascii("ota.rollback");
   const n = halKvGet(asciiPtr(key), asciiLen(key), rollbackBuf, KV_VALUE_CAP);
   rollbackLen = n > 0 && n <= KV_VALUE_CAP ? n : 0;

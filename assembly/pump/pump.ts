@@ -11,7 +11,7 @@
 // manual command (platform or button) > automatic control. A manual command
 // overrides automatic control until the level next enters the start or the
 // stop zone; entering a zone hands control back to automatic mode.
-import * as cfg from "../config";
+import { cfg, PowerOn, PumpMode } from "../config";
 import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
   GPIO_OUTPUT, GPIO_INPUT_PULLUP, GPIO_INPUT_PULLDOWN, LOG_WARN, LOG_INFO } from "../hal";
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
@@ -92,7 +92,7 @@ let btnSince: u32 = 0;
 let levelOverride: i32 = LEVEL_NO_OVERRIDE;
 
 function pumpPresent(): bool {
-  return cfg.relayPin >= 0 && cfg.pumpMode != cfg.PumpMode.NONE;
+  return cfg.relayPin >= 0 && cfg.pumpMode != PumpMode.NONE;
 }
 
 function level(): i32 {
@@ -122,10 +122,10 @@ function refresh(now: u32): void {
 
 /** Cut-off latch with hysteresis; `l` is a known level in 0.1 %. */
 function updateCutoff(l: i32): void {
-  if (cfg.pumpMode == cfg.PumpMode.FILL) {
+  if (cfg.pumpMode == PumpMode.FILL) {
     if (l >= cfg.highCutoffPermille) cutLatched = true;
     else if (l <= cfg.highCutoffPermille - cfg.hysteresisPermille) cutLatched = false;
-  } else if (cfg.pumpMode == cfg.PumpMode.DRAIN) {
+  } else if (cfg.pumpMode == PumpMode.DRAIN) {
     if (l <= cfg.lowCutoffPermille) cutLatched = true;
     else if (l >= cfg.lowCutoffPermille + cfg.hysteresisPermille) cutLatched = false;
   } else {
@@ -138,7 +138,7 @@ function checkOn(): i32 {
   if (!pumpPresent()) return R_DISABLED;
   if (lockout) return R_LOCKOUT;
   if (level() < 0) return R_LEVEL_UNKNOWN;
-  if (cutLatched) return cfg.pumpMode == cfg.PumpMode.DRAIN ? R_LOW_LEVEL : R_HIGH_LEVEL;
+  if (cutLatched) return cfg.pumpMode == PumpMode.DRAIN ? R_LOW_LEVEL : R_HIGH_LEVEL;
   if (!minOffDone) return R_MIN_OFF_TIME;
   return R_NONE;
 }
@@ -170,7 +170,7 @@ function relayLevel(on: bool): i32 {
 }
 
 function storeLast(on: bool): void {
-  if (cfg.powerOn != cfg.PowerOn.LAST) return;
+  if (cfg.powerOn != PowerOn.LAST) return;
   store<u8>(kvBuf, on ? 0x31 : 0x30);
   if (halKvSet(KV_KEY, KV_KEY_LEN, kvBuf, 1) < 0) count(C_HAL_ERRORS);
 }
@@ -218,7 +218,7 @@ export function pumpInit(nowMs: u32): i32 {
   levelSeen = false;
   lastRefusal = R_NONE;
   pendingOn = false;
-  followFirst = cfg.powerOn == cfg.PowerOn.FOLLOW;
+  followFirst = cfg.powerOn == PowerOn.FOLLOW;
   zone = Zone.NONE;
   autoActive = false;
   if (cfg.relayPin >= 0) {
@@ -235,7 +235,7 @@ export function pumpInit(nowMs: u32): i32 {
     btnStable = btnRaw; // a button held at boot does not toggle
     btnSince = nowMs;
   }
-  if (cfg.powerOn == cfg.PowerOn.LAST && pumpPresent()) {
+  if (cfg.powerOn == PowerOn.LAST && pumpPresent()) {
     const n = halKvGet(KV_KEY, KV_KEY_LEN, kvBuf, 8);
     if (n < -1) count(C_HAL_ERRORS);
     if (n >= 1 && load<u8>(kvBuf) == 0x31) {
@@ -276,7 +276,7 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
 
 /** Automatic-mode zone of a known level `l` (0.1 %) for the pump mode. */
 function zoneOf(l: i32): Zone {
-  if (cfg.pumpMode == cfg.PumpMode.FILL) {
+  if (cfg.pumpMode == PumpMode.FILL) {
     if (l <= cfg.autoStartPermille) return Zone.START;
     if (l >= cfg.autoStopPermille) return Zone.STOP;
   } else {

@@ -7,7 +7,7 @@
 // pings are discarded, the good ones give a median, then the calibration
 // offset, spike rejection and smoothing are applied before the value is
 // accepted as the level.
-import * as cfg from "../config";
+import { cfg, SensorKind, TempSource } from "../config";
 import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartOpen, halUartRead,
   GPIO_OUTPUT, GPIO_INPUT, LOG_WARN, LOG_INFO } from "../hal";
 import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
@@ -35,7 +35,6 @@ export const Q_BAD_FRAME: i32 = 5;
 export const Q_ADC_RAIL: i32 = 6;
 export const Q_STALE: i32 = 7;
 export const Q_SPIKE: i32 = 8;
-
 
 /** Phases of the reading cycle. */
 const enum Phase {
@@ -90,7 +89,6 @@ let badFrames: u32 = 0;        // increments per bad checksum / malformed frame
 let badUsed: u32 = 0;
 let uartOk: bool = false;
 
-
 /** Speed of sound in m/s at `deciC` (0.1 °C): 331.3 + 0.606·T. */
 export function soundSpeedMs(deciC: i32): f64 {
   return 331.3 + 0.606 * (<f64>deciC / 10.0);
@@ -111,14 +109,13 @@ export function echoTimeoutUs(): u32 {
   return <u32>f2iClamp(us, 1000, ECHO_TIMEOUT_MAX_US);
 }
 
-
 function halError(): void {
   count(C_HAL_ERRORS);
 }
 
 /** Reads the temperature source; sets tempDeciC and soundTempDeciC. */
 function updateTemperature(): void {
-  if (cfg.tempSource == cfg.TempSource.NTC) {
+  if (cfg.tempSource == TempSource.NTC) {
     let sum: i32 = 0;
     let ok = true;
     for (let i = 0; i < NTC_SAMPLES; i++) {
@@ -421,10 +418,10 @@ function startReading(now: u32): void {
 /** Runs the ping due now. Returns false when a UART ping is still waiting for a frame. */
 function doPing(now: u32): bool {
   let r: f64;
-  if (cfg.sensorKind == cfg.SensorKind.UART) {
+  if (cfg.sensorKind == SensorKind.UART) {
     r = pingUart(now);
     if (r == UART_WAIT) return false;
-  } else if (cfg.sensorKind == cfg.SensorKind.ANALOG) {
+  } else if (cfg.sensorKind == SensorKind.ANALOG) {
     r = pingAnalog();
   } else {
     r = pingPulse();
@@ -461,11 +458,11 @@ export function sensorInit(nowMs: u32): i32 {
   frameSeq = 0; frameUsedSeq = 0; badFrames = 0; badUsed = 0;
   uartOk = false;
   updateTemperature();
-  if (cfg.sensorKind == cfg.SensorKind.PULSE) {
+  if (cfg.sensorKind == SensorKind.PULSE) {
     if (halGpioMode(cfg.trigPin, GPIO_OUTPUT) < 0) { halError(); return -1; }
     if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return -1; }
     if (halGpioMode(cfg.echoPin, GPIO_INPUT) < 0) { halError(); return -1; }
-  } else if (cfg.sensorKind == cfg.SensorKind.UART) {
+  } else if (cfg.sensorKind == SensorKind.UART) {
     if (halUartOpen(cfg.uartPort, cfg.uartBaud) < 0) { halError(); return -1; }
     uartOk = true;
   }
@@ -482,7 +479,7 @@ export function sensorInit(nowMs: u32): i32 {
 export function sensorTick(nowMs: u32): u32 {
   if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
-  if (cfg.sensorKind == cfg.SensorKind.UART) uartDrain(now);
+  if (cfg.sensorKind == SensorKind.UART) uartDrain(now);
   if (phase == Phase.IDLE && reached(now, nextReadingAt)) startReading(now);
   if (phase == Phase.PINGING && reached(now, nextPingAt)) {
     if (doPing(now)) {
@@ -505,7 +502,7 @@ export function sensorTick(nowMs: u32): u32 {
     wait = until(now, nextReadingAt);
   }
   if (!stale) wait = minU(wait, until(now, lastGoodAt + cfg.staleMs));
-  if (cfg.sensorKind == cfg.SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
+  if (cfg.sensorKind == SensorKind.UART) wait = minU(wait, UART_POLL_MS); // keep the UART drained
   return wait;
 }
 
@@ -540,7 +537,6 @@ export function volumeMl(): i32 {
   if (h > span) h = span;
   return f2iRound(volumeForDepthMm(h) / 1000.0, 0, i32.MAX_VALUE);
 }
-
 
 /** Quality of the last reading (docs/ABI.md); STALE while the level is unknown after having been stale. */
 export function readingQuality(): i32 {

@@ -1,15 +1,16 @@
 /**
  * config/schema.json is the one definition of the config: everything that
  * describes a member agrees with it.
- * - every generated file (firmware table, DeviceConfig + tables, C header,
- *   docs/CONFIG.md member tables) is what scripts/config-gen.mjs makes of it;
+ * - every generated file (firmware rows + commit(), config.ts's config table,
+ *   DeviceConfig + tables, C header, docs/CONFIG.md member tables) is what
+ *   scripts/config-gen.mjs makes of it;
  * - docs/CONFIG.md's tables, read back, say the schema's index, type, range
  *   and default for every member;
- * - the firmware stores the schema's default for every member it is not
- *   given (the generated commit(), read back) and assembly/config.ts's
- *   string capacities are the schema's maximum lengths;
- * - the generator refuses a schema that breaks its rules, and a config.ts
- *   default that differs (so neither can drift unseen).
+ * - the firmware's config table (assembly/config.ts, read back byte by byte)
+ *   starts with the schema's default of every member, which commit() leaves
+ *   for every member not given, and config.ts's string capacities are the
+ *   schema's maximum lengths;
+ * - the generator refuses a schema that breaks its rules.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -51,30 +52,45 @@ describe("config/schema.json is the one definition", () => {
     }
   });
 
-  it("the firmware stores the schema's default of every member it is not given", () => {
-    const table = read("assembly/app/config_table.ts");
-    const commit = table.slice(table.indexOf("export function commit"));
+  it("the firmware's config table starts with the schema's default of every member (commit() writes only those given)", () => {
+    // assembly/config.ts: the Config fields in order, and the table's initial bytes, one line per field
+    const config = read("assembly/config.ts");
+    const fields = [.../@unmanaged export class Config \{([\s\S]*?)\n\}/.exec(config)![1]!.matchAll(/^ {2}(\w+): ([\w.]+);/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    const init = new Map<string, number>();
+    let offset = 0;
+    for (const m of config.matchAll(/^ {2}((?:\d+, )+)\/\/ (\w+) = (-?\d+)$/gm)) {
+      const bytes = m[1]!.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+      const f = fields[init.size]!;
+      expect(m[2], `table line ${init.size}`).toBe(f.name); // the bytes follow the field order
+      expect(bytes.length, f.name).toBe(f.type === "bool" ? 1 : 4);
+      expect(offset % bytes.length, `${f.name} aligned`).toBe(0);
+      offset += bytes.length;
+      const v = bytes.reduceRight((a, b) => a * 256 + b, 0);
+      init.set(f.name, bytes.length === 4 ? v | 0 : v);
+      expect(init.get(f.name), f.name).toBe(Number(m[3]));
+    }
+    expect(init.size).toBe(fields.length);
+    const dflt = schema.profiles[schema.members.find((m) => m.storage.profile)!.default as string]!;
     let checked = 0;
     for (const m of schema.members) {
-      if (m.kind === "string" || m.kind === "topic" || m.storage.profile) continue;
-      const re = new RegExp(`cfg\\.${m.storage.var} = .*pick\\(M_${m.name.toUpperCase()}, ([^)]+)\\)`);
-      const got = re.exec(commit);
-      expect(got, m.name).not.toBeNull();
-      const scale = m.kind === "scaled" ? 10 : 1;
-      const want = m.kind === "bool" ? (m.default ? 1 : 0)
+      const st = m.storage;
+      if (st.profile) { expect(init.get("sensorKind"), "sensor").toBe(["pulse", "uart", "analog"].indexOf(dflt.kind)); continue; }
+      if (m.kind === "string" || m.kind === "topic") {
+        if (!st.copy) expect(init.get(`${st.var}Buf`), m.name).toBe(0);
+        expect(init.get(`${st.var}Len`), m.name).toBe(0);
+        if (st.given) expect(init.get(st.given), m.name).toBe(0);
+        continue;
+      }
+      const scale = m.kind === "scaled" ? 10 : m.kind === "seconds" ? 1000 : 1;
+      let want = m.kind === "bool" ? (m.default ? 1 : 0)
         : m.kind === "word" ? schema.words[m.words!]!.indexOf(m.default as string)
-        : m.default === "profile" ? null
-        : typeof m.default === "number" ? m.default * scale : m.storage.absent;
-      if (want === null) expect(got![1], m.name).toMatch(/load<u16>\(prof/);
-      else expect(Number(got![1]), m.name).toBe(want);
+        : m.default === "profile" ? dflt[m.name as "blind_mm"]
+        : typeof m.default === "number" ? m.default * scale : m.storage.absent!;
+      if (st.invert) want = 1 - want;
+      expect(init.get(st.var!), m.name).toBe(want);
       checked++;
     }
     expect(checked).toBeGreaterThan(70);
-    // the profile of the default sensor is the one the profile members' initial values in config.ts show
-    const config = read("assembly/config.ts");
-    const dflt = schema.profiles[schema.members.find((m) => m.storage.profile)!.default as string]!;
-    expect(/export let blindMm: i32 = (\d+);/.exec(config)![1]).toBe(String(dflt.blind_mm));
-    expect(/export let maxRangeMm: i32 = (\d+);/.exec(config)![1]).toBe(String(dflt.max_range_mm));
   });
 
   it("assembly/config.ts's string capacities are the schema's maximum lengths", () => {
