@@ -48,9 +48,27 @@ export const enum PowerOn { OFF = 0, FOLLOW = 1, LAST = 2 }
 // ------------------------------------------------------------------ table
 // config-gen: table begin (generated from config/schema.json by scripts/config-gen.mjs; edit the schema, not this block)
 
-/** The resolved config: one field per member (see each field), in linear memory (not wasm globals). */
+/** The resolved config: one field per member (see each field), in linear memory (not wasm globals); defaults in the schema. */
 // @ts-ignore: decorator
 @unmanaged export class Config {
+  /** broker_password (#8, 0..96 bytes; default none; the member was given (even empty)): MQTT password; needs `broker_user` */
+  passSet: bool;
+  /** mqtt_clean_session (#10; default true): MQTT clean-session flag */
+  cleanSession: bool;
+  /** will_retain (#21; default false): will retain flag */
+  willRetain: bool;
+  /** json_numbers (#22; default false; the inverse of json_numbers): send `"level":67` instead of the doc's `"level":"67"` */
+  numbersAsStrings: bool;
+  /** send_temperature (#29; default true): include `temperature` when known */
+  sendTemperature: bool;
+  /** relay_active_high (#66; default true): false for the common active-low relay boards */
+  relayActiveHigh: bool;
+  /** auto (#77; default false): automatic control (works offline) */
+  autoMode: bool;
+  /** button_active_low (#81; default true): pressed pulls the pin low (internal pull-up) */
+  buttonActiveLow: bool;
+  /** broker_tls (#83; default false): the host wraps the connection in TLS and verifies the broker's certificate chain and its name against `broker_host` (docs/ABI.md "TLS"). The CA is the host's setting, not the firmware's: see "TLS settings of the hosts" below */
+  brokerTls: bool;
   /** uid (#0, 1..64 bytes; required; pointer into the config buffer (0: absent)): the device's UniqueID on iotBind */
   uidBuf: usize;
   /** uid (#0, 1..64 bytes; required; length in bytes (0: absent)): the device's UniqueID on iotBind */
@@ -223,123 +241,9 @@ export const enum PowerOn { OFF = 0, FOLLOW = 1, LAST = 2 }
   buttonDebounceMs: u32;
   /** mqtt_puback_timeout_ms (#84, 1000..3600000 ms; default 2 × `mqtt_keepalive_s` (120000 when keep-alive is 0)): a QoS 1 uplink unacknowledged this long closes the connection (with DISCONNECT) and a new one resends it ([MQTT.md](MQTT.md#never-stuck)) */
   pubackTimeoutMs: u32;
-  /** broker_password (#8, 0..96 bytes; default none; the member was given (even empty)): MQTT password; needs `broker_user` */
-  passSet: bool;
-  /** mqtt_clean_session (#10; default true): MQTT clean-session flag */
-  cleanSession: bool;
-  /** will_retain (#21; default false): will retain flag */
-  willRetain: bool;
-  /** json_numbers (#22; default false; the inverse of json_numbers): send `"level":67` instead of the doc's `"level":"67"` */
-  numbersAsStrings: bool;
-  /** send_temperature (#29; default true): include `temperature` when known */
-  sendTemperature: bool;
-  /** relay_active_high (#66; default true): false for the common active-low relay boards */
-  relayActiveHigh: bool;
-  /** auto (#77; default false): automatic control (works offline) */
-  autoMode: bool;
-  /** button_active_low (#81; default true): pressed pulls the pin low (internal pull-up) */
-  buttonActiveLow: bool;
-  /** broker_tls (#83; default false): the host wraps the connection in TLS and verifies the broker's certificate chain and its name against `broker_host` (docs/ABI.md "TLS"). The CA is the host's setting, not the firmware's: see "TLS settings of the hosts" below */
-  brokerTls: bool;
 }
 
-/** The config table; its initial bytes are every member's default (stored units), commit() overwrites the members given. */
-export const cfg = changetype<Config>(memory.data<u8>([
-  0, 0, 0, 0, // uidBuf = 0
-  0, 0, 0, 0, // uidLen = 0
-  0, 0, 0, 0, // keyBuf = 0
-  0, 0, 0, 0, // keyLen = 0
-  0, 0, 0, 0, // clientIdLen = 0
-  0, 0, 0, 0, // uplinkBuf = 0
-  0, 0, 0, 0, // uplinkLen = 0
-  0, 0, 0, 0, // downlinkBuf = 0
-  0, 0, 0, 0, // downlinkLen = 0
-  0, 0, 0, 0, // hostBuf = 0
-  0, 0, 0, 0, // hostLen = 0
-  91, 7, 0, 0, // brokerPort = 1883
-  0, 0, 0, 0, // userBuf = 0
-  0, 0, 0, 0, // userLen = 0
-  0, 0, 0, 0, // passBuf = 0
-  0, 0, 0, 0, // passLen = 0
-  60, 0, 0, 0, // keepAliveS = 60
-  1, 0, 0, 0, // uplinkQos = 1
-  4, 0, 0, 0, // inflightMax = 4
-  232, 3, 0, 0, // backoffBaseMs = 1000
-  96, 234, 0, 0, // backoffCapMs = 60000
-  96, 234, 0, 0, // backoffResetMs = 60000
-  16, 39, 0, 0, // connectTimeoutMs = 10000
-  136, 19, 0, 0, // pingTimeoutMs = 5000
-  0, 0, 0, 0, // willTopicBuf = 0
-  0, 0, 0, 0, // willTopicLen = 0
-  0, 0, 0, 0, // willPayloadBuf = 0
-  0, 0, 0, 0, // willPayloadLen = 0
-  0, 0, 0, 0, // willQos = 0
-  0, 0, 0, 0, // levelDecimals = 0
-  1, 0, 0, 0, // temperatureDecimals = 1
-  10, 0, 0, 0, // deadbandPermille = 10
-  224, 147, 4, 0, // heartbeatMs = 300000
-  136, 19, 0, 0, // minIntervalMs = 5000
-  192, 212, 1, 0, // pingIntervalMs = 120000
-  0, 0, 0, 0, // sensorKind = 0
-  255, 255, 255, 255, // trigPin = -1
-  255, 255, 255, 255, // echoPin = -1
-  10, 0, 0, 0, // triggerUs = 10
-  20, 0, 0, 0, // blindMm = 20
-  160, 15, 0, 0, // maxRangeMm = 4000
-  60, 0, 0, 0, // pingGapMs = 60
-  255, 255, 255, 255, // uartPort = -1
-  128, 37, 0, 0, // uartBaud = 9600
-  255, 255, 255, 255, // adcChannel = -1
-  12, 0, 0, 0, // adcBits = 12
-  228, 12, 0, 0, // adcRefMv = 3300
-  232, 3, 0, 0, // analogUmPerMv = 1000
-  8, 0, 0, 0, // analogSamples = 8
-  5, 0, 0, 0, // pingsPerReading = 5
-  208, 7, 0, 0, // readingIntervalMs = 2000
-  200, 0, 0, 0, // spikeLimitMm = 200
-  3, 0, 0, 0, // spikeConfirm = 3
-  0, 0, 0, 0, // smoothingPct = 0
-  48, 117, 0, 0, // staleMs = 30000
-  1, 0, 0, 0, // tempSource = 1
-  200, 0, 0, 0, // tempFixedDeciC = 200
-  255, 255, 255, 255, // ntcChannel = -1
-  16, 39, 0, 0, // ntcR0 = 10000
-  250, 0, 0, 0, // ntcT0DeciC = 250
-  110, 15, 0, 0, // ntcBeta = 3950
-  16, 39, 0, 0, // ntcSeriesOhm = 10000
-  12, 0, 0, 0, // ntcBits = 12
-  255, 255, 255, 255, // emptyDistanceMm = -1
-  255, 255, 255, 255, // fullDistanceMm = -1
-  0, 0, 0, 0, // distanceOffsetMm = 0
-  0, 0, 0, 0, // tankShape = 0
-  232, 3, 0, 0, // tankDiameterMm = 1000
-  232, 3, 0, 0, // tankLengthMm = 1000
-  232, 3, 0, 0, // tankWidthMm = 1000
-  255, 255, 255, 255, // relayPin = -1
-  1, 0, 0, 0, // pumpMode = 1
-  0, 0, 0, 0, // powerOn = 0
-  16, 39, 0, 0, // minOnMs = 10000
-  16, 39, 0, 0, // minOffMs = 10000
-  128, 238, 54, 0, // maxRunMs = 3600000
-  192, 39, 9, 0, // lockoutMs = 600000
-  182, 3, 0, 0, // highCutoffPermille = 950
-  100, 0, 0, 0, // lowCutoffPermille = 100
-  50, 0, 0, 0, // hysteresisPermille = 50
-  48, 117, 0, 0, // unknownOffMs = 30000
-  200, 0, 0, 0, // autoStartPermille = 200
-  132, 3, 0, 0, // autoStopPermille = 900
-  255, 255, 255, 255, // buttonPin = -1
-  50, 0, 0, 0, // buttonDebounceMs = 50
-  0, 0, 0, 0, // pubackTimeoutMs = 0
-  0, // passSet = 0
-  1, // cleanSession = 1
-  0, // willRetain = 0
-  1, // numbersAsStrings = 1
-  1, // sendTemperature = 1
-  1, // relayActiveHigh = 1
-  0, // autoMode = 0
-  1, // buttonActiveLow = 1
-  0, // brokerTls = 0
-], 4));
+/** The config table (356 bytes): app/config_table.ts commit() stores every member, the defaults at instantiation, then the value given or the default. */
+export const cfg = changetype<Config>(memory.data(356, 4));
 
 // config-gen: table end

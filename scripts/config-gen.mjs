@@ -97,15 +97,16 @@ function storedDefault(s, m) {
   return m.storage.absent;
 }
 
-// commit()'s field kinds (the MAP word of a member: field offset | kind << 12).
-const T = { i32: 0, seconds: 1, bool: 2, not: 3, string: 4, copy: 5, none: 6 };
 const PROFILE_COLS = ["blind_mm", "max_range_mm", "ping_gap_ms", "trigger_us"];
 const ENUM_OF_WORDS = { sensor: "SensorKind", temperature: "TempSource", tank_shape: "TankShape", pump_mode: "PumpMode", power_on: "PowerOn" };
+/** A row's default that means "absent: keep the sensor profile's value". */
+const KEEP = -32768;
 
 /**
- * The config table's fields in memory order: every 4-byte field (member
- * order; a string is its pointer then its length), then every bool. Each:
- * { name, type, size, offset, init (stored units), member, note }.
+ * The config table's fields in memory order: every bool (1 byte; commit()
+ * finds it by its byte offset), then every 4-byte field (member order; a
+ * string is its pointer then its length; found by offset / 4). Each:
+ * { name, type, size, offset, init (the default in stored units), member, note }.
  */
 export function configFields(s) {
   const wide = [];
@@ -136,10 +137,11 @@ export function configFields(s) {
     if (type === "bool") bools.push(f); else wide.push(f);
   }
   let offset = 0;
-  for (const f of wide) { f.size = 4; f.offset = offset; offset += 4; }
   for (const f of bools) { f.size = 1; f.offset = offset; offset += 1; }
-  if (offset > 0x3ff) throw new Error("config table larger than commit()'s 10-bit offsets");
-  return [...wide, ...bools];
+  offset = (offset + 3) & ~3;
+  for (const f of wide) { f.size = 4; f.offset = offset; offset += 4; }
+  if (offset / 4 > 255) throw new Error("config table larger than the rows' 8-bit slot");
+  return { fields: [...bools, ...wide], bytes: offset };
 }
 
 const le = (v, n) => Array.from({ length: n }, (_, k) => (v >>> (8 * k)) & 255);
@@ -155,13 +157,11 @@ const CFG_BEGIN = "// config-gen: table begin (generated from config/schema.json
 const CFG_END = "// config-gen: table end";
 
 function configBlock(s) {
-  const fields = configFields(s);
-  const out = [CFG_BEGIN, "", "/** The resolved config: one field per member (see each field), in linear memory (not wasm globals). */", "// @ts-ignore: decorator", "@unmanaged export class Config {"];
+  const { fields, bytes } = configFields(s);
+  const out = [CFG_BEGIN, "", "/** The resolved config: one field per member (see each field), in linear memory (not wasm globals); defaults in the schema. */", "// @ts-ignore: decorator", "@unmanaged export class Config {"];
   for (const f of fields) out.push(`  /** ${fieldDoc(s, f.member, f)} */`, `  ${f.name}: ${f.type};`);
-  out.push("}", "", "/** The config table; its initial bytes are every member's default (stored units), commit() overwrites the members given. */");
-  out.push("export const cfg = changetype<Config>(memory.data<u8>([");
-  for (const f of fields) out.push(`  ${le(f.init, f.size).join(", ")}, // ${f.name} = ${f.init}`);
-  out.push("], 4));", "", CFG_END);
+  out.push("}", "", `/** The config table (${bytes} bytes): app/config_table.ts commit() stores every member, the defaults at instantiation, then the value given or the default. */`);
+  out.push(`export const cfg = changetype<Config>(memory.data(${bytes}, 4));`, "", CFG_END);
   return out.join("\n");
 }
 
@@ -174,12 +174,15 @@ function configSource(s, old) {
 
 function tableSource(s) {
   const rows = [];
-  const fields = configFields(s);
-  const at = (name) => fields.find((f) => f.name === name).offset;
-  const map = [];
+  const { fields } = configFields(s);
+  const sensor = s.members.find((m) => m.storage.profile);
+  const copies = s.members.filter((m) => m.storage.copy);
+  const inverts = s.members.filter((m) => m.storage.invert);
+  if (copies.length > 1 || inverts.length > 1) throw new Error("config/schema.json: commit() copies one string member and inverts one bool at most");
   const after = [];
   for (const m of s.members) {
-    // row: flags (kind 0 number / 1 string / 2 topic; TENTHS; HUNDREDS; REQUIRED), lo (i16), hi (u16)
+    // row: flags (kind 0 number / 1 string / 2 topic; TENTHS; HUNDREDS; REQUIRED; MS; BOOL; DEFAULT_HUNDREDS;
+    // the field's slot in the high byte), lo (i16), hi (u16), the default (i16)
     let flags = isString(m) ? (m.kind === "topic" ? "F_TOPIC" : "F_STRING") : "F_NUMBER";
     let lo, hi;
     if (hasRange(m)) {
@@ -190,35 +193,37 @@ function tableSource(s) {
       if (r.hundreds) flags += " | F_HUNDREDS";
     } else [lo, hi] = binaryRange(s, m);
     if (m.required) flags += " | F_REQUIRED";
-    rows.push(`  ${flags}, ${lo < 0 ? `<u16>(${lo})` : lo}, ${hi}, // ${m.index} ${m.name}`);
-    // commit: where the member's value goes, and how
     const st = m.storage;
-    let t, field;
-    if (st.profile) { t = "none"; field = "sensorKind"; }
+    let field;
+    let dflt = 0; // strings: absent (pointer 0, length 0)
+    if (st.profile) field = fields.find((f) => f.name === "sensorKind");
     else if (isString(m)) {
-      t = st.copy ? "copy" : "string";
-      field = st.copy ? `${st.var}Len` : `${st.var}Buf`;
+      field = fields.find((f) => f.name === (st.copy ? `${st.var}Len` : `${st.var}Buf`));
       if (st.given) after.push(`  cfg.${st.given} = has(${constName(m)});`);
     } else {
-      const f = fields.find((x) => x.name === st.var);
-      field = f.name;
-      t = m.kind === "seconds" ? "seconds" : f.type === "bool" ? (st.invert ? "not" : "bool") : "i32";
+      field = fields.find((f) => f.name === st.var);
+      if (m.kind === "seconds") flags += " | F_MS";
+      dflt = PROFILE_COLS.includes(m.name) ? KEEP : storedDefault(s, m);
+      if (dflt !== KEEP && (dflt < -32767 || dflt > 32767)) {
+        if (!flags.includes("F_HUNDREDS") || dflt % 100 !== 0 || Math.abs(dflt / 100) > 32767) throw new Error(`config/schema.json: ${m.name}: default ${dflt} fits no i16 row`);
+        flags += " | F_DEFAULT_HUNDREDS";
+        dflt /= 100;
+      }
     }
-    map.push(`  <u16>(${at(field)} | T_${t.toUpperCase()} << 12), // ${m.index} ${m.name} -> ${field}`);
+    if (field.type === "bool") flags += " | F_BOOL";
+    const slot = field.type === "bool" ? field.offset : field.offset / 4;
+    rows.push(`  ${flags} | ${slot} << 8, ${lo < 0 ? `<u16>(${lo})` : lo}, ${hi}, ${dflt < 0 ? `<u16>(${dflt})` : dflt}, // ${m.index} ${m.name} -> ${field.name}${dflt === KEEP ? " (absent: the profile's)" : ""}`);
   }
-  const copies = s.members.filter((m) => m.storage.copy);
-  if (copies.length > 1) throw new Error("config/schema.json: commit() copies one string member only");
   const kindOf = { pulse: "SensorKind.PULSE", uart: "SensorKind.UART", analog: "SensorKind.ANALOG" };
   const profiles = Object.entries(s.profiles).map(([name, p]) => `  <u16>${kindOf[p.kind]}, ${PROFILE_COLS.map((c) => p[c]).join(", ")}, // ${name}`);
-  const sensor = s.members.find((m) => m.storage.profile);
   const profVar = (c) => s.members.find((m) => m.name === c).storage.var;
   const profType = (c) => fields.find((f) => f.name === profVar(c)).type;
   return [
     "// GENERATED by scripts/config-gen.mjs from config/schema.json: do not edit.",
     "// The firmware's view of the config schema: one row per member (how to check",
-    "// its binary value), the sensor profiles, and commit(), which stores the",
-    "// members given into the config table (config.ts `cfg`, whose initial bytes",
-    "// are the schema's defaults).",
+    "// its binary value, where it is stored, its default), the sensor profiles,",
+    "// and commit(), which stores every member into the config table (config.ts",
+    "// `cfg`): the value given, else the schema's default.",
     `import { cfg, SensorKind${copies.length ? `, ${copies[0].storage.var}Buf` : ""} } from "../config";`,
     'import { copyBytes } from "../util/bytes";',
     "",
@@ -230,7 +235,7 @@ function tableSource(s) {
     "",
     ...s.members.map((m) => `export const ${constName(m)}: i32 = ${m.index};`),
     "",
-    "// Row flags: value kind (a 4-byte i32, or a string [len u8][bytes]) and range form.",
+    "// Row flags (low byte): value kind (a 4-byte i32, or a string [len u8][bytes]), range form, storage.",
     "export const F_NUMBER: u16 = 0;",
     "export const F_STRING: u16 = 1;   // lo..hi bytes of well-formed UTF-8",
     "export const F_TOPIC: u16 = 2;    // a string without '+', '#', U+0000",
@@ -238,8 +243,12 @@ function tableSource(s) {
     "export const F_TENTHS: u16 = 4;   // the binary carries tenths: checked against lo*10..hi*10, named as lo..hi",
     "export const F_HUNDREDS: u16 = 8; // hi is given in hundreds",
     "export const F_REQUIRED: u16 = 16;",
-    "export const ROW_BYTES: i32 = 6;",
-    "/** Row i: flags, lo (i16; strings: min length), hi (u16; strings: max length). */",
+    "const F_MS: u16 = 32;             // seconds, stored in ms (x 1000)",
+    "const F_BOOL: u16 = 64;           // a 1-byte field: the slot is its byte offset (else offset / 4)",
+    "const F_DEFAULT_HUNDREDS: u16 = 128; // the default is given in hundreds",
+    `const KEEP: i32 = ${KEEP};         // default: keep the sensor profile's value`,
+    "export const ROW_BYTES: i32 = 8;",
+    "/** Row i: flags | the field's slot in the config table << 8, lo (i16; strings: min length), hi (u16; strings: max length), the default (i16; stored units, seconds in s). */",
     "export const ROWS = memory.data<u16>([",
     ...rows,
     "]);",
@@ -247,12 +256,6 @@ function tableSource(s) {
     "/** Sensor profiles in word order: kind, blind_mm, max_range_mm, ping_gap_ms, trigger_us. */",
     "const PROFILES = memory.data<u16>([",
     ...profiles,
-    "]);",
-    "",
-    "// How commit() stores member i: MAP[i] = its field's offset in the config table | kind << 12.",
-    ...Object.entries(T).map(([k, v]) => `const T_${k.toUpperCase()}: i32 = ${v};${{ i32: " // the value", seconds: " // the value x 1000 (s -> ms)", bool: " // one byte, the value", not: " // one byte, 1 - the value", string: " // pointer, then length", copy: " // length; the bytes copied to the member's own buffer", none: " // stored before the loop (the sensor profile)" }[k]}`),
-    "const MAP = memory.data<u16>([",
-    ...map,
     "]);",
     "",
     `const vals: usize = memory.data(MEMBER_COUNT * 4); // number, or string (pointer << 8 | length)`,
@@ -264,28 +267,42 @@ function tableSource(s) {
     "@inline export function val(i: i32): i32 { return load<i32>(vals + <usize>(i << 2)); }",
     "export function setVal(i: i32, v: i32): void { store<u8>(seen + <usize>i, 1); store<i32>(vals + <usize>(i << 2), v); }",
     "",
-    "/** Stores the sensor profile, then every member given, into the config table (the others keep their defaults). */",
+    "/** Stores every member (the value given, else the default) into the config table; the sensor profile first. */",
     "export function commit(): void {",
     `  const prof = PROFILES + <usize>((has(${constName(sensor)}) ? val(${constName(sensor)}) : ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
     "  cfg.sensorKind = <SensorKind>load<u16>(prof);",
     ...PROFILE_COLS.map((c, k) => `  cfg.${profVar(c)} = <${profType(c)}>load<u16>(prof, ${2 + 2 * k});`),
-    "  for (let i = 0; i < MEMBER_COUNT; i++) {",
-    "    if (!has(i)) continue;",
-    "    const m = <i32>load<u16>(MAP + <usize>(i << 1));",
-    "    const t = m >> 12;",
-    "    let at = changetype<usize>(cfg) + <usize>(m & 0x3FF);",
-    "    let v = val(i);",
-    "    if (t >= T_STRING) {",
-    "      if (t == T_NONE) continue;",
+    `  for (let i = 0; i < MEMBER_COUNT; i++) {`,
+    `    if (i == ${constName(sensor)}) continue; // stored above`,
+    "    const row = ROWS + <usize>(i << 3);",
+    "    const k = <i32>load<u16>(row);",
+    "    let v: i32;",
+    "    if (has(i)) v = val(i);",
+    "    else {",
+    "      v = <i32>load<i16>(row, 6);",
+    "      if (v == KEEP) continue;",
+    "      if ((k & F_DEFAULT_HUNDREDS) != 0) v *= 100;",
+    "    }",
+    "    let at = changetype<usize>(cfg) + <usize>((k >> 8) << ((k & F_BOOL) != 0 ? 0 : 2));",
+    "    if ((k & F_KIND) != F_NUMBER) {",
     "      const p = <usize>(<u32>v >> 8);",
     "      v &= 255;",
-    `      if (t == T_STRING) { store<usize>(at, p); at += 4; } else copyBytes(${copies.length ? `${copies[0].storage.var}Buf` : "0"}, p, v);`,
-    "    } else if (t == T_SECONDS) v *= 1000;",
-    "    else if (t >= T_BOOL) { store<u8>(at, v ^ (t - T_BOOL)); continue; }",
-    "    store<i32>(at, v);",
+    copies.length
+      ? `      if (i == ${constName(copies[0])}) copyBytes(${copies[0].storage.var}Buf, p, v); // its own buffer: the firmware may derive it instead\n      else { store<usize>(at, p); at += 4; }`
+      : "      store<usize>(at, p);\n      at += 4;",
+    "    }",
+    "    if ((k & F_MS) != 0) v *= 1000;",
+    inverts.length
+      ? `    if ((k & F_BOOL) != 0) store<u8>(at, i == ${constName(inverts[0])} ? v ^ 1 : v); // ${inverts[0].name}: stored inverted`
+      : "    if ((k & F_BOOL) != 0) store<u8>(at, v);",
+    "    else store<i32>(at, v);",
     "  }",
     ...after,
     "}",
+    "",
+    "// The defaults from instantiation on (the start function): exports a host calls before init, or after a refused",
+    "// config, read a valid config, never the zeroed table. parseConfig's commit() then stores the config given.",
+    "commit();",
     "",
   ].join("\n");
 }

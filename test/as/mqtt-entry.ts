@@ -11,6 +11,7 @@ import { counterValue } from "../../assembly/app/counters";
 import { remLenSize, decodeRemLen, rlBytes, REM_LEN_MAX } from "../../assembly/mqtt/codec";
 import { copyBytes } from "../../assembly/util/bytes";
 import { halAbort } from "../../assembly/app/panic";
+import "../../assembly/app/config_table"; // its start code stores the config defaults into the table
 export { halAbort as _halAbort_unused };
 
 const SCRATCH_CAP: i32 = 4096;

@@ -12,6 +12,7 @@ export {
 } from "../../assembly/pump/pump";
 import { counterValue } from "../../assembly/app/counters";
 import "../../assembly/app/panic"; // abort is routed to its halAbort (--use abort=...)
+import "../../assembly/app/config_table"; // its start code stores the config defaults into the table
 
 export function counter(id: i32): u32 { return counterValue(id); }
 

@@ -6,10 +6,9 @@
  *   scripts/config-gen.mjs makes of it;
  * - docs/CONFIG.md's tables, read back, say the schema's index, type, range
  *   and default for every member;
- * - the firmware's config table (assembly/config.ts, read back byte by byte)
- *   starts with the schema's default of every member, which commit() leaves
- *   for every member not given, and config.ts's string capacities are the
- *   schema's maximum lengths;
+ * - the firmware stores the schema's default for every member it is not
+ *   given (the generated rows, read back), in the config.ts field named for
+ *   it, and config.ts's string capacities are the schema's maximum lengths;
  * - the generator refuses a schema that breaks its rules.
  */
 import { readFileSync } from "node:fs";
@@ -52,42 +51,50 @@ describe("config/schema.json is the one definition", () => {
     }
   });
 
-  it("the firmware's config table starts with the schema's default of every member (commit() writes only those given)", () => {
-    // assembly/config.ts: the Config fields in order, and the table's initial bytes, one line per field
+  it("the firmware stores the schema's default of every member it is not given, in the field config.ts documents", () => {
+    // assembly/config.ts: the Config fields in memory order (bools, then 4-byte fields aligned)
     const config = read("assembly/config.ts");
     const fields = [.../@unmanaged export class Config \{([\s\S]*?)\n\}/.exec(config)![1]!.matchAll(/^ {2}(\w+): ([\w.]+);/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
-    const init = new Map<string, number>();
-    let offset = 0;
-    for (const m of config.matchAll(/^ {2}((?:\d+, )+)\/\/ (\w+) = (-?\d+)$/gm)) {
-      const bytes = m[1]!.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
-      const f = fields[init.size]!;
-      expect(m[2], `table line ${init.size}`).toBe(f.name); // the bytes follow the field order
-      expect(bytes.length, f.name).toBe(f.type === "bool" ? 1 : 4);
-      expect(offset % bytes.length, `${f.name} aligned`).toBe(0);
-      offset += bytes.length;
-      const v = bytes.reduceRight((a, b) => a * 256 + b, 0);
-      init.set(f.name, bytes.length === 4 ? v | 0 : v);
-      expect(init.get(f.name), f.name).toBe(Number(m[3]));
+    const offset = new Map<string, number>();
+    let at = 0;
+    for (const f of fields) {
+      const size = f.type === "bool" ? 1 : 4;
+      at = Math.ceil(at / size) * size;
+      offset.set(f.name, at);
+      at += size;
     }
-    expect(init.size).toBe(fields.length);
+    expect(/memory\.data\((\d+), 4\)/.exec(config)![1], "table size").toBe(String(at));
+    // the generated rows: flags | slot << 8, lo, hi, default, // index name -> field
+    const table = read("assembly/app/config_table.ts");
+    const rows = [...table.matchAll(/^ {2}(F_[A-Z_ |]+?) \| (\d+) << 8, [^,]+, \d+, (?:<u16>\()?(-?\d+)\)?, \/\/ (\d+) (\w+) -> (\w+)/gm)];
+    expect(rows.map((r) => Number(r[4]))).toEqual(schema.members.map((m) => m.index));
     const dflt = schema.profiles[schema.members.find((m) => m.storage.profile)!.default as string]!;
     let checked = 0;
-    for (const m of schema.members) {
+    for (const r of rows) {
+      const m = schema.members[Number(r[4])]!;
       const st = m.storage;
-      if (st.profile) { expect(init.get("sensorKind"), "sensor").toBe(["pulse", "uart", "analog"].indexOf(dflt.kind)); continue; }
+      const flags = r[1]!;
+      const field = r[6]!;
+      expect(r[5], `row ${r[4]}`).toBe(m.name);
+      // the slot is the field's byte offset (bools) or offset / 4
+      expect(Number(r[2]) * (flags.includes("F_BOOL") ? 1 : 4), `${m.name} slot`).toBe(offset.get(field));
+      expect(flags.includes("F_BOOL"), `${m.name} F_BOOL`).toBe(fields.find((f) => f.name === field)!.type === "bool");
+      if (st.profile) { expect(field).toBe("sensorKind"); continue; }
       if (m.kind === "string" || m.kind === "topic") {
-        if (!st.copy) expect(init.get(`${st.var}Buf`), m.name).toBe(0);
-        expect(init.get(`${st.var}Len`), m.name).toBe(0);
-        if (st.given) expect(init.get(st.given), m.name).toBe(0);
+        expect(field, m.name).toBe(st.copy ? `${st.var}Len` : `${st.var}Buf`);
+        expect(Number(r[3]), m.name).toBe(0);
         continue;
       }
-      const scale = m.kind === "scaled" ? 10 : m.kind === "seconds" ? 1000 : 1;
-      let want = m.kind === "bool" ? (m.default ? 1 : 0)
+      expect(field, m.name).toBe(st.var);
+      expect(flags.includes("F_MS"), `${m.name} F_MS`).toBe(m.kind === "seconds");
+      const scale = m.kind === "scaled" ? 10 : 1;
+      const want = m.kind === "bool" ? (m.default ? 1 : 0)
         : m.kind === "word" ? schema.words[m.words!]!.indexOf(m.default as string)
-        : m.default === "profile" ? dflt[m.name as "blind_mm"]
+        : m.default === "profile" ? null
         : typeof m.default === "number" ? m.default * scale : m.storage.absent!;
-      if (st.invert) want = 1 - want;
-      expect(init.get(st.var!), m.name).toBe(want);
+      const got = Number(r[3]) * (flags.includes("F_DEFAULT_HUNDREDS") ? 100 : 1);
+      if (want === null) expect(got, `${m.name}: keeps the profile's ${dflt[m.name as "blind_mm"]}`).toBe(-32768);
+      else expect(got, m.name).toBe(want);
       checked++;
     }
     expect(checked).toBeGreaterThan(70);
