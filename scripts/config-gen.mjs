@@ -269,7 +269,7 @@ function tableSource(s) {
     "",
     "/** Stores every member (the value given, else the default) into the config table; the sensor profile first. */",
     "export function commit(): void {",
-    `  const prof = PROFILES + <usize>((has(${constName(sensor)}) ? val(${constName(sensor)}) : ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
+    `  const prof = PROFILES + <usize>(<u32>(has(${constName(sensor)}) ? val(${constName(sensor)}) : ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
     "  cfg.sensorKind = <SensorKind>load<u16>(prof);",
     ...PROFILE_COLS.map((c, k) => `  cfg.${profVar(c)} = <${profType(c)}>load<u16>(prof, ${2 + 2 * k});`),
     `  for (let i = 0; i < MEMBER_COUNT; i++) {`,

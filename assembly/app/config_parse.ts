@@ -130,33 +130,44 @@ function crossRules(): void {
     if ((load<u16>(ROWS + <usize>(i * ROW_BYTES)) & F_REQUIRED) != 0 && !has(i)) bad(i, ascii("is required"));
   }
   if (failed) return;
+  // each field read once (a table read is 6 bytes of code, a local 2)
+  const full = cfg.fullDistanceMm;
+  const empty = cfg.emptyDistanceMm;
+  const kind = cfg.sensorKind;
+  const trig = cfg.trigPin;
+  const echo = cfg.echoPin;
+  const mode = cfg.pumpMode;
+  const relay = cfg.relayPin;
+  const button = cfg.buttonPin;
   if (cfg.passSet && cfg.userLen == 0) bad(M_BROKER_PASSWORD, ascii("needs broker_user (MQTT sends a password only with a user name)"));
-  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) bad(M_FULL_DISTANCE_MM, ascii("must be less than empty_distance_mm (the sensor looks down)"));
-  if (cfg.fullDistanceMm < cfg.blindMm) bad(M_FULL_DISTANCE_MM, ascii("must not be inside the sensor's blind zone (blind_mm)"));
-  if (cfg.emptyDistanceMm > cfg.maxRangeMm) bad(M_EMPTY_DISTANCE_MM, ascii("must not exceed the sensor's range (max_range_mm)"));
+  if (full >= empty) bad(M_FULL_DISTANCE_MM, ascii("must be less than empty_distance_mm (the sensor looks down)"));
+  if (full < cfg.blindMm) bad(M_FULL_DISTANCE_MM, ascii("must not be inside the sensor's blind zone (blind_mm)"));
+  if (empty > cfg.maxRangeMm) bad(M_EMPTY_DISTANCE_MM, ascii("must not exceed the sensor's range (max_range_mm)"));
   if (cfg.backoffCapMs < cfg.backoffBaseMs) bad(M_MQTT_BACKOFF_CAP_MS, ascii("must be at least mqtt_backoff_base_ms"));
   if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) bad(M_WILL_PAYLOAD, ascii("needs will_topic"));
-  if (cfg.sensorKind == SensorKind.PULSE) {
-    requirePin(cfg.trigPin, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
-    requirePin(cfg.echoPin, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
-    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
-  } else if (cfg.sensorKind == SensorKind.UART) {
+  if (kind == SensorKind.PULSE) {
+    requirePin(trig, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
+    requirePin(echo, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
+    if (trig >= 0 && trig == echo) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
+  } else if (kind == SensorKind.UART) {
     requirePin(cfg.uartPort, M_UART_PORT, ascii("is required for a UART sensor"));
   } else {
     requirePin(cfg.adcChannel, M_ADC_CHANNEL, ascii("is required for an analog sensor"));
   }
   if (cfg.tempSource == TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
-  if (cfg.pumpMode != PumpMode.NONE) {
-    requirePin(cfg.relayPin, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
-    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
+  if (mode != PumpMode.NONE) {
+    requirePin(relay, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
+    if (relay >= 0 && (relay == trig || relay == echo)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
   }
-  if (cfg.buttonPin >= 0 && (cfg.buttonPin == cfg.relayPin || cfg.buttonPin == cfg.trigPin || cfg.buttonPin == cfg.echoPin)) {
+  if (button >= 0 && (button == relay || button == trig || button == echo)) {
     bad(M_BUTTON_PIN, ascii("must differ from relay_pin, trig_pin and echo_pin"));
   }
   if (cfg.autoMode) {
-    if (cfg.pumpMode == PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
-    if (cfg.pumpMode == PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
-    if (cfg.pumpMode == PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
+    const start = cfg.autoStartPermille;
+    const stop = cfg.autoStopPermille;
+    if (mode == PumpMode.FILL && start >= stop) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
+    if (mode == PumpMode.DRAIN && start <= stop) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
+    if (mode == PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
   }
 }
 

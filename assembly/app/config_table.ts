@@ -221,7 +221,7 @@ export function setVal(i: i32, v: i32): void { store<u8>(seen + <usize>i, 1); st
 
 /** Stores every member (the value given, else the default) into the config table; the sensor profile first. */
 export function commit(): void {
-  const prof = PROFILES + <usize>((has(M_SENSOR) ? val(M_SENSOR) : 0) * 10);
+  const prof = PROFILES + <usize>(<u32>(has(M_SENSOR) ? val(M_SENSOR) : 0) * 10);
   cfg.sensorKind = <SensorKind>load<u16>(prof);
   cfg.blindMm = <i32>load<u16>(prof, 2);
   cfg.maxRangeMm = <i32>load<u16>(prof, 4);

@@ -122,12 +122,15 @@ function refresh(now: u32): void {
 
 /** Cut-off latch with hysteresis; `l` is a known level in 0.1 %. */
 function updateCutoff(l: i32): void {
-  if (cfg.pumpMode == PumpMode.FILL) {
-    if (l >= cfg.highCutoffPermille) cutLatched = true;
-    else if (l <= cfg.highCutoffPermille - cfg.hysteresisPermille) cutLatched = false;
-  } else if (cfg.pumpMode == PumpMode.DRAIN) {
-    if (l <= cfg.lowCutoffPermille) cutLatched = true;
-    else if (l >= cfg.lowCutoffPermille + cfg.hysteresisPermille) cutLatched = false;
+  const mode = cfg.pumpMode;
+  if (mode == PumpMode.FILL) {
+    const high = cfg.highCutoffPermille;
+    if (l >= high) cutLatched = true;
+    else if (l <= high - cfg.hysteresisPermille) cutLatched = false;
+  } else if (mode == PumpMode.DRAIN) {
+    const low = cfg.lowCutoffPermille;
+    if (l <= low) cutLatched = true;
+    else if (l >= low + cfg.hysteresisPermille) cutLatched = false;
   } else {
     cutLatched = false;
   }
@@ -177,9 +180,10 @@ function storeLast(on: bool): void {
 
 /** Drives the relay; 0 ok, PUMP_HAL_FAILED when the GPIO write failed (state unchanged). */
 function setRelay(on: bool, source: PumpSource, now: u32): i32 {
-  if (halGpioWrite(cfg.relayPin, relayLevel(on)) < 0) {
+  const pin = cfg.relayPin;
+  if (halGpioWrite(pin, relayLevel(on)) < 0) {
     count(C_HAL_ERRORS);
-    if (on) halGpioWrite(cfg.relayPin, relayLevel(false));
+    if (on) halGpioWrite(pin, relayLevel(false));
     return PUMP_HAL_FAILED;
   }
   relayOn = on;
@@ -218,24 +222,28 @@ export function pumpInit(nowMs: u32): i32 {
   levelSeen = false;
   lastRefusal = R_NONE;
   pendingOn = false;
-  followFirst = cfg.powerOn == PowerOn.FOLLOW;
+  const powerOn = cfg.powerOn;
+  followFirst = powerOn == PowerOn.FOLLOW;
   zone = Zone.NONE;
   autoActive = false;
-  if (cfg.relayPin >= 0) {
-    if (halGpioMode(cfg.relayPin, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
-    if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
+  const relay = cfg.relayPin;
+  if (relay >= 0) {
+    if (halGpioMode(relay, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
+    if (halGpioWrite(relay, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
   }
-  if (cfg.buttonPin >= 0) {
-    if (halGpioMode(cfg.buttonPin, cfg.buttonActiveLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
+  const button = cfg.buttonPin;
+  if (button >= 0) {
+    const activeLow = cfg.buttonActiveLow;
+    if (halGpioMode(button, activeLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
       count(C_HAL_ERRORS);
       return -1;
     }
-    const v = halGpioRead(cfg.buttonPin);
-    btnRaw = v < 0 ? (cfg.buttonActiveLow ? 1 : 0) : (v != 0 ? 1 : 0);
+    const v = halGpioRead(button);
+    btnRaw = v < 0 ? (activeLow ? 1 : 0) : (v != 0 ? 1 : 0);
     btnStable = btnRaw; // a button held at boot does not toggle
     btnSince = nowMs;
   }
-  if (cfg.powerOn == PowerOn.LAST && pumpPresent()) {
+  if (powerOn == PowerOn.LAST && pumpPresent()) {
     const n = halKvGet(KV_KEY, KV_KEY_LEN, kvBuf, 8);
     if (n < -1) count(C_HAL_ERRORS);
     if (n >= 1 && load<u8>(kvBuf) == 0x31) {
@@ -274,14 +282,21 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
   return setRelay(on, source, nowMs);
 }
 
+/** What is left of `limit` ms `since` ms after its start (0 once it has passed). */
+function leftOf(limit: u32, since: u32): u32 {
+  return limit > since ? limit - since : 0;
+}
+
 /** Automatic-mode zone of a known level `l` (0.1 %) for the pump mode. */
 function zoneOf(l: i32): Zone {
+  const start = cfg.autoStartPermille;
+  const stop = cfg.autoStopPermille;
   if (cfg.pumpMode == PumpMode.FILL) {
-    if (l <= cfg.autoStartPermille) return Zone.START;
-    if (l >= cfg.autoStopPermille) return Zone.STOP;
+    if (l <= start) return Zone.START;
+    if (l >= stop) return Zone.STOP;
   } else {
-    if (l >= cfg.autoStartPermille) return Zone.START;
-    if (l <= cfg.autoStopPermille) return Zone.STOP;
+    if (l >= start) return Zone.START;
+    if (l <= stop) return Zone.STOP;
   }
   return Zone.MIDDLE;
 }
@@ -361,10 +376,10 @@ export function pumpTick(nowMs: u32): u32 {
   let wait: u32 = NO_DEADLINE_MS;
   const since = elapsed(now, lastChangeAt);
   if (relayOn) {
-    wait = minU(wait, cfg.maxRunMs > since ? cfg.maxRunMs - since : 0);
-    if (!minOnDone) wait = minU(wait, cfg.minOnMs > since ? cfg.minOnMs - since : 0);
+    wait = minU(wait, leftOf(cfg.maxRunMs, since));
+    if (!minOnDone) wait = minU(wait, leftOf(cfg.minOnMs, since));
   } else if (!minOffDone) {
-    wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
+    wait = minU(wait, leftOf(cfg.minOffMs, since));
   }
   if (lockout) wait = sooner(wait, now, lockoutAt + cfg.lockoutMs);
   if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, unknownSince + cfg.unknownOffMs);
