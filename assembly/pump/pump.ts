@@ -57,7 +57,27 @@ let lastChangeAt: u32 = 0;    // last relay change (or init)
 let minOnDone: bool = false;  // on for at least min_on since lastChangeAt
 let minOffDone: bool = false; // off for at least min_off since lastChangeAt
 let lockout: bool = false;
-let lockoutAt: u32 = 0;
+// Rarely touched state in linear memory, not wasm globals (a global costs 48 B of
+// WAMR RAM and 32 B of wasm3's; a field its own bytes): zero at instantiation
+// (R_NONE, Zone.NONE), lastSource BOOT.
+// @ts-ignore: decorator
+@unmanaged class PumpCold {
+  refusalSeq: u32;
+  btnSince: u32;
+  btnStable: i32;
+  lastRefusal: i32;
+  lastSource: PumpSource;
+  lockoutAt: u32;
+  unknownSince: u32;
+  zone: Zone;
+  autoRefusedOnce: bool;
+  followFirst: bool;
+}
+const cold = changetype<PumpCold>(memory.data(offsetof<PumpCold>(), 4));
+cold.lastSource = PumpSource.BOOT;
+// Read on every tick: globals (a field read costs the interpreters a bounds check).
+let levelSeen: bool = false;   // a level has been known since init
+let levelOverride: i32 = LEVEL_NO_OVERRIDE; // tests only: a level that replaces the sensor's
 let cutLatched: bool = false; // fill: level reached high cut-off; drain: low cut-off
 /** What the pump rules know of the level. */
 const enum LevelState {
@@ -68,28 +88,16 @@ const enum LevelState {
   UNKNOWN_LONG = 2,
 }
 let levelState: LevelState = LevelState.KNOWN;
-let unknownSince: u32 = 0;
-let levelSeen: bool = false;   // a level has been known since init
-let lastRefusal: i32 = R_NONE;
-let refusalSeq: u32 = 0;
 let changeSeq: u32 = 0;
-let lastSource: PumpSource = PumpSource.BOOT;
 // Power-on "follow"/"last": an on that waits until the rules allow it.
 let pendingOn: bool = false;
 let pendingSource: PumpSource = PumpSource.BOOT;
 let heldRefusals: u32 = 0;     // pending platform "on"s finally refused (to be reported)
-let followFirst: bool = false;
 // Automatic mode.
-let zone: Zone = Zone.NONE;
 let autoActive: bool = false;
 let autoWant: bool = false;
-let autoRefusedOnce: bool = false;
 // Button.
 let btnRaw: i32 = 0;
-let btnStable: i32 = 0;
-let btnSince: u32 = 0;
-// Tests only: a level that replaces the sensor's.
-let levelOverride: i32 = LEVEL_NO_OVERRIDE;
 
 function pumpPresent(): bool {
   return cfg.relayPin >= 0 && cfg.pumpMode != PumpMode.NONE;
@@ -108,11 +116,11 @@ function refresh(now: u32): void {
   const since = elapsed(now, lastChangeAt);
   if (relayOn) { if (!minOnDone && since >= cfg.minOnMs) minOnDone = true; }
   else if (!minOffDone && since >= cfg.minOffMs) minOffDone = true;
-  if (lockout && elapsed(now, lockoutAt) >= cfg.lockoutMs) lockout = false;
+  if (lockout && elapsed(now, cold.lockoutAt) >= cfg.lockoutMs) lockout = false;
   const l = level();
   if (l < 0) {
-    if (levelState == LevelState.KNOWN) { levelState = LevelState.UNKNOWN; unknownSince = now; }
-    if (levelState == LevelState.UNKNOWN && elapsed(now, unknownSince) >= cfg.unknownOffMs) levelState = LevelState.UNKNOWN_LONG;
+    if (levelState == LevelState.KNOWN) { levelState = LevelState.UNKNOWN; cold.unknownSince = now; }
+    if (levelState == LevelState.UNKNOWN && elapsed(now, cold.unknownSince) >= cfg.unknownOffMs) levelState = LevelState.UNKNOWN_LONG;
   } else {
     levelState = LevelState.KNOWN;
     levelSeen = true;
@@ -154,8 +162,8 @@ function checkOff(source: PumpSource): i32 {
 }
 
 function refuse(reason: i32, on: bool, source: PumpSource): i32 {
-  lastRefusal = reason;
-  refusalSeq++;
+  cold.lastRefusal = reason;
+  cold.refusalSeq++;
   count(C_PUMP_REFUSAL_BASE + reason);
   logBegin();
   logStr(ascii("pump: refused "));
@@ -191,7 +199,7 @@ function setRelay(on: bool, source: PumpSource, now: u32): i32 {
   minOnDone = cfg.minOnMs == 0;
   minOffDone = cfg.minOffMs == 0;
   changeSeq++;
-  lastSource = source;
+  cold.lastSource = source;
   count(C_PUMP_SWITCHES);
   storeLast(on);
   logBegin();
@@ -220,12 +228,10 @@ export function pumpInit(nowMs: u32): i32 {
   cutLatched = false;
   levelState = LevelState.KNOWN;
   levelSeen = false;
-  lastRefusal = R_NONE;
-  pendingOn = false;
+    pendingOn = false;
   const powerOn = cfg.powerOn;
-  followFirst = powerOn == PowerOn.FOLLOW;
-  zone = Zone.NONE;
-  autoActive = false;
+  cold.followFirst = powerOn == PowerOn.FOLLOW;
+    autoActive = false;
   const relay = cfg.relayPin;
   if (relay >= 0) {
     if (halGpioMode(relay, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
@@ -240,8 +246,8 @@ export function pumpInit(nowMs: u32): i32 {
     }
     const v = halGpioRead(button);
     btnRaw = v < 0 ? (activeLow ? 1 : 0) : (v != 0 ? 1 : 0);
-    btnStable = btnRaw; // a button held at boot does not toggle
-    btnSince = nowMs;
+    cold.btnStable = btnRaw; // a button held at boot does not toggle
+    cold.btnSince = nowMs;
   }
   if (powerOn == PowerOn.LAST && pumpPresent()) {
     const n = halKvGet(KV_KEY, KV_KEY_LEN, kvBuf, 8);
@@ -264,7 +270,7 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
     pendingOn = false;
   }
   let firstFollow = false;
-  if (source == PumpSource.PLATFORM && followFirst) { followFirst = false; firstFollow = true; }
+  if (source == PumpSource.PLATFORM && cold.followFirst) { cold.followFirst = false; firstFollow = true; }
   if (on == relayOn) return 0;
   const reason = on ? checkOn() : checkOff(source);
   if (reason != R_NONE) {
@@ -305,9 +311,9 @@ function pollButton(now: u32): void {
   const v = halGpioRead(cfg.buttonPin);
   if (v < 0) { count(C_HAL_ERRORS); return; }
   const raw = v != 0 ? 1 : 0;
-  if (raw != btnRaw) { btnRaw = raw; btnSince = now; return; }
-  if (raw != btnStable && elapsed(now, btnSince) >= cfg.buttonDebounceMs) {
-    btnStable = raw;
+  if (raw != btnRaw) { btnRaw = raw; cold.btnSince = now; return; }
+  if (raw != cold.btnStable && elapsed(now, cold.btnSince) >= cfg.buttonDebounceMs) {
+    cold.btnStable = raw;
     const pressed = cfg.buttonActiveLow ? raw == 0 : raw == 1;
     if (pressed) pumpRequest(!relayOn, PumpSource.BUTTON, now);
   }
@@ -328,7 +334,7 @@ export function pumpTick(nowMs: u32): u32 {
     if (elapsed(now, lastChangeAt) >= cfg.maxRunMs) {
       if (setRelay(false, PumpSource.SAFETY, now) == 0) {
         lockout = cfg.lockoutMs > 0;
-        lockoutAt = now;
+        cold.lockoutAt = now;
         logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
       }
       return 1;
@@ -356,18 +362,18 @@ export function pumpTick(nowMs: u32): u32 {
     const l = level();
     if (l >= 0) {
       const z = zoneOf(l);
-      if (z != zone && (z == Zone.START || z == Zone.STOP)) {
+      if (z != cold.zone && (z == Zone.START || z == Zone.STOP)) {
         autoActive = true;
         autoWant = z == Zone.START;
-        autoRefusedOnce = false;
+        cold.autoRefusedOnce = false;
         pendingOn = false;
       }
-      zone = z;
+      cold.zone = z;
     }
     if (autoActive && relayOn != autoWant) {
       const r = autoWant ? checkOn() : checkOff(PumpSource.AUTO);
       if (r == R_NONE) setRelay(autoWant, PumpSource.AUTO, now);
-      else if (!autoRefusedOnce) { autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
+      else if (!cold.autoRefusedOnce) { cold.autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
     }
   }
   // Next deadline: every timer refresh() and the rules above look at (max
@@ -381,8 +387,8 @@ export function pumpTick(nowMs: u32): u32 {
   } else if (!minOffDone) {
     wait = minU(wait, leftOf(cfg.minOffMs, since));
   }
-  if (lockout) wait = sooner(wait, now, lockoutAt + cfg.lockoutMs);
-  if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, unknownSince + cfg.unknownOffMs);
+  if (lockout) wait = sooner(wait, now, cold.lockoutAt + cfg.lockoutMs);
+  if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, cold.unknownSince + cfg.unknownOffMs);
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);
@@ -400,15 +406,15 @@ export function relayIsOn(): bool { return relayOn; }
  * caller reports nothing (the platform already holds "on").
  */
 export function pumpPlatformPending(): bool { return pendingOn; }
-export function pumpLastRefusal(): i32 { return lastRefusal; }
+export function pumpLastRefusal(): i32 { return cold.lastRefusal; }
 /** Increments on every refusal (so a repeated reason can be told apart). */
-export function pumpRefusalSeq(): u32 { return refusalSeq; }
+export function pumpRefusalSeq(): u32 { return cold.refusalSeq; }
 /** Increments each time a pending platform "on" is finally refused (the platform believes "on"). */
 export function pumpHeldRefusals(): u32 { return heldRefusals; }
 /** Increments on every relay change. */
 export function pumpChangeSeq(): u32 { return changeSeq; }
 /** Source of the last relay change. */
-export function pumpLastChangeSource(): PumpSource { return lastSource; }
+export function pumpLastChangeSource(): PumpSource { return cold.lastSource; }
 /** True while automatic mode is in control (not overridden by a manual command). */
 export function pumpAutoInControl(): bool { return cfg.autoMode && autoActive; }
 
@@ -425,7 +431,7 @@ export function pumpForceOff(): void {
   if (relayOn) {
     relayOn = false;
     changeSeq++;
-    lastSource = PumpSource.SAFETY;
+    cold.lastSource = PumpSource.SAFETY;
     count(C_PUMP_SWITCHES);
   }
 }
