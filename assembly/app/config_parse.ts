@@ -14,7 +14,7 @@
 import { cfg, PumpMode, SensorKind, TempSource } from "../config";
 import {
   CONFIG_FORMAT, MEMBER_COUNT, ROWS, ROW_BYTES, F_KIND, F_NUMBER, F_TOPIC, F_TENTHS, F_HUNDREDS, F_REQUIRED,
-  has, setVal, commit,
+  has, setAt, commit,
   M_CLIENT_ID, M_BROKER_PASSWORD, M_MQTT_BACKOFF_CAP_MS, M_WILL_PAYLOAD, M_TRIG_PIN, M_ECHO_PIN, M_UART_PORT,
   M_ADC_CHANNEL, M_NTC_CHANNEL, M_EMPTY_DISTANCE_MM, M_FULL_DISTANCE_MM, M_RELAY_PIN, M_AUTO, M_AUTO_START_PCT, M_BUTTON_PIN,
 } from "./config_table";
@@ -102,17 +102,18 @@ function readRecords(ptr: usize, len: i32): bool {
     if ((k & F_KIND) == F_NUMBER) {
       if (p + 5 > len) { whole = false; break; }
       const v = load<i32>(ptr + <usize>p, 1);
+      setAt(i, p + 1);
       p += 5;
       const t = (k & F_TENTHS) != 0 ? 10 : 1;
       if ((v < lo * t || v > hi * t) && bad(i, ascii("must be between "))) { addInt(lo, ascii(" and ")); addInt(hi, ascii("")); }
-      setVal(i, v);
     } else {
       const n = p + 2 > len ? 256 : <i32>load<u8>(ptr + <usize>p, 1);
       const s = ptr + <usize>(p + 2);
+      const off = p + 1;
       p += 2 + n;
       if (p > len) { whole = false; break; }
       checkString(i, k, lo, hi, s, n);
-      setVal(i, <i32>(<u32>s << 8) | n);
+      setAt(i, off);
     }
   }
   if (whole) return true;
@@ -179,7 +180,7 @@ export function parseConfig(ptr: usize, len: i32): i32 {
   }
   if (!readRecords(ptr, len)) return INIT_CONFIG_FORMAT;
   if (failed) return INIT_CONFIG_INVALID;
-  commit();
+  commit(ptr);
   crossRules();
   return failed ? INIT_CONFIG_INVALID : INIT_OK;
 }

@@ -210,18 +210,18 @@ const PROFILES = memory.data<u16>([
   <u16>SensorKind.ANALOG, 300, 5000, 50, 10, // maxbotix
 ]);
 
-const vals: usize = memory.data(MEMBER_COUNT * 4); // number, or string (pointer << 8 | length)
-const seen: usize = memory.data(MEMBER_COUNT);     // 1 = present (duplicates are refused)
+/** Member i's value: its offset in the config buffer (a number: i32 LE; a string: [length u8][bytes]); 0 = not given. */
+const at: usize = memory.data(MEMBER_COUNT * 2);
 
 // @ts-ignore: decorator
-@inline export function has(i: i32): bool { return load<u8>(seen + <usize>i) != 0; }
-// @ts-ignore: decorator
-@inline export function val(i: i32): i32 { return load<i32>(vals + <usize>(i << 2)); }
-export function setVal(i: i32, v: i32): void { store<u8>(seen + <usize>i, 1); store<i32>(vals + <usize>(i << 2), v); }
+@inline export function has(i: i32): bool { return load<u16>(at + <usize>(i << 1)) != 0; }
+/** Records that member i's value is at offset `off` (>= 1) of the config buffer. */
+export function setAt(i: i32, off: i32): void { store<u16>(at + <usize>(i << 1), <u16>off); }
 
-/** Stores every member (the value given, else the default) into the config table; the sensor profile first. */
-export function commit(): void {
-  const prof = PROFILES + <usize>(<u32>(has(M_SENSOR) ? val(M_SENSOR) : 0) * 10);
+
+/** Stores every member (the value given in the config buffer `buf`, else the default) into the config table; the sensor profile first. */
+export function commit(buf: usize): void {
+  const prof = PROFILES + <usize>(<u32>(has(M_SENSOR) ? load<i32>(buf + <usize>load<u16>(at, M_SENSOR << 1)) : 0) * 10);
   cfg.sensorKind = <SensorKind>load<u16>(prof);
   cfg.blindMm = <i32>load<u16>(prof, 2);
   cfg.maxRangeMm = <i32>load<u16>(prof, 4);
@@ -231,27 +231,30 @@ export function commit(): void {
     if (i == M_SENSOR) continue; // stored above
     const row = ROWS + <usize>(i << 3);
     const k = <i32>load<u16>(row);
+    const given = <usize>load<u16>(at + <usize>(i << 1));
     let v: i32;
-    if (has(i)) v = val(i);
-    else {
+    let str: usize = 0; // a string's bytes (0: absent)
+    if (given != 0) {
+      const p = buf + given;
+      if ((k & F_KIND) != F_NUMBER) { str = p + 1; v = <i32>load<u8>(p); }
+      else v = load<i32>(p);
+    } else {
       v = <i32>load<i16>(row, 6);
       if (v == KEEP) continue;
       if ((k & F_DEFAULT_HUNDREDS) != 0) v *= 100;
     }
-    let at = changetype<usize>(cfg) + <usize>((k >> 8) << ((k & F_BOOL) != 0 ? 0 : 2));
+    let dst = changetype<usize>(cfg) + <usize>((k >> 8) << ((k & F_BOOL) != 0 ? 0 : 2));
     if ((k & F_KIND) != F_NUMBER) {
-      const p = <usize>(<u32>v >> 8);
-      v &= 255;
-      if (i == M_CLIENT_ID) copyBytes(clientIdBuf, p, v); // its own buffer: the firmware may derive it instead
-      else { store<usize>(at, p); at += 4; }
+      if (i == M_CLIENT_ID) copyBytes(clientIdBuf, str, v); // its own buffer: the firmware may derive it instead
+      else { store<usize>(dst, str); dst += 4; }
     }
     if ((k & F_MS) != 0) v *= 1000;
-    if ((k & F_BOOL) != 0) store<u8>(at, i == M_JSON_NUMBERS ? v ^ 1 : v); // json_numbers: stored inverted
-    else store<i32>(at, v);
+    if ((k & F_BOOL) != 0) store<u8>(dst, i == M_JSON_NUMBERS ? v ^ 1 : v); // json_numbers: stored inverted
+    else store<i32>(dst, v);
   }
   cfg.passSet = has(M_BROKER_PASSWORD);
 }
 
 // The defaults from instantiation on (the start function): exports a host calls before init, or after a refused
 // config, read a valid config, never the zeroed table. parseConfig's commit() then stores the config given.
-commit();
+commit(0);

@@ -156,6 +156,9 @@ function emitCp(out: usize, cap: i32, cp: i32): void {
   store<u8>(p, <u8>(((0xF0E0C000 >>> (<u32>(n - 1) << 3)) & 0xFF) | <u32>c));
 }
 
+/** JSON's one-character escapes (RFC 8259 section 7): the letter after the backslash, then the byte it stands for. */
+const ESCAPES: Ascii = ascii("\"\"\\\\//b\bf\fn\nr\rt\t");
+
 /**
  * Scans the string whose opening quote is at i. Decodes into out (cap bytes; out 0 = validate only).
  * Returns 0 with sEnd after the closing quote, or a negative JsonError (errOff set).
@@ -172,16 +175,9 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
     if (c == 0x5C) {
       if (p + 1 >= inLen) { errOff = p; return JsonError.TRUNCATED; }
       const e = at(p + 1);
-      let b = -1;
-      if (e == 0x22) b = 0x22;
-      else if (e == 0x5C) b = 0x5C;
-      else if (e == 0x2F) b = 0x2F;
-      else if (e == 0x62) b = 0x08;
-      else if (e == 0x66) b = 0x0C;
-      else if (e == 0x6E) b = 0x0A;
-      else if (e == 0x72) b = 0x0D;
-      else if (e == 0x74) b = 0x09;
-      if (b >= 0) { emitCp(out, cap, b); p += 2; continue; }
+      let k = 0; // the one-character escapes: pairs of (letter, byte)
+      while (k < asciiLen(ESCAPES) && asciiAt(ESCAPES, k) != e) k += 2;
+      if (k < asciiLen(ESCAPES)) { emitCp(out, cap, asciiAt(ESCAPES, k + 1)); p += 2; continue; }
       if (e != 0x75) { errOff = p; return JsonError.BAD_ESCAPE; }
       if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
       const u = hex4(p + 2);
