@@ -4,15 +4,18 @@
 // storage) is config/schema.json. The host encodes its JSON config to the
 // binary config (docs/CONFIG.md) and writes it into the config buffer;
 // `app/config_parse.ts` checks every record against the generated rows
-// (`app/config_table.ts`) and the cross-member rules, and only then does the
-// generated commit() store the members given into the config table `cfg`
-// below. The table is one static block of linear memory (not ~95 wasm
-// globals: a global costs 48 B of WAMR's RAM and 32 B of wasm3's, a field
-// nothing beyond its bytes); its initial bytes are the schema's defaults, in
-// the stored units each field names. The table block is generated from the
-// schema by scripts/config-gen.mjs (test/config/schema.test.ts fails when it
-// is stale). Read and write it as `cfg.<field>`; hot loops keep a field in a
-// local. Member names in JSON are the snake_case names in each field's doc.
+// (`app/config_table.ts`), and only when every record is valid does the
+// generated commit() store every member into the config table `cfg` below
+// (the value given, else the schema's default, in the stored units each field
+// names), before the cross-member rules are checked on it. commit() also runs
+// at instantiation, so the table holds the defaults from the start. The table
+// is one static block of linear memory, not ~95 wasm globals (a global costs
+// 48 B of WAMR's RAM and 32 B of wasm3's; a field its own 1 or 4 bytes). The
+// block between the markers is generated from the schema by
+// scripts/config-gen.mjs (test/config/schema.test.ts fails when it is stale).
+// Read and write it as `cfg.<field>`; a function that reads a field more than
+// once keeps it in a local (a field read is 6 bytes of code, a local 2).
+// Member names in JSON are the snake_case names in each field's doc.
 //
 // Strings: a pointer and a length. They point into the config buffer (which
 // nothing writes after init), except the client id, which has its own

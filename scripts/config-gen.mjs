@@ -4,10 +4,10 @@
 //
 //   assembly/config.ts            the config table block (between its markers):
 //                                 the Config fields (one per member, documented
-//                                 from the schema) and their initial bytes, the
-//                                 defaults in stored units
-//   assembly/app/config_table.ts  the firmware's member rows, profile table and
-//                                 commit(), table-driven, that stores the values given
+//                                 from the schema) and `cfg`, their static block
+//   assembly/app/config_table.ts  the firmware's member rows (range, field, default),
+//                                 profile table and commit(), one loop over the
+//                                 rows that stores the value given or the default
 //   sim/device-config.ts          the TypeScript `DeviceConfig` type and the
 //                                 runtime tables of the Node encoder
 //   boards/host/config_schema.h   the tables of the C hosts' encoder
@@ -144,7 +144,6 @@ export function configFields(s) {
   return { fields: [...bools, ...wide], bytes: offset };
 }
 
-const le = (v, n) => Array.from({ length: n }, (_, k) => (v >>> (8 * k)) & 255);
 
 function fieldDoc(s, m, f) {
   const range = hasRange(m) ? `, ${m.min}..${m.max}${m.unit ? ` ${m.unit}` : ""}` : m.kind === "word" ? `, ${s.words[m.words].map((w) => `"${w}"`).join(" | ")}` : "";
