@@ -333,9 +333,10 @@ export function pumpTick(nowMs: u32): u32 {
   if (relayOn) {
     if (elapsed(now, lastChangeAt) >= cfg.maxRunMs) {
       if (setRelay(false, PumpSource.SAFETY, now) == 0) {
-        lockout = cfg.lockoutMs > 0;
+        const lockoutMs = cfg.lockoutMs;
+        lockout = lockoutMs > 0;
         cold.lockoutAt = now;
-        logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
+        logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(lockoutMs / 1000)); logEnd(LOG_WARN);
       }
       return 1;
     } else if (cutLatched || levelState == LevelState.UNKNOWN_LONG) {
