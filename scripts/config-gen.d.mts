@@ -3,7 +3,7 @@ export interface SchemaMember {
   index: number; name: string; kind: "int" | "seconds" | "scaled" | "bool" | "string" | "topic" | "word";
   min?: number; max?: number; words?: string; check?: string; required?: boolean;
   default?: number | boolean | string | null; defaultDoc?: string; unit?: string;
-  storage: { var?: string; scale?: number; invert?: boolean; string?: boolean; copy?: boolean; given?: string; absent?: number; profile?: boolean };
+  storage: { var?: string; scale?: number; invert?: boolean; string?: boolean; copy?: boolean; given?: string; absent?: number; profile?: boolean; type?: string };
   group: string; doc: string;
 }
 export interface Schema {
@@ -13,7 +13,7 @@ export interface Schema {
   members: SchemaMember[];
 }
 export const SCHEMA_FILE: string;
-export const OUTPUTS: { table: string; ts: string; c: string; docs: string };
+export const OUTPUTS: { config: string; table: string; ts: string; c: string; docs: string };
 export function loadSchema(text?: string): Schema;
 export function binaryRange(s: Schema, m: SchemaMember): [number, number];
 export function maxBytes(s: Schema): number;

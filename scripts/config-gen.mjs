@@ -2,8 +2,12 @@
 // config/schema.json (members, kinds, ranges, defaults, units, storage, doc
 // text, word lists, sensor profiles):
 //
-//   assembly/app/config_table.ts  the firmware's member rows, profile table and
-//                                 commit() that stores values or the defaults
+//   assembly/config.ts            the config table block (between its markers):
+//                                 the Config fields (one per member, documented
+//                                 from the schema) and `cfg`, their static block
+//   assembly/app/config_table.ts  the firmware's member rows (range, field, default),
+//                                 profile table and commit(), one loop over the
+//                                 rows that stores the value given or the default
 //   sim/device-config.ts          the TypeScript `DeviceConfig` type and the
 //                                 runtime tables of the Node encoder
 //   boards/host/config_schema.h   the tables of the C hosts' encoder
@@ -11,8 +15,7 @@
 //
 // `npm run build` runs it before asc and tsc (so a clean clone builds); the
 // outputs are committed too, and test/config/schema.test.ts fails when one
-// differs from what this script makes of the schema. It also fails the build
-// when assembly/config.ts's initial values disagree with the schema defaults.
+// differs from what this script makes of the schema.
 //
 //   node scripts/config-gen.mjs           writes the files that changed
 //   node scripts/config-gen.mjs --check   exits 1 when one is out of date
@@ -24,6 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const SCHEMA_FILE = resolve(root, "config", "schema.json");
 export const OUTPUTS = {
+  config: "assembly/config.ts",
   table: "assembly/app/config_table.ts",
   ts: "sim/device-config.ts",
   c: "boards/host/config_schema.h",
@@ -86,13 +90,6 @@ export function maxBytes(s) {
 
 // ------------------------------------------------------------ firmware table
 
-/** config.ts: `export let <name>: <type> = <init>;` of every variable. */
-function configTsVars(text) {
-  const vars = {};
-  for (const m of text.matchAll(/^export let (\w+): ([\w.]+) = ([^;]+);/gm)) vars[m[1]] = { type: m[2], init: m[3].trim() };
-  return vars;
-}
-
 function storedDefault(s, m) {
   if (m.kind === "bool") return m.default ? 1 : 0;
   if (m.kind === "word") return s.words[m.words].indexOf(m.default);
@@ -100,15 +97,91 @@ function storedDefault(s, m) {
   return m.storage.absent;
 }
 
-function tableSource(s, configTs) {
-  const vars = configTsVars(configTs);
-  const out = [];
-  const rows = [];
-  const commit = [];
-  const profileVars = { blind_mm: "blindMm", max_range_mm: "maxRangeMm", ping_gap_ms: "pingGapMs", trigger_us: "triggerUs" };
-  const profileCols = ["blind_mm", "max_range_mm", "ping_gap_ms", "trigger_us"];
+const PROFILE_COLS = ["blind_mm", "max_range_mm", "ping_gap_ms", "trigger_us"];
+const ENUM_OF_WORDS = { sensor: "SensorKind", temperature: "TempSource", tank_shape: "TankShape", pump_mode: "PumpMode", power_on: "PowerOn" };
+/** A row's default that means "absent: keep the sensor profile's value". */
+const KEEP = -32768;
+
+/**
+ * The config table's fields in memory order: every bool (1 byte; commit()
+ * finds it by its byte offset), then every 4-byte field (member order; a
+ * string is its pointer then its length; found by offset / 4). Each:
+ * { name, type, size, offset, init (the default in stored units), member, note }.
+ */
+export function configFields(s) {
+  const wide = [];
+  const bools = [];
+  const sensor = s.members.find((m) => m.storage.profile);
+  const prof = s.profiles[sensor.default];
   for (const m of s.members) {
-    // row: flags (kind 0 number / 1 string / 2 topic; TENTHS; HUNDREDS; REQUIRED), lo (i16), hi (u16)
+    const st = m.storage;
+    if (st.profile) {
+      wide.push({ name: "sensorKind", type: ENUM_OF_WORDS[m.words], init: ["pulse", "uart", "analog"].indexOf(prof.kind), member: m, note: "the kind of the sensor profile" });
+      continue;
+    }
+    if (isString(m)) {
+      if (!st.copy) wide.push({ name: `${st.var}Buf`, type: "usize", init: 0, member: m, note: "pointer into the config buffer (0: absent)" });
+      wide.push({ name: `${st.var}Len`, type: "i32", init: 0, member: m, note: st.copy ? `bytes in ${st.var}Buf (the member copied, or derived)` : "length in bytes (0: absent)" });
+      if (st.given) bools.push({ name: st.given, type: "bool", init: 0, member: m, note: "the member was given (even empty)" });
+      continue;
+    }
+    const type = st.type || (m.kind === "word" ? ENUM_OF_WORDS[m.words] : m.kind === "bool" ? "bool" : "i32");
+    let init = PROFILE_COLS.includes(m.name) ? prof[m.name] : storedDefault(s, m);
+    if (m.kind === "seconds") init *= 1000;
+    if (st.invert) init = 1 - init;
+    const f = { name: st.var, type, init, member: m, note: "" };
+    if (m.kind === "seconds") f.note = "stored in ms";
+    if (m.kind === "scaled") f.note = "stored in tenths";
+    if (st.invert) f.note = `the inverse of ${m.name}`;
+    if (PROFILE_COLS.includes(m.name)) f.note = "default from the sensor profile";
+    if (type === "bool") bools.push(f); else wide.push(f);
+  }
+  let offset = 0;
+  for (const f of bools) { f.size = 1; f.offset = offset; offset += 1; }
+  offset = (offset + 3) & ~3;
+  for (const f of wide) { f.size = 4; f.offset = offset; offset += 4; }
+  if (offset / 4 > 255) throw new Error("config table larger than the rows' 8-bit slot");
+  return { fields: [...bools, ...wide], bytes: offset };
+}
+
+
+function fieldDoc(s, m, f) {
+  const range = hasRange(m) ? `, ${m.min}..${m.max}${m.unit ? ` ${m.unit}` : ""}` : m.kind === "word" ? `, ${s.words[m.words].map((w) => `"${w}"`).join(" | ")}` : "";
+  const dflt = m.required ? "required" : `default ${docDefault(m)}`;
+  const note = f.note ? `; ${f.note}` : "";
+  return `${m.name} (#${m.index}${range}; ${dflt}${note}): ${m.doc}`.replace(/\*\//g, "*\\/");
+}
+
+const CFG_BEGIN = "// config-gen: table begin (generated from config/schema.json by scripts/config-gen.mjs; edit the schema, not this block)";
+const CFG_END = "// config-gen: table end";
+
+function configBlock(s) {
+  const { fields, bytes } = configFields(s);
+  const out = [CFG_BEGIN, "", "/** The resolved config: one field per member (see each field), in linear memory (not wasm globals); defaults in the schema. */", "// @ts-ignore: decorator", "@unmanaged export class Config {"];
+  for (const f of fields) out.push(`  /** ${fieldDoc(s, f.member, f)} */`, `  ${f.name}: ${f.type};`);
+  out.push("}", "", `/** The config table (${bytes} bytes): app/config_table.ts commit() stores every member, the defaults at instantiation, then the value given or the default. */`);
+  out.push(`export const cfg = changetype<Config>(memory.data(${bytes}, 4));`, "", CFG_END);
+  return out.join("\n");
+}
+
+function configSource(s, old) {
+  const a = old.indexOf(CFG_BEGIN);
+  const b = old.indexOf(CFG_END);
+  if (a < 0 || b < a) throw new Error(`assembly/config.ts: markers ${CFG_BEGIN} ... ${CFG_END} not found`);
+  return `${old.slice(0, a)}${configBlock(s)}${old.slice(b + CFG_END.length)}`;
+}
+
+function tableSource(s) {
+  const rows = [];
+  const { fields } = configFields(s);
+  const sensor = s.members.find((m) => m.storage.profile);
+  const copies = s.members.filter((m) => m.storage.copy);
+  const inverts = s.members.filter((m) => m.storage.invert);
+  if (copies.length > 1 || inverts.length > 1) throw new Error("config/schema.json: commit() copies one string member and inverts one bool at most");
+  const after = [];
+  for (const m of s.members) {
+    // row: flags (kind 0 number / 1 string / 2 topic; TENTHS; HUNDREDS; REQUIRED; MS; BOOL; DEFAULT_HUNDREDS;
+    // the field's slot in the high byte), lo (i16), hi (u16), the default (i16)
     let flags = isString(m) ? (m.kind === "topic" ? "F_TOPIC" : "F_STRING") : "F_NUMBER";
     let lo, hi;
     if (hasRange(m)) {
@@ -119,52 +192,38 @@ function tableSource(s, configTs) {
       if (r.hundreds) flags += " | F_HUNDREDS";
     } else [lo, hi] = binaryRange(s, m);
     if (m.required) flags += " | F_REQUIRED";
-    rows.push(`  ${flags}, ${lo < 0 ? `<u16>(${lo})` : lo}, ${hi}, // ${m.index} ${m.name}`);
-    // commit
     const st = m.storage;
-    if (st.profile) continue;
-    if (isString(m)) {
-      if (st.copy) {
-        commit.push(`  cfg.${st.var}Len = strLen(${constName(m)}); // ${m.name} (copied: the firmware may derive it instead)`);
-        commit.push(`  copyBytes(cfg.${st.var}Buf, strPtr(${constName(m)}), cfg.${st.var}Len);`);
-      } else {
-        commit.push(`  cfg.${st.var}Buf = strPtr(${constName(m)}); // ${m.name}: points into the config buffer`);
-        commit.push(`  cfg.${st.var}Len = strLen(${constName(m)});`);
+    let field;
+    let dflt = 0; // strings: absent (pointer 0, length 0)
+    if (st.profile) field = fields.find((f) => f.name === "sensorKind");
+    else if (isString(m)) {
+      field = fields.find((f) => f.name === (st.copy ? `${st.var}Len` : `${st.var}Buf`));
+      if (st.given) after.push(`  cfg.${st.given} = has(${constName(m)});`);
+    } else {
+      field = fields.find((f) => f.name === st.var);
+      if (m.kind === "seconds") flags += " | F_MS";
+      dflt = PROFILE_COLS.includes(m.name) ? KEEP : storedDefault(s, m);
+      if (dflt !== KEEP && (dflt < -32767 || dflt > 32767)) {
+        if (!flags.includes("F_HUNDREDS") || dflt % 100 !== 0 || Math.abs(dflt / 100) > 32767) throw new Error(`config/schema.json: ${m.name}: default ${dflt} fits no i16 row`);
+        flags += " | F_DEFAULT_HUNDREDS";
+        dflt /= 100;
       }
-      if (st.given) commit.push(`  cfg.${st.given} = has(${constName(m)});`);
-      continue;
     }
-    const v = vars[st.var];
-    if (!v) throw new Error(`assembly/config.ts has no \`export let ${st.var}\` (storage of member ${m.name})`);
-    let dflt = storedDefault(s, m);
-    let pick = `pick(${constName(m)}, ${dflt})`;
-    if (profileVars[m.name]) {
-      pick = `pick(${constName(m)}, <i32>load<u16>(prof, ${profileCols.indexOf(m.name) * 2 + 2}))`;
-      dflt = s.profiles[s.members.find((x) => x.storage.profile).default][m.name];
-    }
-    let expr;
-    if (v.type === "bool") expr = st.invert ? `${pick} == 0` : `${pick} != 0`;
-    else if (v.type === "u32") expr = m.kind === "seconds" ? `<u32>${pick} * 1000` : `<u32>${pick}`;
-    else if (v.type === "i32") expr = pick;
-    else expr = `<${v.type.startsWith("cfg.") ? v.type : `cfg.${v.type}`}>${pick}`;
-    commit.push(`  cfg.${st.var} = ${expr}; // ${m.name}`);
-    // the initial value in config.ts must be the schema's default (stored units)
-    const want = m.kind === "seconds" && dflt !== undefined ? dflt * 1000 : dflt;
-    const init = v.type === "bool" ? (v.init === "true" ? 1 : 0) : /^-?\d+$/.test(v.init) ? Number(v.init) : null;
-    const initStored = st.invert ? 1 - init : init;
-    if (init !== null && initStored !== want) {
-      throw new Error(`assembly/config.ts: ${st.var} = ${v.init}, but config/schema.json's default of ${m.name} stores ${want}: fix one of them`);
-    }
+    if (field.type === "bool") flags += " | F_BOOL";
+    const slot = field.type === "bool" ? field.offset : field.offset / 4;
+    rows.push(`  ${flags} | ${slot} << 8, ${lo < 0 ? `<u16>(${lo})` : lo}, ${hi}, ${dflt < 0 ? `<u16>(${dflt})` : dflt}, // ${m.index} ${m.name} -> ${field.name}${dflt === KEEP ? " (absent: the profile's)" : ""}`);
   }
-  const kindOf = { pulse: "cfg.SensorKind.PULSE", uart: "cfg.SensorKind.UART", analog: "cfg.SensorKind.ANALOG" };
-  const profiles = Object.entries(s.profiles).map(([name, p]) => `  <u16>${kindOf[p.kind]}, ${profileCols.map((c) => p[c]).join(", ")}, // ${name}`);
-  const sensor = s.members.find((m) => m.storage.profile);
-  out.push(
+  const kindOf = { pulse: "SensorKind.PULSE", uart: "SensorKind.UART", analog: "SensorKind.ANALOG" };
+  const profiles = Object.entries(s.profiles).map(([name, p]) => `  <u16>${kindOf[p.kind]}, ${PROFILE_COLS.map((c) => p[c]).join(", ")}, // ${name}`);
+  const profVar = (c) => s.members.find((m) => m.name === c).storage.var;
+  const profType = (c) => fields.find((f) => f.name === profVar(c)).type;
+  return [
     "// GENERATED by scripts/config-gen.mjs from config/schema.json: do not edit.",
     "// The firmware's view of the config schema: one row per member (how to check",
-    "// its binary value), the sensor profiles, and commit(), which stores every",
-    "// member into config.ts: the value given, else the schema's default.",
-    'import * as cfg from "../config";',
+    "// its binary value, where it is stored, its default), the sensor profiles,",
+    "// and commit(), which stores every member into the config table (config.ts",
+    "// `cfg`): the value given, else the schema's default.",
+    `import { cfg, SensorKind${copies.length ? `, ${copies[0].storage.var}Buf` : ""} } from "../config";`,
     'import { copyBytes } from "../util/bytes";',
     "",
     `/** First byte of a binary config (docs/CONFIG.md "Binary config"). */`,
@@ -175,7 +234,7 @@ function tableSource(s, configTs) {
     "",
     ...s.members.map((m) => `export const ${constName(m)}: i32 = ${m.index};`),
     "",
-    "// Row flags: value kind (a 4-byte i32, or a string [len u8][bytes]) and range form.",
+    "// Row flags (low byte): value kind (a 4-byte i32, or a string [len u8][bytes]), range form, storage.",
     "export const F_NUMBER: u16 = 0;",
     "export const F_STRING: u16 = 1;   // lo..hi bytes of well-formed UTF-8",
     "export const F_TOPIC: u16 = 2;    // a string without '+', '#', U+0000",
@@ -183,8 +242,12 @@ function tableSource(s, configTs) {
     "export const F_TENTHS: u16 = 4;   // the binary carries tenths: checked against lo*10..hi*10, named as lo..hi",
     "export const F_HUNDREDS: u16 = 8; // hi is given in hundreds",
     "export const F_REQUIRED: u16 = 16;",
-    "export const ROW_BYTES: i32 = 6;",
-    "/** Row i: flags, lo (i16; strings: min length), hi (u16; strings: max length). */",
+    "const F_MS: u16 = 32;             // seconds, stored in ms (x 1000)",
+    "const F_BOOL: u16 = 64;           // a 1-byte field: the slot is its byte offset (else offset / 4)",
+    "const F_DEFAULT_HUNDREDS: u16 = 128; // the default is given in hundreds",
+    `const KEEP: i32 = ${KEEP};         // default: keep the sensor profile's value`,
+    "export const ROW_BYTES: i32 = 8;",
+    "/** Row i: flags | the field's slot in the config table << 8, lo (i16; strings: min length), hi (u16; strings: max length), the default (i16; stored units, seconds in s). */",
     "export const ROWS = memory.data<u16>([",
     ...rows,
     "]);",
@@ -194,27 +257,56 @@ function tableSource(s, configTs) {
     ...profiles,
     "]);",
     "",
-    `const vals: usize = memory.data(MEMBER_COUNT * 4); // number, or string (pointer << 8 | length)`,
-    `const seen: usize = memory.data(MEMBER_COUNT);     // 1 = present (duplicates are refused)`,
+    "/** Member i's value: its offset in the config buffer (a number: i32 LE; a string: [length u8][bytes]); 0 = not given. */",
+    `const at: usize = memory.data(MEMBER_COUNT * 2);`,
     "",
     "// @ts-ignore: decorator",
-    "@inline export function has(i: i32): bool { return load<u8>(seen + <usize>i) != 0; }",
-    "// @ts-ignore: decorator",
-    "@inline export function val(i: i32): i32 { return load<i32>(vals + <usize>(i << 2)); }",
-    "export function setVal(i: i32, v: i32): void { store<u8>(seen + <usize>i, 1); store<i32>(vals + <usize>(i << 2), v); }",
-    "function pick(i: i32, dflt: i32): i32 { return has(i) ? val(i) : dflt; }",
-    "function strPtr(i: i32): usize { return has(i) ? <usize>(<u32>val(i) >> 8) : 0; }",
-    "function strLen(i: i32): i32 { return has(i) ? val(i) & 255 : 0; }",
+    "@inline export function has(i: i32): bool { return load<u16>(at + <usize>(i << 1)) != 0; }",
+    "/** Records that member i's value is at offset `off` (>= 1) of the config buffer. */",
+    "export function setAt(i: i32, off: i32): void { store<u16>(at + <usize>(i << 1), <u16>off); }",
     "",
-    "/** Stores every member (the given value or the default) into config.ts; the sensor profile first. */",
-    "export function commit(): void {",
-    `  const prof = PROFILES + <usize>(pick(${constName(sensor)}, ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
-    "  cfg.sensorKind = <cfg.SensorKind>load<u16>(prof);",
-    ...commit,
+    "",
+    "/** Stores every member (the value given in the config buffer `buf`, else the default) into the config table; the sensor profile first. */",
+    "export function commit(buf: usize): void {",
+    `  const prof = PROFILES + <usize>(<u32>(has(${constName(sensor)}) ? load<i32>(buf + <usize>load<u16>(at, ${constName(sensor)} << 1)) : ${s.words.sensor.indexOf(sensor.default)}) * 10);`,
+    "  cfg.sensorKind = <SensorKind>load<u16>(prof);",
+    ...PROFILE_COLS.map((c, k) => `  cfg.${profVar(c)} = <${profType(c)}>load<u16>(prof, ${2 + 2 * k});`),
+    `  for (let i = 0; i < MEMBER_COUNT; i++) {`,
+    `    if (i == ${constName(sensor)}) continue; // stored above`,
+    "    const row = ROWS + <usize>(i << 3);",
+    "    const k = <i32>load<u16>(row);",
+    "    const given = <usize>load<u16>(at + <usize>(i << 1));",
+    "    let v: i32;",
+    "    let str: usize = 0; // a string's bytes (0: absent)",
+    "    if (given != 0) {",
+    "      const p = buf + given;",
+    "      if ((k & F_KIND) != F_NUMBER) { str = p + 1; v = <i32>load<u8>(p); }",
+    "      else v = load<i32>(p);",
+    "    } else {",
+    "      v = <i32>load<i16>(row, 6);",
+    "      if (v == KEEP) continue;",
+    "      if ((k & F_DEFAULT_HUNDREDS) != 0) v *= 100;",
+    "    }",
+    "    let dst = changetype<usize>(cfg) + <usize>((k >> 8) << ((k & F_BOOL) != 0 ? 0 : 2));",
+    "    if ((k & F_KIND) != F_NUMBER) {",
+    copies.length
+      ? `      if (i == ${constName(copies[0])}) copyBytes(${copies[0].storage.var}Buf, str, v); // its own buffer: the firmware may derive it instead\n      else { store<usize>(dst, str); dst += 4; }`
+      : "      store<usize>(dst, str);\n      dst += 4;",
+    "    }",
+    "    if ((k & F_MS) != 0) v *= 1000;",
+    inverts.length
+      ? `    if ((k & F_BOOL) != 0) store<u8>(dst, i == ${constName(inverts[0])} ? v ^ 1 : v); // ${inverts[0].name}: stored inverted`
+      : "    if ((k & F_BOOL) != 0) store<u8>(dst, v);",
+    "    else store<i32>(dst, v);",
+    "  }",
+    ...after,
     "}",
     "",
-  );
-  return out.join("\n");
+    "// The defaults from instantiation on (the start function): exports a host calls before init, or after a refused",
+    "// config, read a valid config, never the zeroed table. parseConfig's commit() then stores the config given.",
+    "commit(0);",
+    "",
+  ].join("\n");
 }
 
 // ------------------------------------------------------------ TypeScript
@@ -379,7 +471,8 @@ export function generate() {
   const s = loadSchema();
   const read = (p) => readFileSync(resolve(root, p), "utf8");
   return {
-    [OUTPUTS.table]: tableSource(s, read("assembly/config.ts")),
+    [OUTPUTS.config]: configSource(s, read(OUTPUTS.config)),
+    [OUTPUTS.table]: tableSource(s),
     [OUTPUTS.ts]: tsSource(s),
     [OUTPUTS.c]: cSource(s),
     [OUTPUTS.docs]: docsSource(s, read(OUTPUTS.docs)),

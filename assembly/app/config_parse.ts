@@ -11,10 +11,10 @@
 // are refused; nothing is stored until every record is valid, and then
 // commit() stores every member (the value given or the default; the sensor
 // profile first, so explicit members override it).
-import * as cfg from "../config";
+import { cfg, PumpMode, SensorKind, TempSource } from "../config";
 import {
   CONFIG_FORMAT, MEMBER_COUNT, ROWS, ROW_BYTES, F_KIND, F_NUMBER, F_TOPIC, F_TENTHS, F_HUNDREDS, F_REQUIRED,
-  has, setVal, commit,
+  has, setAt, commit,
   M_CLIENT_ID, M_BROKER_PASSWORD, M_MQTT_BACKOFF_CAP_MS, M_WILL_PAYLOAD, M_TRIG_PIN, M_ECHO_PIN, M_UART_PORT,
   M_ADC_CHANNEL, M_NTC_CHANNEL, M_EMPTY_DISTANCE_MM, M_FULL_DISTANCE_MM, M_RELAY_PIN, M_AUTO, M_AUTO_START_PCT, M_BUTTON_PIN,
 } from "./config_table";
@@ -102,17 +102,18 @@ function readRecords(ptr: usize, len: i32): bool {
     if ((k & F_KIND) == F_NUMBER) {
       if (p + 5 > len) { whole = false; break; }
       const v = load<i32>(ptr + <usize>p, 1);
+      setAt(i, p + 1);
       p += 5;
       const t = (k & F_TENTHS) != 0 ? 10 : 1;
       if ((v < lo * t || v > hi * t) && bad(i, ascii("must be between "))) { addInt(lo, ascii(" and ")); addInt(hi, ascii("")); }
-      setVal(i, v);
     } else {
       const n = p + 2 > len ? 256 : <i32>load<u8>(ptr + <usize>p, 1);
       const s = ptr + <usize>(p + 2);
+      const off = p + 1;
       p += 2 + n;
       if (p > len) { whole = false; break; }
       checkString(i, k, lo, hi, s, n);
-      setVal(i, <i32>(<u32>s << 8) | n);
+      setAt(i, off);
     }
   }
   if (whole) return true;
@@ -130,33 +131,44 @@ function crossRules(): void {
     if ((load<u16>(ROWS + <usize>(i * ROW_BYTES)) & F_REQUIRED) != 0 && !has(i)) bad(i, ascii("is required"));
   }
   if (failed) return;
+  // each field read once (a table read is 6 bytes of code, a local 2)
+  const full = cfg.fullDistanceMm;
+  const empty = cfg.emptyDistanceMm;
+  const kind = cfg.sensorKind;
+  const trig = cfg.trigPin;
+  const echo = cfg.echoPin;
+  const mode = cfg.pumpMode;
+  const relay = cfg.relayPin;
+  const button = cfg.buttonPin;
   if (cfg.passSet && cfg.userLen == 0) bad(M_BROKER_PASSWORD, ascii("needs broker_user (MQTT sends a password only with a user name)"));
-  if (cfg.fullDistanceMm >= cfg.emptyDistanceMm) bad(M_FULL_DISTANCE_MM, ascii("must be less than empty_distance_mm (the sensor looks down)"));
-  if (cfg.fullDistanceMm < cfg.blindMm) bad(M_FULL_DISTANCE_MM, ascii("must not be inside the sensor's blind zone (blind_mm)"));
-  if (cfg.emptyDistanceMm > cfg.maxRangeMm) bad(M_EMPTY_DISTANCE_MM, ascii("must not exceed the sensor's range (max_range_mm)"));
+  if (full >= empty) bad(M_FULL_DISTANCE_MM, ascii("must be less than empty_distance_mm (the sensor looks down)"));
+  if (full < cfg.blindMm) bad(M_FULL_DISTANCE_MM, ascii("must not be inside the sensor's blind zone (blind_mm)"));
+  if (empty > cfg.maxRangeMm) bad(M_EMPTY_DISTANCE_MM, ascii("must not exceed the sensor's range (max_range_mm)"));
   if (cfg.backoffCapMs < cfg.backoffBaseMs) bad(M_MQTT_BACKOFF_CAP_MS, ascii("must be at least mqtt_backoff_base_ms"));
   if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) bad(M_WILL_PAYLOAD, ascii("needs will_topic"));
-  if (cfg.sensorKind == cfg.SensorKind.PULSE) {
-    requirePin(cfg.trigPin, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
-    requirePin(cfg.echoPin, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
-    if (cfg.trigPin >= 0 && cfg.trigPin == cfg.echoPin) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
-  } else if (cfg.sensorKind == cfg.SensorKind.UART) {
+  if (kind == SensorKind.PULSE) {
+    requirePin(trig, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
+    requirePin(echo, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
+    if (trig >= 0 && trig == echo) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
+  } else if (kind == SensorKind.UART) {
     requirePin(cfg.uartPort, M_UART_PORT, ascii("is required for a UART sensor"));
   } else {
     requirePin(cfg.adcChannel, M_ADC_CHANNEL, ascii("is required for an analog sensor"));
   }
-  if (cfg.tempSource == cfg.TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
-  if (cfg.pumpMode != cfg.PumpMode.NONE) {
-    requirePin(cfg.relayPin, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
-    if (cfg.relayPin >= 0 && (cfg.relayPin == cfg.trigPin || cfg.relayPin == cfg.echoPin)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
+  if (cfg.tempSource == TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
+  if (mode != PumpMode.NONE) {
+    requirePin(relay, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
+    if (relay >= 0 && (relay == trig || relay == echo)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
   }
-  if (cfg.buttonPin >= 0 && (cfg.buttonPin == cfg.relayPin || cfg.buttonPin == cfg.trigPin || cfg.buttonPin == cfg.echoPin)) {
+  if (button >= 0 && (button == relay || button == trig || button == echo)) {
     bad(M_BUTTON_PIN, ascii("must differ from relay_pin, trig_pin and echo_pin"));
   }
   if (cfg.autoMode) {
-    if (cfg.pumpMode == cfg.PumpMode.FILL && cfg.autoStartPermille >= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
-    if (cfg.pumpMode == cfg.PumpMode.DRAIN && cfg.autoStartPermille <= cfg.autoStopPermille) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
-    if (cfg.pumpMode == cfg.PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
+    const start = cfg.autoStartPermille;
+    const stop = cfg.autoStopPermille;
+    if (mode == PumpMode.FILL && start >= stop) bad(M_AUTO_START_PCT, ascii("must be below auto_stop_pct in fill mode"));
+    if (mode == PumpMode.DRAIN && start <= stop) bad(M_AUTO_START_PCT, ascii("must be above auto_stop_pct in drain mode"));
+    if (mode == PumpMode.NONE) bad(M_AUTO, ascii("needs pump_mode fill or drain"));
   }
 }
 
@@ -168,7 +180,7 @@ export function parseConfig(ptr: usize, len: i32): i32 {
   }
   if (!readRecords(ptr, len)) return INIT_CONFIG_FORMAT;
   if (failed) return INIT_CONFIG_INVALID;
-  commit();
+  commit(ptr);
   crossRules();
   return failed ? INIT_CONFIG_INVALID : INIT_OK;
 }

@@ -1,6 +1,6 @@
 // Where the MQTT client delivers inbound application messages.
 import { handleDownlink, downlinkOversize } from "../iotbind/downlink";
-import { downlinkBuf, downlinkLen } from "../config";
+import { cfg } from "../config";
 import { bytesEq } from "../util/bytes";
 import { logLine } from "./log";
 import { count, C_OTHER_TOPIC } from "./counters";
@@ -18,7 +18,7 @@ export function onMqttMessage(topic: usize, topicLen: i32, payload: usize, paylo
   // wildcards: config_parse refuses + and #). Anything else a broker delivers
   // (e.g. a subscription left in a persistent session) is not a command.
   if (otaMessage(topic, topicLen, payload, payloadLen, nowMs)) return; // <base>/ota/* (docs/OTA.md)
-  if (!bytesEq(topic, topicLen, downlinkBuf, downlinkLen)) {
+  if (!bytesEq(topic, topicLen, cfg.downlinkBuf, cfg.downlinkLen)) {
     count(C_OTHER_TOPIC);
     logLine(LOG_INFO, ascii("mqtt: ignored a PUBLISH on another topic"));
     return;

@@ -12,7 +12,7 @@
 // ticks but the network and the polled hardware, so skipping a module until
 // its deadline, unless something it depends on changed, is what a host
 // sleeping that long would get.
-import * as cfg from "../config";
+import { cfg, clientIdBuf } from "../config";
 import { halMillis, LOG_ERROR, LOG_INFO } from "../hal";
 import {
   parseConfig, errorPtr, errorLen, setError,
@@ -28,7 +28,7 @@ import { pumpInit, pumpTick, pumpForceOff } from "../pump/pump";
 import { minU, reached, untilInline, sooner } from "../util/time";
 import { NO_DEADLINE_MS } from "../tunables";
 import { clockStart, clockSample } from "./clock";
-import { ascii } from "../util/ascii";
+import { ascii, Ascii } from "../util/ascii";
 import { otaInit, otaTick } from "../ota/ota";
 
 /** The binary config's buffer: as large as the largest valid config (generated from the schema). */
@@ -62,14 +62,11 @@ export function deviceInit(len: i32): i32 {
   }
   const now = clockStart(halMillis());
   if (cfg.clientIdLen == 0) deriveClientId();
-  if (pumpInit(now) < 0) {
-    setError(ascii("hal: "), ascii("relay or button GPIO setup failed"));
-    pumpForceOff();
-    logInitError();
-    return INIT_HAL_FAILED;
-  }
-  if (sensorInit(now) < 0) {
-    setError(ascii("hal: "), ascii("sensor GPIO/UART/ADC setup failed"));
+  let halError: Ascii = 0; // the pump first: a failed pump setup leaves the sensor untouched
+  if (pumpInit(now) < 0) halError = ascii("relay or button GPIO setup failed");
+  else if (sensorInit(now) < 0) halError = ascii("sensor GPIO/UART/ADC setup failed");
+  if (halError != 0) {
+    setError(ascii("hal: "), halError);
     pumpForceOff();
     logInitError();
     return INIT_HAL_FAILED;
@@ -84,7 +81,7 @@ export function deviceInit(len: i32): i32 {
   runState = RunState.RUNNING;
   logBegin();
   logStr(ascii("iotbind-tank started, client id "));
-  logBytes(cfg.clientIdBuf, cfg.clientIdLen);
+  logBytes(clientIdBuf, cfg.clientIdLen);
   logEnd(LOG_INFO);
   return INIT_OK;
 }

@@ -3,7 +3,7 @@
 // are the 64-bit FNV-1a hash of the host's hardware id (hal.hw_id), or of the
 // uid when the host has none (hw_id <= 0), reduced modulo 36^9 and written in
 // base 36 with leading zeros. Deterministic: same id in, same client id out.
-import * as cfg from "../config";
+import { cfg, CLIENT_ID_CAP, clientIdBuf } from "../config";
 import { halHwId } from "../hal";
 import { putAscii } from "../util/bytes";
 import { ascii, Ascii, asciiAt, DIGITS36 } from "../util/ascii";
@@ -41,6 +41,6 @@ export function deriveClientId(): void {
   let src = hwBuf;
   if (n <= 0) { src = cfg.uidBuf; n = cfg.uidLen; }
   else if (n > HW_CAP) n = HW_CAP; // a host bug: use what fits
-  const r = formatClientId(cfg.clientIdBuf, cfg.CLIENT_ID_CAP, src, n);
+  const r = formatClientId(clientIdBuf, CLIENT_ID_CAP, src, n);
   cfg.clientIdLen = r < 0 ? 0 : r;
 }

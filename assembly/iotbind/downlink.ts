@@ -21,7 +21,7 @@
 // (PUMP_HELD, pump.ts) and not reported.
 // Members may come in any order; duplicates: the last one counts (as JSON.parse).
 // level/temperature in a downlink are only type-checked: the device measures them.
-import * as cfg from "../config";
+import { cfg } from "../config";
 import {
   jsonOpen, jsonNext, jsonKeyIs, jsonType, JsonType, jsonStrPtr, jsonStrLen, jsonStrTruncated,
   jsonRawPtr, jsonRawLen, jsonErrorOffset,
@@ -42,9 +42,7 @@ import { ascii, Ascii } from "../util/ascii";
 import { DOWNLINK_MAX_LEN } from "../tunables";
 export { DOWNLINK_MAX_LEN };
 
-
 const enum Cmd { NONE = 0, ON = 1, OFF = 2, BAD = 3 }
-
 
 const enum Uid { ABSENT = 0, MINE = 1, OTHER = 2, BAD = 3 }
 

@@ -18,7 +18,7 @@
 // At most one publish per tick; a publish refused for now (window full, not
 // connected) is retried RETRY_MS later with fresh values; one that can never
 // be sent (too big for an MQTT packet) is dropped and counted (41).
-import * as cfg from "../config";
+import { cfg } from "../config";
 import { mqttState, mqttSessionId, mqttSupersede, MqttState } from "../mqtt/client";
 import { levelPermille, temperatureDeciC, readingQuality, readingSeq } from "../sensor/sensor";
 import { relayIsOn } from "../pump/pump";

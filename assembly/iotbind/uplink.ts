@@ -1,7 +1,7 @@
 // The five uplink kinds of PROTOCOL.md, encoded into one static buffer and
 // published on the configured uplink topic. Members in the doc's order:
 // uid, key, cmd, level, temperature; compact (no whitespace).
-import * as cfg from "../config";
+import { cfg } from "../config";
 import { jwBegin, jwResume, jwLength, jwFailed, jwMemberStr, jwMemberAscii, jwMemberFixed, jwEnd } from "../json/encode";
 import { validTopicName } from "../mqtt/codec";
 import { mqttPublish, MQTT_PUB_TOO_BIG, MQTT_PUB_BAD_ARG } from "../mqtt/client";

@@ -61,25 +61,32 @@ const strBuf: usize = memory.data(JSON_STR_CAP);
 // Input (valid after a successful jsonOpen).
 let inPtr: usize = 0;
 let inLen: i32 = 0;
-let opened: bool = false;
-let cur: i32 = 0;          // offset of the next byte to look at during iteration
+// Input, current member and scratch state touched a few times per member: in
+// linear memory, not wasm globals (a global costs 48 B of WAMR RAM and 32 B of
+// wasm3's; a field its own bytes); zero at instantiation.
+// @ts-ignore: decorator
+@unmanaged class ScanCold {
+  sNum: f64;
+  vEnd: i32;
+  cur: i32;  // offset of the next byte to look at during iteration
+  keyLen: i32;
+  keyTrunc: bool;
+  opened: bool;
+  strTrunc: bool;
+}
+const cold = changetype<ScanCold>(memory.data(offsetof<ScanCold>(), 8));
 let done: bool = true;
 let errOff: i32 = 0;
 
 // Current member.
-let keyLen: i32 = 0;
-let keyTrunc: bool = false;
 let vType: JsonType = JsonType.NONE;
 let vStart: i32 = 0;       // raw value bytes (offsets into the input)
-let vEnd: i32 = 0;
 let strLen: i32 = 0;
-let strTrunc: bool = false;
 
 // Scratch results of the helpers (no multi-value in MVP).
 let sEnd: i32 = 0;         // offset after the scanned token
 let sOutLen: i32 = 0;      // decoded bytes stored
 let sTrunc: bool = false;  // decoded string did not fit
-let sNum: f64 = 0;
 let sType: JsonType = JsonType.NONE; // type of the value scanValue dispatched on last
 
 // ------------------------------------------------------------------ bytes
@@ -149,6 +156,9 @@ function emitCp(out: usize, cap: i32, cp: i32): void {
   store<u8>(p, <u8>(((0xF0E0C000 >>> (<u32>(n - 1) << 3)) & 0xFF) | <u32>c));
 }
 
+/** JSON's one-character escapes (RFC 8259 section 7): the letter after the backslash, then the byte it stands for. */
+const ESCAPES: Ascii = ascii("\"\"\\\\//b\bf\fn\nr\rt\t");
+
 /**
  * Scans the string whose opening quote is at i. Decodes into out (cap bytes; out 0 = validate only).
  * Returns 0 with sEnd after the closing quote, or a negative JsonError (errOff set).
@@ -165,16 +175,9 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
     if (c == 0x5C) {
       if (p + 1 >= inLen) { errOff = p; return JsonError.TRUNCATED; }
       const e = at(p + 1);
-      let b = -1;
-      if (e == 0x22) b = 0x22;
-      else if (e == 0x5C) b = 0x5C;
-      else if (e == 0x2F) b = 0x2F;
-      else if (e == 0x62) b = 0x08;
-      else if (e == 0x66) b = 0x0C;
-      else if (e == 0x6E) b = 0x0A;
-      else if (e == 0x72) b = 0x0D;
-      else if (e == 0x74) b = 0x09;
-      if (b >= 0) { emitCp(out, cap, b); p += 2; continue; }
+      let k = 0; // the one-character escapes: pairs of (letter, byte)
+      while (k < asciiLen(ESCAPES) && asciiAt(ESCAPES, k) != e) k += 2;
+      if (k < asciiLen(ESCAPES)) { emitCp(out, cap, asciiAt(ESCAPES, k + 1)); p += 2; continue; }
       if (e != 0x75) { errOff = p; return JsonError.BAD_ESCAPE; }
       if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
       const u = hex4(p + 2);
@@ -311,7 +314,7 @@ function scanNumber(i: i32, limit: i32): i32 {
     v = (<f64>mant * pow10(exp10 - 22)) * 1e22;
   } else v = scale10(<f64>mant, exp10); // exact for <= 15 digits and |e| <= 22
 
-  sNum = neg ? -v : v;
+  cold.sNum = neg ? -v : v;
   sEnd = p;
   return 0;
 }
@@ -417,14 +420,14 @@ function scanValue(i: i32, depth: i32, strOut: usize): i32 {
 
 /** No current member: every getter reads as empty. */
 function clearMember(): void {
-  keyLen = 0; keyTrunc = false; vType = JsonType.NONE; strLen = 0; strTrunc = false;
-  vStart = 0; vEnd = 0;
+  cold.keyLen = 0; cold.keyTrunc = false; vType = JsonType.NONE; strLen = 0; cold.strTrunc = false;
+  vStart = 0; cold.vEnd = 0;
 }
 
 /** Validates that ptr,len is exactly one JSON object (whitespace around it allowed)
  *  and positions before its first member. 0, or a negative JsonError. Never reads outside ptr,len. */
 export function jsonOpen(ptr: usize, len: i32): i32 {
-  opened = false;
+  cold.opened = false;
   done = true;
   errOff = 0;
   clearMember();
@@ -441,8 +444,8 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
   if (r < 0) { inLen = 0; return r; }
   const end = skipWs(sEnd);
   if (end < inLen) { errOff = end; inLen = 0; return JsonError.TRAILING; }
-  cur = p + 1;
-  opened = true;
+  cold.cur = p + 1;
+  cold.opened = true;
   done = false;
   return 0;
 }
@@ -450,15 +453,15 @@ export function jsonOpen(ptr: usize, len: i32): i32 {
 /** Next top-level member: 1 = a member is current, 0 = no more. */
 export function jsonNext(): i32 {
   clearMember();
-  if (!opened || done) return 0;
-  let p = skipWs(cur);
+  if (!cold.opened || done) return 0;
+  let p = skipWs(cold.cur);
   if (p < inLen && at(p) == 0x2C) p = skipWs(p + 1);
   // jsonOpen validated the whole object: anything but a member's key here is its closing '}'.
   if (p >= inLen || at(p) != 0x22) { done = true; return 0; }
   p = scanKey(p, keyBuf, JSON_KEY_CAP);
   if (p < 0) { done = true; return 0; }
-  keyLen = sOutLen;
-  keyTrunc = sTrunc;
+  cold.keyLen = sOutLen;
+  cold.keyTrunc = sTrunc;
   vStart = p;
   if (scanValue(p, 1, strBuf) < 0) { done = true; return 0; }
   // A container's type: scanValue's sType is then that of its last scalar.
@@ -466,33 +469,33 @@ export function jsonNext(): i32 {
   vType = c == 0x7B ? JsonType.OBJECT : c == 0x5B ? JsonType.ARRAY : sType;
   if (vType == JsonType.STRING) {
     strLen = sOutLen;
-    strTrunc = sTrunc;
+    cold.strTrunc = sTrunc;
   }
-  vEnd = sEnd;
-  cur = sEnd;
+  cold.vEnd = sEnd;
+  cold.cur = sEnd;
   return 1;
 }
 
 /** Decoded key of the current member equals the ASCII literal. */
 export function jsonKeyIs(name: Ascii): bool {
-  if (keyTrunc) return false;
-  return bytesEqAscii(keyBuf, keyLen, name);
+  if (cold.keyTrunc) return false;
+  return bytesEqAscii(keyBuf, cold.keyLen, name);
 }
 /** Decoded UTF-8 of the current key (truncated to JSON_KEY_CAP; see jsonKeyTruncated). */
 export function jsonKeyPtr(): usize { return keyBuf; }
-export function jsonKeyLen(): i32 { return keyLen; }
-export function jsonKeyTruncated(): bool { return keyTrunc; }
+export function jsonKeyLen(): i32 { return cold.keyLen; }
+export function jsonKeyTruncated(): bool { return cold.keyTrunc; }
 export function jsonType(): JsonType { return vType; }
 /** Decoded UTF-8 of a STRING value (escapes resolved); valid until the next jsonNext/jsonOpen. */
 export function jsonStrPtr(): usize { return strBuf; }
 export function jsonStrLen(): i32 { return strLen; }
 /** The STRING value was longer than the decode buffer (jsonStrLen is then the truncated length). */
-export function jsonStrTruncated(): bool { return strTrunc; }
+export function jsonStrTruncated(): bool { return cold.strTrunc; }
 /** NUMBER value; NaN for other types. */
-export function jsonNum(): f64 { return vType == JsonType.NUMBER ? sNum : NaN; } // sNum: set by this member's scanNumber
+export function jsonNum(): f64 { return vType == JsonType.NUMBER ? cold.sNum : NaN; } // sNum: set by this member's scanNumber
 /** A STRING whose whole content is a JSON number (e.g. "67") as f64; NaN otherwise. */
 export function jsonStrAsNum(): f64 {
-  if (vType != JsonType.STRING || strTrunc || strLen <= 0) return NaN;
+  if (vType != JsonType.STRING || cold.strTrunc || strLen <= 0) return NaN;
   // Parse the decoded bytes with the number scanner, temporarily pointed at the string buffer.
   const sp = inPtr;
   const sl = inLen;
@@ -501,7 +504,7 @@ export function jsonStrAsNum(): f64 {
   let r: f64 = NaN;
   const c = at(0);
   if (c == 0x2D || isDigit(c)) {
-    if (scanNumber(0, strLen) == 0 && sEnd == strLen) r = sNum;
+    if (scanNumber(0, strLen) == 0 && sEnd == strLen) r = cold.sNum;
   }
   inPtr = sp;
   inLen = sl;
@@ -509,6 +512,6 @@ export function jsonStrAsNum(): f64 {
 }
 /** Raw bytes of the current value as they appear in the input (offsets valid until the next jsonOpen). */
 export function jsonRawPtr(): usize { return inPtr + <usize>vStart; }
-export function jsonRawLen(): i32 { return vEnd - vStart; }
+export function jsonRawLen(): i32 { return cold.vEnd - vStart; }
 /** Byte offset at which the last jsonOpen failure was detected. */
 export function jsonErrorOffset(): i32 { return errOff; }

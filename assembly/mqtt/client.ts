@@ -27,13 +27,7 @@ import {
   LOG_INFO, LOG_WARN, SOCK_TLS, SOCK_CONNECTING, SOCK_HANDSHAKING,
   SOCK_TLS_UNTRUSTED, SOCK_TLS_NAME_MISMATCH, SOCK_TLS_FAILED,
 } from "../hal";
-import {
-  hostBuf, hostLen, brokerPort, brokerTls, keepAliveS, cleanSession, inflightMax,
-  backoffBaseMs, backoffCapMs, backoffResetMs, connectTimeoutMs, pingTimeoutMs, pubackTimeoutMs,
-  clientIdBuf, clientIdLen, userBuf, userLen, passBuf, passLen, passSet,
-  willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain,
-  downlinkBuf, downlinkLen,
-} from "../config";
+import { cfg, clientIdBuf } from "../config";
 import {
   count, C_MQTT_CONNECTS, C_MQTT_CONNECT_ATTEMPTS, C_MQTT_PACKETS_IN, C_MQTT_PACKETS_OUT,
   C_MQTT_PROTOCOL_ERRORS, C_MQTT_OVERSIZE_SKIPS, C_MQTT_KEEPALIVE_TIMEOUTS,
@@ -205,8 +199,8 @@ function markSupersededSent(latest: i32, except: i32): void {
 
 /** Effective PUBACK timeout, ms: mqtt_puback_timeout_ms, else twice the keep-alive (120 s when keep-alive is off). */
 function pubackTimeout(): u32 {
-  if (pubackTimeoutMs > 0) return pubackTimeoutMs;
-  return keepAliveS > 0 ? <u32>keepAliveS * 2000 : 120000;
+  if (cfg.pubackTimeoutMs > 0) return cfg.pubackTimeoutMs;
+  return cfg.keepAliveS > 0 ? <u32>cfg.keepAliveS * 2000 : 120000;
 }
 
 /** Slot of the oldest message (by seq) in state `a` or `b`, -1 none; `whole`: only those sock_send fully accepted (for Slot.SENT). */
@@ -340,15 +334,15 @@ export function mqttTick(nowMs: u32): u32 {
       return nextWait(nowMs);
     }
     if (st == SOCK_CONNECTING || st == SOCK_HANDSHAKING) {
-      if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) {
+      if (elapsed(nowMs, attemptStart) >= cfg.connectTimeoutMs) {
         fail(st == SOCK_HANDSHAKING ? Reason.TLS_HANDSHAKE_TIMEOUT : Reason.CONNECT_TIMEOUT, nowMs);
       }
       return nextWait(nowMs);
     }
     // Connected: the transmit queue is empty here and CONNECT (<= 3+10+25+196+66+98 = 398 bytes with the config capacities) fits TX_CAP.
-    const n = encConnect(txq, TX_CAP, clientIdBuf, clientIdLen, keepAliveS, cleanSession,
-      userBuf, userLen, passSet, passBuf, passLen,
-      willTopicBuf, willTopicLen, willPayloadBuf, willPayloadLen, willQos, willRetain);
+    const n = encConnect(txq, TX_CAP, clientIdBuf, cfg.clientIdLen, cfg.keepAliveS, cfg.cleanSession,
+      cfg.userBuf, cfg.userLen, cfg.passSet, cfg.passBuf, cfg.passLen,
+      cfg.willTopicBuf, cfg.willTopicLen, cfg.willPayloadBuf, cfg.willPayloadLen, cfg.willQos, cfg.willRetain);
     if (n < 0) { fail(Reason.PROTOCOL_VIOLATION, nowMs); return nextWait(nowMs); }
     txLen = n;
     count(C_MQTT_PACKETS_OUT);
@@ -392,7 +386,7 @@ export function mqttPublish(topic: usize, topicLen: i32, payload: usize, payload
   if (<u32>size > <u32>SLOT_CAP) return MQTT_PUB_TOO_BIG;
   dropSupersededUnsent(latest);
   // The window: mqtt_inflight, 1..INFLIGHT_SLOTS (config/schema.json; the config parser refuses others).
-  if (nUsed >= inflightMax) {
+  if (nUsed >= cfg.inflightMax) {
     count(C_MQTT_PUBLISH_DROPPED);
     return MQTT_PUB_WINDOW_FULL;
   }
@@ -531,7 +525,7 @@ function startAttempt(nowMs: u32): void {
   resetLink();
   count(C_MQTT_CONNECT_ATTEMPTS);
   attemptStart = nowMs;
-  const h = halSockConnect(hostBuf, hostLen, brokerTls ? brokerPort | SOCK_TLS : brokerPort);
+  const h = halSockConnect(cfg.hostBuf, cfg.hostLen, cfg.brokerTls ? cfg.brokerPort | SOCK_TLS : cfg.brokerPort);
   if (h < 0) {
     socketError(Reason.SOCKET_FAILED, nowMs);
     return;
@@ -612,8 +606,8 @@ function fail(reason: i32, nowMs: u32): void {
  * base). Uses hal random_u32.
  */
 export function backoffDelay(n: i32): u32 {
-  const base: u64 = <u64>backoffBaseMs;
-  let cap: u64 = <u64>backoffCapMs;
+  const base: u64 = <u64>cfg.backoffBaseMs;
+  let cap: u64 = <u64>cfg.backoffCapMs;
   if (cap < base) cap = base;
   let ceil: u64 = base;
   for (let i = 0; i <= n && ceil < cap; i++) ceil = ceil << 1;
@@ -659,11 +653,11 @@ function linkTick(nowMs: u32): void {
 /** Connect timeout, keep-alive and backoff reset. */
 function timers(nowMs: u32): void {
   if (state == MqttState.AWAITING_CONNACK || state == MqttState.SUBSCRIBING) {
-    if (elapsed(nowMs, attemptStart) >= connectTimeoutMs) fail(Reason.CONNECT_TIMEOUT, nowMs);
+    if (elapsed(nowMs, attemptStart) >= cfg.connectTimeoutMs) fail(Reason.CONNECT_TIMEOUT, nowMs);
     return;
   }
   if (state != MqttState.CONNECTED) return;
-  if (!stable && elapsed(nowMs, upSince) >= backoffResetMs) {
+  if (!stable && elapsed(nowMs, upSince) >= cfg.backoffResetMs) {
     stable = true;
     failures = 0;
   }
@@ -675,15 +669,15 @@ function timers(nowMs: u32): void {
     closeCleanly(Reason.PUBACK_TIMEOUT, nowMs);
     return;
   }
-  if (keepAliveS <= 0) return;
+  if (cfg.keepAliveS <= 0) return;
   if (pingOut) {
-    if (elapsed(nowMs, pingAt) >= pingTimeoutMs) {
+    if (elapsed(nowMs, pingAt) >= cfg.pingTimeoutMs) {
       count(C_MQTT_KEEPALIVE_TIMEOUTS);
       fail(Reason.KEEPALIVE_TIMEOUT, nowMs);
     }
     return;
   }
-  const ka: u32 = <u32>keepAliveS * 1000;
+  const ka: u32 = <u32>cfg.keepAliveS * 1000;
   // PINGREQ when nothing was sent for the keep-alive period [MQTT-3.1.2-23],
   // and also when nothing was received for it (detects a dead link while
   // QoS 0 traffic keeps lastSent fresh).
@@ -716,21 +710,21 @@ function nextWait(nowMs: u32): u32 {
   let w: u32 = NO_DEADLINE_MS;
   switch (state) {
     case MqttState.BACKING_OFF: return sooner(w, nowMs, retryAt);
-    case MqttState.SOCKET_CONNECTING: return sooner(20, nowMs, attemptStart + connectTimeoutMs);
+    case MqttState.SOCKET_CONNECTING: return sooner(20, nowMs, attemptStart + cfg.connectTimeoutMs);
     case MqttState.AWAITING_CONNACK:
     case MqttState.SUBSCRIBING:
-      w = sooner(w, nowMs, attemptStart + connectTimeoutMs);
+      w = sooner(w, nowMs, attemptStart + cfg.connectTimeoutMs);
       break;
     case MqttState.CONNECTED:
-      if (keepAliveS > 0) {
-        if (pingOut) w = sooner(w, nowMs, pingAt + pingTimeoutMs);
+      if (cfg.keepAliveS > 0) {
+        if (pingOut) w = sooner(w, nowMs, pingAt + cfg.pingTimeoutMs);
         else {
-          const ka: u32 = <u32>keepAliveS * 1000;
+          const ka: u32 = <u32>cfg.keepAliveS * 1000;
           w = sooner(w, nowMs, lastSent + ka);
           w = sooner(w, nowMs, lastRecv + ka);
         }
       }
-      if (!stable) w = sooner(w, nowMs, upSince + backoffResetMs);
+      if (!stable) w = sooner(w, nowMs, upSince + cfg.backoffResetMs);
       {
         const head = oldestIn(Slot.SENT, Slot.SENT, false);
         if (head >= 0) w = sooner(w, nowMs, load<u32>(slotMeta(head) + 16) + pubackTimeout());
@@ -782,7 +776,7 @@ function pumpControl(nowMs: u32): void {
   if (needPing) queuePing();
   if (needSub) {
     const id = allocId();
-    const n = encSubscribe(txEnd(), txRoom(), id, downlinkBuf, downlinkLen, 1);
+    const n = encSubscribe(txEnd(), txRoom(), id, cfg.downlinkBuf, cfg.downlinkLen, 1);
     if (n > 0) {
       queued(n);
       needSub = false;
@@ -921,7 +915,7 @@ function skipStep(nowMs: u32): bool {
 function logKeepAliveHint(): void {
   logBegin();
   logStr(ascii("mqtt: CONNACK 2 (identifier rejected): if mqtt_keepalive_s "));
-  logInt(keepAliveS);
+  logInt(cfg.keepAliveS);
   logStr(ascii(" exceeds the broker's max_keepalive (or is 0), lower it or raise max_keepalive"));
   logEnd(LOG_WARN);
 }
@@ -943,12 +937,12 @@ function handlePacket(type: i32, hdr: i32, total: i32, nowMs: u32): bool {
       fail(Reason.CONNACK_PROTOCOL + rc - 1, nowMs);             // named refusal, backs off
       return false;
     }
-    if (cleanSession && (flags & 1) != 0) return violation(nowMs); // [MQTT-3.2.2-1]
+    if (cfg.cleanSession && (flags & 1) != 0) return violation(nowMs); // [MQTT-3.2.2-1]
     count(C_MQTT_CONNECTS);
     // QoS 1 policy: messages sent on an earlier connection and not
     // acknowledged are sent again with DUP=1, same packet id, oldest first,
     // right after CONNACK [MQTT-4.4.0-1]; messages queued while down follow.
-    if (downlinkLen > 0) {
+    if (cfg.downlinkLen > 0) {
       state = MqttState.SUBSCRIBING;
       needSub = true;
     } else {

@@ -17,7 +17,7 @@
 import {
   halOtaBegin, halOtaWrite, halOtaFinish, halOtaAbort, halOtaActivate, halKvGet, LOG_WARN,
 } from "../hal";
-import { clientIdBuf, clientIdLen, CLIENT_ID_CAP } from "../config";
+import { cfg, CLIENT_ID_CAP, clientIdBuf } from "../config";
 import {
   mqttPublish, mqttSubscribe, mqttRequestResult, mqttSessionId, mqttState, mqttLastRetained,
   mqttLastPacketId, mqttInflight, MqttState, MQTT_PUB_OK, MQTT_REQ_PENDING,
@@ -59,11 +59,18 @@ let baseLen: i32 = 0;              // 0: OTA not started (init failed or not cal
 /** The host's last rollback reason (kv "ota.rollback"), printable ASCII, read at init. */
 const KV_VALUE_CAP: i32 = 64;
 const rollbackBuf: usize = memory.data(KV_VALUE_CAP);
-let rollbackLen: i32 = 0;
+// Rarely touched state in linear memory, not wasm globals (a global costs 48 B of
+// WAMR RAM and 32 B of wasm3's; a field its own bytes): zero at instantiation.
+// @ts-ignore: decorator
+@unmanaged class OtaCold {
+  versionLen: i32;
+  rollbackLen: i32;
+  seenSession: u32;  // MQTT session the subscription and status were done for
+}
+const cold = changetype<OtaCold>(memory.data(offsetof<OtaCold>(), 4));
 
 const VERSION_CAP: i32 = 12;       // "255.255.255"
 const versionBuf: usize = memory.data(VERSION_CAP);
-let versionLen: i32 = 0;
 
 const MSG_CAP: i32 = 224;          // status: <= 190 bytes (longest names and numbers, 64-byte rollback)
 const msgBuf: usize = memory.data(MSG_CAP);
@@ -82,7 +89,6 @@ let statusDue: bool = false;
 let statusId: i32 = 0;             // packet id of the last status publish awaiting PUBACK, 0 none
 let stagedAt: u32 = 0;
 let activated: bool = false;       // ota_activate called (once per instance)
-let seenSession: u32 = 0;          // MQTT session the subscription and status were done for
 
 // OTA subscription steps, per MQTT session.
 const enum SubStep { WANTED = 0, PENDING = 1, DONE = 2 }
@@ -96,12 +102,12 @@ function topic(suffix: Ascii): i32 {
 /** Called by init once the client id is known: builds <base>, reads the rollback reason and the version string. */
 export function otaInit(): void {
   let o = putAscii(topicBuf, TOPIC_CAP, 0, PREFIX);
-  baseLen = putBytes(topicBuf, TOPIC_CAP, o, clientIdBuf, clientIdLen);
+  baseLen = putBytes(topicBuf, TOPIC_CAP, o, clientIdBuf, cfg.clientIdLen);
   const key = ascii("ota.rollback");
   const n = halKvGet(asciiPtr(key), asciiLen(key), rollbackBuf, KV_VALUE_CAP);
-  rollbackLen = n > 0 && n <= KV_VALUE_CAP ? n : 0;
+  cold.rollbackLen = n > 0 && n <= KV_VALUE_CAP ? n : 0;
   // Host-written text: anything that would need escaping becomes '?'.
-  for (let i = 0; i < rollbackLen; i++) {
+  for (let i = 0; i < cold.rollbackLen; i++) {
     const c = load<u8>(rollbackBuf + <usize>i);
     if (c < 0x20 || c > 0x7E || c == 0x22 || c == 0x5C) store<u8>(rollbackBuf + <usize>i, 0x3F);
   }
@@ -109,7 +115,7 @@ export function otaInit(): void {
   o = putByte(versionBuf, VERSION_CAP, o, 0x2E);
   o = putInt(versionBuf, VERSION_CAP, o, <i32>(FIRMWARE_VERSION >>> 8) & 255);
   o = putByte(versionBuf, VERSION_CAP, o, 0x2E);
-  versionLen = putInt(versionBuf, VERSION_CAP, o, <i32>FIRMWARE_VERSION & 255);
+  cold.versionLen = putInt(versionBuf, VERSION_CAP, o, <i32>FIRMWARE_VERSION & 255);
   statusDue = true;  // the first status of this instance (version, rollback reason)
 }
 
@@ -222,13 +228,13 @@ function sendWant(nowMs: u32): void {
 
 function sendStatus(nowMs: u32): void {
   jwBegin(msgBuf, MSG_CAP);
-  jwMemberStr(ascii("version"), versionBuf, versionLen);
+  jwMemberStr(ascii("version"), versionBuf, cold.versionLen);
   jwMemberInt(ascii("abi"), 2);
   jwMemberStr(ascii("ota"), nameBuf, putWord(nameBuf, NAME_CAP, 0, STATE_NAMES, <i32>state));
   jwMemberInt(ascii("offset"), <i32>xferOffset);
   jwMemberInt(ascii("size"), <i32>xferSize);
   jwMemberStr(ascii("error"), nameBuf, lastError == OtaError.NONE ? 0 : putWord(nameBuf, NAME_CAP, 0, ERROR_NAMES, -<i32>lastError));
-  jwMemberStr(ascii("rollback"), rollbackBuf, rollbackLen);
+  jwMemberStr(ascii("rollback"), rollbackBuf, cold.rollbackLen);
   const n = jwEnd();
   // latest 0x80: a newer status supersedes an unsent older one.
   if (mqttPublish(topicBuf, topic(ascii("/status")), msgBuf, n, 1, true, nowMs, 0x80) != MQTT_PUB_OK) return;
@@ -241,7 +247,7 @@ export function otaTick(nowMs: u32): u32 {
   // Idle fast path (most ticks): no transfer, nothing due, same MQTT session.
   // No deadline of its own then: offers, chunks, SUBACKs and CONNACKs arrive as
   // socket data, and a tick with data runs this again.
-  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == seenSession) return NO_DEADLINE_MS;
+  if (state != OtaState.RECEIVING && state != OtaState.STAGED && !statusDue && subStep == SubStep.DONE && mqttSessionId() == cold.seenSession) return NO_DEADLINE_MS;
   if (baseLen <= 0) return NO_DEADLINE_MS;
   if (state == OtaState.STAGED && !activated && (statusId == 0 && !statusDue || elapsed(nowMs, stagedAt) >= ACTIVATE_WAIT_MS)) {
     activated = true;
@@ -253,8 +259,8 @@ export function otaTick(nowMs: u32): u32 {
     return state == OtaState.STAGED && !activated ? until(nowMs, stagedAt + ACTIVATE_WAIT_MS) : NO_DEADLINE_MS;
   }
   const sid = mqttSessionId();
-  if (sid != seenSession) {
-    seenSession = sid;
+  if (sid != cold.seenSession) {
+    cold.seenSession = sid;
     subStep = SubStep.WANTED;
     if (state == OtaState.RECEIVING) { wantDue = true; wantTries = 0; }  // resume from xferOffset
   }

@@ -11,7 +11,7 @@
 // manual command (platform or button) > automatic control. A manual command
 // overrides automatic control until the level next enters the start or the
 // stop zone; entering a zone hands control back to automatic mode.
-import * as cfg from "../config";
+import { cfg, PowerOn, PumpMode } from "../config";
 import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
   GPIO_OUTPUT, GPIO_INPUT_PULLUP, GPIO_INPUT_PULLDOWN, LOG_WARN, LOG_INFO } from "../hal";
 import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
@@ -57,7 +57,27 @@ let lastChangeAt: u32 = 0;    // last relay change (or init)
 let minOnDone: bool = false;  // on for at least min_on since lastChangeAt
 let minOffDone: bool = false; // off for at least min_off since lastChangeAt
 let lockout: bool = false;
-let lockoutAt: u32 = 0;
+// Rarely touched state in linear memory, not wasm globals (a global costs 48 B of
+// WAMR RAM and 32 B of wasm3's; a field its own bytes): zero at instantiation
+// (R_NONE, Zone.NONE), lastSource BOOT.
+// @ts-ignore: decorator
+@unmanaged class PumpCold {
+  refusalSeq: u32;
+  btnSince: u32;
+  btnStable: i32;
+  lastRefusal: i32;
+  lastSource: PumpSource;
+  lockoutAt: u32;
+  unknownSince: u32;
+  zone: Zone;
+  autoRefusedOnce: bool;
+  followFirst: bool;
+}
+const cold = changetype<PumpCold>(memory.data(offsetof<PumpCold>(), 4));
+cold.lastSource = PumpSource.BOOT;
+// Read on every tick: globals (a field read costs the interpreters a bounds check).
+let levelSeen: bool = false;   // a level has been known since init
+let levelOverride: i32 = LEVEL_NO_OVERRIDE; // tests only: a level that replaces the sensor's
 let cutLatched: bool = false; // fill: level reached high cut-off; drain: low cut-off
 /** What the pump rules know of the level. */
 const enum LevelState {
@@ -68,31 +88,19 @@ const enum LevelState {
   UNKNOWN_LONG = 2,
 }
 let levelState: LevelState = LevelState.KNOWN;
-let unknownSince: u32 = 0;
-let levelSeen: bool = false;   // a level has been known since init
-let lastRefusal: i32 = R_NONE;
-let refusalSeq: u32 = 0;
 let changeSeq: u32 = 0;
-let lastSource: PumpSource = PumpSource.BOOT;
 // Power-on "follow"/"last": an on that waits until the rules allow it.
 let pendingOn: bool = false;
 let pendingSource: PumpSource = PumpSource.BOOT;
 let heldRefusals: u32 = 0;     // pending platform "on"s finally refused (to be reported)
-let followFirst: bool = false;
 // Automatic mode.
-let zone: Zone = Zone.NONE;
 let autoActive: bool = false;
 let autoWant: bool = false;
-let autoRefusedOnce: bool = false;
 // Button.
 let btnRaw: i32 = 0;
-let btnStable: i32 = 0;
-let btnSince: u32 = 0;
-// Tests only: a level that replaces the sensor's.
-let levelOverride: i32 = LEVEL_NO_OVERRIDE;
 
 function pumpPresent(): bool {
-  return cfg.relayPin >= 0 && cfg.pumpMode != cfg.PumpMode.NONE;
+  return cfg.relayPin >= 0 && cfg.pumpMode != PumpMode.NONE;
 }
 
 function level(): i32 {
@@ -108,11 +116,11 @@ function refresh(now: u32): void {
   const since = elapsed(now, lastChangeAt);
   if (relayOn) { if (!minOnDone && since >= cfg.minOnMs) minOnDone = true; }
   else if (!minOffDone && since >= cfg.minOffMs) minOffDone = true;
-  if (lockout && elapsed(now, lockoutAt) >= cfg.lockoutMs) lockout = false;
+  if (lockout && elapsed(now, cold.lockoutAt) >= cfg.lockoutMs) lockout = false;
   const l = level();
   if (l < 0) {
-    if (levelState == LevelState.KNOWN) { levelState = LevelState.UNKNOWN; unknownSince = now; }
-    if (levelState == LevelState.UNKNOWN && elapsed(now, unknownSince) >= cfg.unknownOffMs) levelState = LevelState.UNKNOWN_LONG;
+    if (levelState == LevelState.KNOWN) { levelState = LevelState.UNKNOWN; cold.unknownSince = now; }
+    if (levelState == LevelState.UNKNOWN && elapsed(now, cold.unknownSince) >= cfg.unknownOffMs) levelState = LevelState.UNKNOWN_LONG;
   } else {
     levelState = LevelState.KNOWN;
     levelSeen = true;
@@ -122,12 +130,15 @@ function refresh(now: u32): void {
 
 /** Cut-off latch with hysteresis; `l` is a known level in 0.1 %. */
 function updateCutoff(l: i32): void {
-  if (cfg.pumpMode == cfg.PumpMode.FILL) {
-    if (l >= cfg.highCutoffPermille) cutLatched = true;
-    else if (l <= cfg.highCutoffPermille - cfg.hysteresisPermille) cutLatched = false;
-  } else if (cfg.pumpMode == cfg.PumpMode.DRAIN) {
-    if (l <= cfg.lowCutoffPermille) cutLatched = true;
-    else if (l >= cfg.lowCutoffPermille + cfg.hysteresisPermille) cutLatched = false;
+  const mode = cfg.pumpMode;
+  if (mode == PumpMode.FILL) {
+    const high = cfg.highCutoffPermille;
+    if (l >= high) cutLatched = true;
+    else if (l <= high - cfg.hysteresisPermille) cutLatched = false;
+  } else if (mode == PumpMode.DRAIN) {
+    const low = cfg.lowCutoffPermille;
+    if (l <= low) cutLatched = true;
+    else if (l >= low + cfg.hysteresisPermille) cutLatched = false;
   } else {
     cutLatched = false;
   }
@@ -138,7 +149,7 @@ function checkOn(): i32 {
   if (!pumpPresent()) return R_DISABLED;
   if (lockout) return R_LOCKOUT;
   if (level() < 0) return R_LEVEL_UNKNOWN;
-  if (cutLatched) return cfg.pumpMode == cfg.PumpMode.DRAIN ? R_LOW_LEVEL : R_HIGH_LEVEL;
+  if (cutLatched) return cfg.pumpMode == PumpMode.DRAIN ? R_LOW_LEVEL : R_HIGH_LEVEL;
   if (!minOffDone) return R_MIN_OFF_TIME;
   return R_NONE;
 }
@@ -151,8 +162,8 @@ function checkOff(source: PumpSource): i32 {
 }
 
 function refuse(reason: i32, on: bool, source: PumpSource): i32 {
-  lastRefusal = reason;
-  refusalSeq++;
+  cold.lastRefusal = reason;
+  cold.refusalSeq++;
   count(C_PUMP_REFUSAL_BASE + reason);
   logBegin();
   logStr(ascii("pump: refused "));
@@ -170,16 +181,17 @@ function relayLevel(on: bool): i32 {
 }
 
 function storeLast(on: bool): void {
-  if (cfg.powerOn != cfg.PowerOn.LAST) return;
+  if (cfg.powerOn != PowerOn.LAST) return;
   store<u8>(kvBuf, on ? 0x31 : 0x30);
   if (halKvSet(KV_KEY, KV_KEY_LEN, kvBuf, 1) < 0) count(C_HAL_ERRORS);
 }
 
 /** Drives the relay; 0 ok, PUMP_HAL_FAILED when the GPIO write failed (state unchanged). */
 function setRelay(on: bool, source: PumpSource, now: u32): i32 {
-  if (halGpioWrite(cfg.relayPin, relayLevel(on)) < 0) {
+  const pin = cfg.relayPin;
+  if (halGpioWrite(pin, relayLevel(on)) < 0) {
     count(C_HAL_ERRORS);
-    if (on) halGpioWrite(cfg.relayPin, relayLevel(false));
+    if (on) halGpioWrite(pin, relayLevel(false));
     return PUMP_HAL_FAILED;
   }
   relayOn = on;
@@ -187,7 +199,7 @@ function setRelay(on: bool, source: PumpSource, now: u32): i32 {
   minOnDone = cfg.minOnMs == 0;
   minOffDone = cfg.minOffMs == 0;
   changeSeq++;
-  lastSource = source;
+  cold.lastSource = source;
   count(C_PUMP_SWITCHES);
   storeLast(on);
   logBegin();
@@ -216,26 +228,28 @@ export function pumpInit(nowMs: u32): i32 {
   cutLatched = false;
   levelState = LevelState.KNOWN;
   levelSeen = false;
-  lastRefusal = R_NONE;
-  pendingOn = false;
-  followFirst = cfg.powerOn == cfg.PowerOn.FOLLOW;
-  zone = Zone.NONE;
-  autoActive = false;
-  if (cfg.relayPin >= 0) {
-    if (halGpioMode(cfg.relayPin, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
-    if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
+    pendingOn = false;
+  const powerOn = cfg.powerOn;
+  cold.followFirst = powerOn == PowerOn.FOLLOW;
+    autoActive = false;
+  const relay = cfg.relayPin;
+  if (relay >= 0) {
+    if (halGpioMode(relay, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
+    if (halGpioWrite(relay, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
   }
-  if (cfg.buttonPin >= 0) {
-    if (halGpioMode(cfg.buttonPin, cfg.buttonActiveLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
+  const button = cfg.buttonPin;
+  if (button >= 0) {
+    const activeLow = cfg.buttonActiveLow;
+    if (halGpioMode(button, activeLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
       count(C_HAL_ERRORS);
       return -1;
     }
-    const v = halGpioRead(cfg.buttonPin);
-    btnRaw = v < 0 ? (cfg.buttonActiveLow ? 1 : 0) : (v != 0 ? 1 : 0);
-    btnStable = btnRaw; // a button held at boot does not toggle
-    btnSince = nowMs;
+    const v = halGpioRead(button);
+    btnRaw = v < 0 ? (activeLow ? 1 : 0) : (v != 0 ? 1 : 0);
+    cold.btnStable = btnRaw; // a button held at boot does not toggle
+    cold.btnSince = nowMs;
   }
-  if (cfg.powerOn == cfg.PowerOn.LAST && pumpPresent()) {
+  if (powerOn == PowerOn.LAST && pumpPresent()) {
     const n = halKvGet(KV_KEY, KV_KEY_LEN, kvBuf, 8);
     if (n < -1) count(C_HAL_ERRORS);
     if (n >= 1 && load<u8>(kvBuf) == 0x31) {
@@ -256,7 +270,7 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
     pendingOn = false;
   }
   let firstFollow = false;
-  if (source == PumpSource.PLATFORM && followFirst) { followFirst = false; firstFollow = true; }
+  if (source == PumpSource.PLATFORM && cold.followFirst) { cold.followFirst = false; firstFollow = true; }
   if (on == relayOn) return 0;
   const reason = on ? checkOn() : checkOff(source);
   if (reason != R_NONE) {
@@ -274,14 +288,21 @@ export function pumpRequest(on: bool, source: PumpSource, nowMs: u32): i32 {
   return setRelay(on, source, nowMs);
 }
 
+/** What is left of `limit` ms `since` ms after its start (0 once it has passed). */
+function leftOf(limit: u32, since: u32): u32 {
+  return limit > since ? limit - since : 0;
+}
+
 /** Automatic-mode zone of a known level `l` (0.1 %) for the pump mode. */
 function zoneOf(l: i32): Zone {
-  if (cfg.pumpMode == cfg.PumpMode.FILL) {
-    if (l <= cfg.autoStartPermille) return Zone.START;
-    if (l >= cfg.autoStopPermille) return Zone.STOP;
+  const start = cfg.autoStartPermille;
+  const stop = cfg.autoStopPermille;
+  if (cfg.pumpMode == PumpMode.FILL) {
+    if (l <= start) return Zone.START;
+    if (l >= stop) return Zone.STOP;
   } else {
-    if (l >= cfg.autoStartPermille) return Zone.START;
-    if (l <= cfg.autoStopPermille) return Zone.STOP;
+    if (l >= start) return Zone.START;
+    if (l <= stop) return Zone.STOP;
   }
   return Zone.MIDDLE;
 }
@@ -290,9 +311,9 @@ function pollButton(now: u32): void {
   const v = halGpioRead(cfg.buttonPin);
   if (v < 0) { count(C_HAL_ERRORS); return; }
   const raw = v != 0 ? 1 : 0;
-  if (raw != btnRaw) { btnRaw = raw; btnSince = now; return; }
-  if (raw != btnStable && elapsed(now, btnSince) >= cfg.buttonDebounceMs) {
-    btnStable = raw;
+  if (raw != btnRaw) { btnRaw = raw; cold.btnSince = now; return; }
+  if (raw != cold.btnStable && elapsed(now, cold.btnSince) >= cfg.buttonDebounceMs) {
+    cold.btnStable = raw;
     const pressed = cfg.buttonActiveLow ? raw == 0 : raw == 1;
     if (pressed) pumpRequest(!relayOn, PumpSource.BUTTON, now);
   }
@@ -312,9 +333,10 @@ export function pumpTick(nowMs: u32): u32 {
   if (relayOn) {
     if (elapsed(now, lastChangeAt) >= cfg.maxRunMs) {
       if (setRelay(false, PumpSource.SAFETY, now) == 0) {
-        lockout = cfg.lockoutMs > 0;
-        lockoutAt = now;
-        logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(cfg.lockoutMs / 1000)); logEnd(LOG_WARN);
+        const lockoutMs = cfg.lockoutMs;
+        lockout = lockoutMs > 0;
+        cold.lockoutAt = now;
+        logBegin(); logStr(ascii("pump: max run, lock-out s=")); logInt(<i32>(lockoutMs / 1000)); logEnd(LOG_WARN);
       }
       return 1;
     } else if (cutLatched || levelState == LevelState.UNKNOWN_LONG) {
@@ -341,18 +363,18 @@ export function pumpTick(nowMs: u32): u32 {
     const l = level();
     if (l >= 0) {
       const z = zoneOf(l);
-      if (z != zone && (z == Zone.START || z == Zone.STOP)) {
+      if (z != cold.zone && (z == Zone.START || z == Zone.STOP)) {
         autoActive = true;
         autoWant = z == Zone.START;
-        autoRefusedOnce = false;
+        cold.autoRefusedOnce = false;
         pendingOn = false;
       }
-      zone = z;
+      cold.zone = z;
     }
     if (autoActive && relayOn != autoWant) {
       const r = autoWant ? checkOn() : checkOff(PumpSource.AUTO);
       if (r == R_NONE) setRelay(autoWant, PumpSource.AUTO, now);
-      else if (!autoRefusedOnce) { autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
+      else if (!cold.autoRefusedOnce) { cold.autoRefusedOnce = true; refuse(r, autoWant, PumpSource.AUTO); }
     }
   }
   // Next deadline: every timer refresh() and the rules above look at (max
@@ -361,13 +383,13 @@ export function pumpTick(nowMs: u32): u32 {
   let wait: u32 = NO_DEADLINE_MS;
   const since = elapsed(now, lastChangeAt);
   if (relayOn) {
-    wait = minU(wait, cfg.maxRunMs > since ? cfg.maxRunMs - since : 0);
-    if (!minOnDone) wait = minU(wait, cfg.minOnMs > since ? cfg.minOnMs - since : 0);
+    wait = minU(wait, leftOf(cfg.maxRunMs, since));
+    if (!minOnDone) wait = minU(wait, leftOf(cfg.minOnMs, since));
   } else if (!minOffDone) {
-    wait = minU(wait, cfg.minOffMs > since ? cfg.minOffMs - since : 0);
+    wait = minU(wait, leftOf(cfg.minOffMs, since));
   }
-  if (lockout) wait = sooner(wait, now, lockoutAt + cfg.lockoutMs);
-  if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, unknownSince + cfg.unknownOffMs);
+  if (lockout) wait = sooner(wait, now, cold.lockoutAt + cfg.lockoutMs);
+  if (levelState == LevelState.UNKNOWN) wait = sooner(wait, now, cold.unknownSince + cfg.unknownOffMs);
   if (cfg.buttonPin >= 0) {
     const d = cfg.buttonDebounceMs / 2;
     wait = minU(wait, d < 5 ? 5 : d);
@@ -385,15 +407,15 @@ export function relayIsOn(): bool { return relayOn; }
  * caller reports nothing (the platform already holds "on").
  */
 export function pumpPlatformPending(): bool { return pendingOn; }
-export function pumpLastRefusal(): i32 { return lastRefusal; }
+export function pumpLastRefusal(): i32 { return cold.lastRefusal; }
 /** Increments on every refusal (so a repeated reason can be told apart). */
-export function pumpRefusalSeq(): u32 { return refusalSeq; }
+export function pumpRefusalSeq(): u32 { return cold.refusalSeq; }
 /** Increments each time a pending platform "on" is finally refused (the platform believes "on"). */
 export function pumpHeldRefusals(): u32 { return heldRefusals; }
 /** Increments on every relay change. */
 export function pumpChangeSeq(): u32 { return changeSeq; }
 /** Source of the last relay change. */
-export function pumpLastChangeSource(): PumpSource { return lastSource; }
+export function pumpLastChangeSource(): PumpSource { return cold.lastSource; }
 /** True while automatic mode is in control (not overridden by a manual command). */
 export function pumpAutoInControl(): bool { return cfg.autoMode && autoActive; }
 
@@ -410,7 +432,7 @@ export function pumpForceOff(): void {
   if (relayOn) {
     relayOn = false;
     changeSeq++;
-    lastSource = PumpSource.SAFETY;
+    cold.lastSource = PumpSource.SAFETY;
     count(C_PUMP_SWITCHES);
   }
 }

@@ -1,5 +1,5 @@
 // Tank geometry: the volume of water for a depth, per configured shape.
-import * as cfg from "../config";
+import { cfg, TankShape } from "../config";
 import { acosApprox } from "./math";
 
 /**
@@ -9,11 +9,11 @@ import { acosApprox } from "./math";
  */
 export function volumeForDepthMm(h: f64): f64 {
   const shape = cfg.tankShape;
-  if (shape == cfg.TankShape.RECTANGULAR) {
+  if (shape == TankShape.RECTANGULAR) {
     return h * <f64>cfg.tankWidthMm * <f64>cfg.tankLengthMm;
   }
   const r = <f64>cfg.tankDiameterMm / 2.0;
-  if (shape == cfg.TankShape.HORIZONTAL_CYLINDER) {
+  if (shape == TankShape.HORIZONTAL_CYLINDER) {
     const hh = h > 2.0 * r ? 2.0 * r : h;
     // circular segment of depth hh: r²·acos((r-hh)/r) - (r-hh)·sqrt(2r·hh - hh²)
     const c = (r - hh) / r; // in [-1, 1] (acosApprox clamps it)

@@ -1,5 +1,5 @@
 // NTC thermistor: counts of the ADC to a temperature (B-parameter model).
-import * as cfg from "../config";
+import { cfg } from "../config";
 import { f2iRound } from "../util/num";
 import { lnPos } from "./math";
 

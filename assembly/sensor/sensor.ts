@@ -7,7 +7,7 @@
 // pings are discarded, the good ones give a median, then the calibration
 // offset, spike rejection and smoothing are applied before the value is
 // accepted as the level.
-import * as cfg from "../config";
+import { cfg, SensorKind, TempSource } from "../config";
 import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartOpen, halUartRead,
   GPIO_OUTPUT, GPIO_INPUT, LOG_WARN, LOG_INFO } from "../hal";
 import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
@@ -113,7 +113,7 @@ function halError(): void {
 
 /** Reads the temperature source; sets tempDeciC and soundTempDeciC. */
 function updateTemperature(): void {
-  if (cfg.tempSource == cfg.TempSource.NTC) {
+  if (cfg.tempSource == TempSource.NTC) {
     let sum: i32 = 0;
     let ok = true;
     for (let i = 0; i < NTC_SAMPLES; i++) {
@@ -402,10 +402,10 @@ function startReading(now: u32): void {
 /** Runs the ping due now. Returns false when a UART ping is still waiting for a frame. */
 function doPing(now: u32): bool {
   let q: i32;
-  if (cfg.sensorKind == cfg.SensorKind.UART) {
+  if (cfg.sensorKind == SensorKind.UART) {
     q = pingUart(now);
     if (q == UART_WAIT) return false;
-  } else if (cfg.sensorKind == cfg.SensorKind.ANALOG) {
+  } else if (cfg.sensorKind == SensorKind.ANALOG) {
     q = pingAnalog();
   } else {
     q = pingPulse();
@@ -442,11 +442,11 @@ export function sensorInit(nowMs: u32): i32 {
   frameSeq = 0; frameUsedSeq = 0; badFrames = 0; badUsed = 0;
   uartOk = false;
   updateTemperature();
-  if (cfg.sensorKind == cfg.SensorKind.PULSE) {
+  if (cfg.sensorKind == SensorKind.PULSE) {
     if (halGpioMode(cfg.trigPin, GPIO_OUTPUT) < 0) { halError(); return -1; }
     if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return -1; }
     if (halGpioMode(cfg.echoPin, GPIO_INPUT) < 0) { halError(); return -1; }
-  } else if (cfg.sensorKind == cfg.SensorKind.UART) {
+  } else if (cfg.sensorKind == SensorKind.UART) {
     if (halUartOpen(cfg.uartPort, cfg.uartBaud) < 0) { halError(); return -1; }
     uartOk = true;
   }
@@ -463,7 +463,7 @@ export function sensorInit(nowMs: u32): i32 {
 export function sensorTick(nowMs: u32): u32 {
   if (!started) return NO_DEADLINE_MS;
   const now = nowMs;
-  if (cfg.sensorKind == cfg.SensorKind.UART) uartDrain(now);
+  if (cfg.sensorKind == SensorKind.UART) uartDrain(now);
   if (phase == Phase.IDLE && reached(now, nextReadingAt)) startReading(now);
   if (phase == Phase.PINGING && reached(now, nextPingAt)) {
     if (doPing(now)) {
@@ -485,7 +485,7 @@ export function sensorTick(nowMs: u32): u32 {
     const s = untilInline(now, lastGoodAt + cfg.staleMs);
     if (s < wait) wait = s;
   }
-  if (cfg.sensorKind == cfg.SensorKind.UART && wait > UART_POLL_MS) wait = UART_POLL_MS; // keep the UART drained
+  if (cfg.sensorKind == SensorKind.UART && wait > UART_POLL_MS) wait = UART_POLL_MS; // keep the UART drained
   return wait;
 }
 

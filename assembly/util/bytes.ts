@@ -151,13 +151,7 @@ export function wordIndex(list: Ascii, ptr: usize, len: i32): i32 {
   let start = 0;
   for (let i = 0; i <= n; i++) {
     if (i == n || asciiAt(list, i) == 32) {
-      if (i - start == len) {
-        let same = true;
-        for (let k = 0; k < len; k++) {
-          if (<i32>load<u8>(ptr + <usize>k) != asciiAt(list, start + k)) { same = false; break; }
-        }
-        if (same) return index;
-      }
+      if (bytesEq(ptr, len, asciiPtr(list) + <usize>start, i - start)) return index;
       index++;
       start = i + 1;
     }
@@ -172,11 +166,7 @@ export function putWord(buf: usize, cap: i32, off: i32, list: Ascii, index: i32)
   let start = 0;
   for (let i = 0; i <= n; i++) {
     if (i == n || asciiAt(list, i) == 32) {
-      if (w == index) {
-        if (off < 0 || i - start > cap - off) return -1;
-        for (let k = start; k < i; k++) store<u8>(buf + <usize>(off + k - start), <u8>asciiAt(list, k));
-        return off + i - start;
-      }
+      if (w == index) return putBytes(buf, cap, off, asciiPtr(list) + <usize>start, i - start);
       w++;
       start = i + 1;
     }

@@ -1,6 +1,8 @@
 // Test-only entry: the MQTT client alone, with thin wrappers over a scratch
 // buffer so the tests can drive it without the rest of the firmware.
-import * as cfg from "../../assembly/config";
+import {
+  cfg, CLIENT_ID_CAP, HOST_CAP, PASS_CAP, TOPIC_CAP, USER_CAP, WILL_CAP, clientIdBuf,
+} from "../../assembly/config";
 import {
   mqttStart, mqttTick, mqttPublish, mqttState, mqttSessionId, mqttLastDisconnect, mqttStop,
   mqttSubscribe, mqttUnsubscribe, mqttRequestResult, mqttLastRetained, mqttInflight, backoffDelay,
@@ -9,6 +11,7 @@ import { counterValue } from "../../assembly/app/counters";
 import { remLenSize, decodeRemLen, rlBytes, REM_LEN_MAX } from "../../assembly/mqtt/codec";
 import { copyBytes } from "../../assembly/util/bytes";
 import { halAbort } from "../../assembly/app/panic";
+import "../../assembly/app/config_table"; // its start code stores the config defaults into the table
 export { halAbort as _halAbort_unused };
 
 const SCRATCH_CAP: i32 = 4096;
@@ -19,23 +22,23 @@ export function scratch_cap(): i32 { return SCRATCH_CAP; }
 
 // The firmware's config strings point into its config buffer (assembly/config.ts);
 // here they point into this entry's own buffers, one per string.
-const strStore: usize = memory.data(cfg.HOST_CAP + cfg.USER_CAP + cfg.PASS_CAP + cfg.TOPIC_CAP + 2 * cfg.WILL_CAP);
+const strStore: usize = memory.data(HOST_CAP + USER_CAP + PASS_CAP + TOPIC_CAP + 2 * WILL_CAP);
 
 /** Copies `len` scratch bytes into config string `which` (0 host, 1 client id, 2 user, 3 password, 4 downlink, 5 will topic, 6 will payload). */
 export function cfg_str(which: i32, len: i32): i32 {
   cfg.hostBuf = strStore;
-  cfg.userBuf = cfg.hostBuf + <usize>cfg.HOST_CAP;
-  cfg.passBuf = cfg.userBuf + <usize>cfg.USER_CAP;
-  cfg.downlinkBuf = cfg.passBuf + <usize>cfg.PASS_CAP;
-  cfg.willTopicBuf = cfg.downlinkBuf + <usize>cfg.TOPIC_CAP;
-  cfg.willPayloadBuf = cfg.willTopicBuf + <usize>cfg.WILL_CAP;
-  if (which == 0) { if (len > cfg.HOST_CAP) return -1; copyBytes(cfg.hostBuf, scratch, len); cfg.hostLen = len; return 0; }
-  if (which == 1) { if (len > cfg.CLIENT_ID_CAP) return -1; copyBytes(cfg.clientIdBuf, scratch, len); cfg.clientIdLen = len; return 0; }
-  if (which == 2) { if (len > cfg.USER_CAP) return -1; copyBytes(cfg.userBuf, scratch, len); cfg.userLen = len; return 0; }
-  if (which == 3) { if (len > cfg.PASS_CAP) return -1; copyBytes(cfg.passBuf, scratch, len); cfg.passLen = len; cfg.passSet = len >= 0; return 0; }
-  if (which == 4) { if (len > cfg.TOPIC_CAP) return -1; copyBytes(cfg.downlinkBuf, scratch, len); cfg.downlinkLen = len; return 0; }
-  if (which == 5) { if (len > cfg.WILL_CAP) return -1; copyBytes(cfg.willTopicBuf, scratch, len); cfg.willTopicLen = len; return 0; }
-  if (which == 6) { if (len > cfg.WILL_CAP) return -1; copyBytes(cfg.willPayloadBuf, scratch, len); cfg.willPayloadLen = len; return 0; }
+  cfg.userBuf = cfg.hostBuf + <usize>HOST_CAP;
+  cfg.passBuf = cfg.userBuf + <usize>USER_CAP;
+  cfg.downlinkBuf = cfg.passBuf + <usize>PASS_CAP;
+  cfg.willTopicBuf = cfg.downlinkBuf + <usize>TOPIC_CAP;
+  cfg.willPayloadBuf = cfg.willTopicBuf + <usize>WILL_CAP;
+  if (which == 0) { if (len > HOST_CAP) return -1; copyBytes(cfg.hostBuf, scratch, len); cfg.hostLen = len; return 0; }
+  if (which == 1) { if (len > CLIENT_ID_CAP) return -1; copyBytes(clientIdBuf, scratch, len); cfg.clientIdLen = len; return 0; }
+  if (which == 2) { if (len > USER_CAP) return -1; copyBytes(cfg.userBuf, scratch, len); cfg.userLen = len; return 0; }
+  if (which == 3) { if (len > PASS_CAP) return -1; copyBytes(cfg.passBuf, scratch, len); cfg.passLen = len; cfg.passSet = len >= 0; return 0; }
+  if (which == 4) { if (len > TOPIC_CAP) return -1; copyBytes(cfg.downlinkBuf, scratch, len); cfg.downlinkLen = len; return 0; }
+  if (which == 5) { if (len > WILL_CAP) return -1; copyBytes(cfg.willTopicBuf, scratch, len); cfg.willTopicLen = len; return 0; }
+  if (which == 6) { if (len > WILL_CAP) return -1; copyBytes(cfg.willPayloadBuf, scratch, len); cfg.willPayloadLen = len; return 0; }
   return -1;
 }
 

@@ -1,6 +1,6 @@
 // Test-only entry: the sensing and pump modules with config setters.
 // Compiled by test/sensor/*.test.ts and test/pump/*.test.ts with the MVP flags.
-import * as cfg from "../../assembly/config";
+import { cfg, PowerOn, PumpMode, SensorKind, TankShape, TempSource } from "../../assembly/config";
 export {
   sensorInit, sensorTick, levelPermille, distanceMm, temperatureDeciC, compensationDeciC,
   volumeMl, readingQuality, lastReadingQuality, readingSeq, sensorEchoTimeoutUs, ntcCountsToDeciC,
@@ -12,13 +12,14 @@ export {
 } from "../../assembly/pump/pump";
 import { counterValue } from "../../assembly/app/counters";
 import "../../assembly/app/panic"; // abort is routed to its halAbort (--use abort=...)
+import "../../assembly/app/config_table"; // its start code stores the config defaults into the table
 
 export function counter(id: i32): u32 { return counterValue(id); }
 
 /** Sets config variable `id` (see CFG in test/sensor/harness.ts) to `v`. */
 export function setCfg(id: i32, v: i32): void {
   switch (id) {
-    case 0: cfg.sensorKind = <cfg.SensorKind>v; break;
+    case 0: cfg.sensorKind = <SensorKind>v; break;
     case 1: cfg.trigPin = v; break;
     case 2: cfg.echoPin = v; break;
     case 3: cfg.triggerUs = v; break;
@@ -38,7 +39,7 @@ export function setCfg(id: i32, v: i32): void {
     case 17: cfg.spikeConfirm = v; break;
     case 18: cfg.smoothingPct = v; break;
     case 19: cfg.staleMs = <u32>v; break;
-    case 20: cfg.tempSource = <cfg.TempSource>v; break;
+    case 20: cfg.tempSource = <TempSource>v; break;
     case 21: cfg.tempFixedDeciC = v; break;
     case 22: cfg.ntcChannel = v; break;
     case 23: cfg.ntcR0 = v; break;
@@ -49,14 +50,14 @@ export function setCfg(id: i32, v: i32): void {
     case 28: cfg.emptyDistanceMm = v; break;
     case 29: cfg.fullDistanceMm = v; break;
     case 30: cfg.distanceOffsetMm = v; break;
-    case 31: cfg.tankShape = <cfg.TankShape>v; break;
+    case 31: cfg.tankShape = <TankShape>v; break;
     case 32: cfg.tankDiameterMm = v; break;
     case 33: cfg.tankLengthMm = v; break;
     case 34: cfg.tankWidthMm = v; break;
     case 40: cfg.relayPin = v; break;
     case 41: cfg.relayActiveHigh = v != 0; break;
-    case 42: cfg.pumpMode = <cfg.PumpMode>v; break;
-    case 43: cfg.powerOn = <cfg.PowerOn>v; break;
+    case 42: cfg.pumpMode = <PumpMode>v; break;
+    case 43: cfg.powerOn = <PowerOn>v; break;
     case 44: cfg.minOnMs = <u32>v; break;
     case 45: cfg.minOffMs = <u32>v; break;
     case 46: cfg.maxRunMs = <u32>v; break;

@@ -1,15 +1,15 @@
 /**
  * config/schema.json is the one definition of the config: everything that
  * describes a member agrees with it.
- * - every generated file (firmware table, DeviceConfig + tables, C header,
- *   docs/CONFIG.md member tables) is what scripts/config-gen.mjs makes of it;
+ * - every generated file (firmware rows + commit(), config.ts's config table,
+ *   DeviceConfig + tables, C header, docs/CONFIG.md member tables) is what
+ *   scripts/config-gen.mjs makes of it;
  * - docs/CONFIG.md's tables, read back, say the schema's index, type, range
  *   and default for every member;
  * - the firmware stores the schema's default for every member it is not
- *   given (the generated commit(), read back) and assembly/config.ts's
- *   string capacities are the schema's maximum lengths;
- * - the generator refuses a schema that breaks its rules, and a config.ts
- *   default that differs (so neither can drift unseen).
+ *   given (the generated rows, read back), in the config.ts field named for
+ *   it, and config.ts's string capacities are the schema's maximum lengths;
+ * - the generator refuses a schema that breaks its rules.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -51,30 +51,53 @@ describe("config/schema.json is the one definition", () => {
     }
   });
 
-  it("the firmware stores the schema's default of every member it is not given", () => {
+  it("the firmware stores the schema's default of every member it is not given, in the field config.ts documents", () => {
+    // assembly/config.ts: the Config fields in memory order (bools, then 4-byte fields aligned)
+    const config = read("assembly/config.ts");
+    const fields = [.../@unmanaged export class Config \{([\s\S]*?)\n\}/.exec(config)![1]!.matchAll(/^ {2}(\w+): ([\w.]+);/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    const offset = new Map<string, number>();
+    let at = 0;
+    for (const f of fields) {
+      const size = f.type === "bool" ? 1 : 4;
+      at = Math.ceil(at / size) * size;
+      offset.set(f.name, at);
+      at += size;
+    }
+    expect(/memory\.data\((\d+), 4\)/.exec(config)![1], "table size").toBe(String(at));
+    // the generated rows: flags | slot << 8, lo, hi, default, // index name -> field
     const table = read("assembly/app/config_table.ts");
-    const commit = table.slice(table.indexOf("export function commit"));
+    const rows = [...table.matchAll(/^ {2}(F_[A-Z_ |]+?) \| (\d+) << 8, [^,]+, \d+, (?:<u16>\()?(-?\d+)\)?, \/\/ (\d+) (\w+) -> (\w+)/gm)];
+    expect(rows.map((r) => Number(r[4]))).toEqual(schema.members.map((m) => m.index));
+    const dflt = schema.profiles[schema.members.find((m) => m.storage.profile)!.default as string]!;
     let checked = 0;
-    for (const m of schema.members) {
-      if (m.kind === "string" || m.kind === "topic" || m.storage.profile) continue;
-      const re = new RegExp(`cfg\\.${m.storage.var} = .*pick\\(M_${m.name.toUpperCase()}, ([^)]+)\\)`);
-      const got = re.exec(commit);
-      expect(got, m.name).not.toBeNull();
+    for (const r of rows) {
+      const m = schema.members[Number(r[4])]!;
+      const st = m.storage;
+      const flags = r[1]!;
+      const field = r[6]!;
+      expect(r[5], `row ${r[4]}`).toBe(m.name);
+      // the slot is the field's byte offset (bools) or offset / 4
+      expect(Number(r[2]) * (flags.includes("F_BOOL") ? 1 : 4), `${m.name} slot`).toBe(offset.get(field));
+      expect(flags.includes("F_BOOL"), `${m.name} F_BOOL`).toBe(fields.find((f) => f.name === field)!.type === "bool");
+      if (st.profile) { expect(field).toBe("sensorKind"); continue; }
+      if (m.kind === "string" || m.kind === "topic") {
+        expect(field, m.name).toBe(st.copy ? `${st.var}Len` : `${st.var}Buf`);
+        expect(Number(r[3]), m.name).toBe(0);
+        continue;
+      }
+      expect(field, m.name).toBe(st.var);
+      expect(flags.includes("F_MS"), `${m.name} F_MS`).toBe(m.kind === "seconds");
       const scale = m.kind === "scaled" ? 10 : 1;
       const want = m.kind === "bool" ? (m.default ? 1 : 0)
         : m.kind === "word" ? schema.words[m.words!]!.indexOf(m.default as string)
         : m.default === "profile" ? null
-        : typeof m.default === "number" ? m.default * scale : m.storage.absent;
-      if (want === null) expect(got![1], m.name).toMatch(/load<u16>\(prof/);
-      else expect(Number(got![1]), m.name).toBe(want);
+        : typeof m.default === "number" ? m.default * scale : m.storage.absent!;
+      const got = Number(r[3]) * (flags.includes("F_DEFAULT_HUNDREDS") ? 100 : 1);
+      if (want === null) expect(got, `${m.name}: keeps the profile's ${dflt[m.name as "blind_mm"]}`).toBe(-32768);
+      else expect(got, m.name).toBe(want);
       checked++;
     }
     expect(checked).toBeGreaterThan(70);
-    // the profile of the default sensor is the one the profile members' initial values in config.ts show
-    const config = read("assembly/config.ts");
-    const dflt = schema.profiles[schema.members.find((m) => m.storage.profile)!.default as string]!;
-    expect(/export let blindMm: i32 = (\d+);/.exec(config)![1]).toBe(String(dflt.blind_mm));
-    expect(/export let maxRangeMm: i32 = (\d+);/.exec(config)![1]).toBe(String(dflt.max_range_mm));
   });
 
   it("assembly/config.ts's string capacities are the schema's maximum lengths", () => {

@@ -26,8 +26,11 @@ export interface BareFirmware {
   raw: string;
 }
 
-/** Instantiates the firmware, writes `config` (object, JSON text, or a binary config; `asIs`: these bytes as they are) and calls init. */
-export function bootBare(config: unknown, nowMs = 1000, asIs = false): BareFirmware {
+/**
+ * Instantiates the firmware, writes `config` (object, JSON text, or a binary config; `asIs`: these bytes as they are) and calls init.
+ * `fails(k)`: hal call number k (0-based, in call order) returns -1 instead of its usual result.
+ */
+export function bootBare(config: unknown, nowMs = 1000, asIs = false, fails: (k: number) => boolean = () => false): BareFirmware {
   const calls: BareFirmware["calls"] = [];
   const logs: string[] = [];
   let memory: WebAssembly.Memory | null = null;
@@ -37,6 +40,7 @@ export function bootBare(config: unknown, nowMs = 1000, asIs = false): BareFirmw
   for (const name of names) {
     hal[name] = (...args: number[]) => {
       calls.push({ name, args });
+      if (fails(calls.length - 1)) return -1;
       if (name === "millis") return nowMs;
       if (name === "log") { logs.push(text(args[1]!, args[2]!)); return 0; }
       if (name === "kv_get" || name === "sock_connect") return -1;
