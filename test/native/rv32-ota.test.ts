@@ -17,7 +17,10 @@
  *     operator's CLI (`iotbind-tank ota sign`, `ota push`), is staged,
  *     activated, confirmed and reported; the CLI says "updated";
  *   - QEMU stopped and started again on the same flash file boots v2 from
- *     slot B (the record and the slot persisted), rollback note cleared.
+ *     slot B (the record and the slot persisted), rollback note cleared;
+ * on WAMR classic:
+ *   - QEMU stopped while a module that never connects is on trial: the next
+ *     start rolls back to v2, which reports `NOT_CONFIRMED 0.4.0`.
  * The record is read from the flash file itself (both copies, newest valid).
  * Nothing is skipped: a missing QEMU, toolchain or wabt fails the suite.
  */
@@ -91,6 +94,8 @@ beforeAll(() => {
   images.flipped = flipped;
   images.initTraps = signImage(variant("init-traps", (w, fn) =>
     w.replace(fn("fw_version"), `$1    i32.const ${3 << 8}\n    return\n`).replace(fn("init"), "$1    unreachable\n")), key);
+  images.silent = signImage(variant("silent", (w, fn) =>
+    w.replace(fn("fw_version"), `$1    i32.const ${4 << 8}\n    return\n`).replace(fn("tick"), "$1    i32.const 1000\n    return\n")), key);
 }, 240000);
 
 interface SlotRecord { active: string; trial: number; previous: string; len: [number, number]; seq: number }
@@ -211,6 +216,21 @@ describe.each(["classic", "fast"] as const)("OTA in the rv32 QEMU image, WAMR %s
       await h.until(() => h.stderr.some((l) => /firmware running/.test(l)), "running");
       expect(h.stderr.some((l) => /on trial|rollback/.test(l))).toBe(false);
       expect(record(flash)).toMatchObject({ active: "B", trial: 0 });
+
+      if (rt === "classic") {
+        // QEMU stopped while a module (one that never connects) is on trial: rolled back at the next start
+        const mark = h.stderr.length;
+        await d.offer(images.silent!);
+        await h.until(() => h.stderr.slice(mark).some((l) => /firmware running .*on trial/.test(l)), "the silent module on trial", 60000);
+        await h.stop();
+        expect(record(flash)).toMatchObject({ active: "A", trial: 1, previous: "B" });
+        from = d.statuses.length;
+        h = start();
+        s = await d.waitStatus(from, (x) => x.rollback === "NOT_CONFIRMED 0.4.0", "rollback at boot", 40000);
+        expect(s.version).toBe("0.2.0");
+        expect(h.stderr.some((l) => /restarted while slot A was on trial/.test(l))).toBe(true);
+        expect(record(flash)).toMatchObject({ active: "B", trial: 0, len: [0, images.v2!.length - 64] });
+      }
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- device log (last 40 lines)\n${h.stderr.slice(-40).join("\n")}`);
     }
