@@ -24,8 +24,7 @@
  * The record is read from the flash file itself (both copies, newest valid).
  * Nothing is skipped: a missing QEMU, toolchain or wabt fails the suite.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { promisify } from "node:util";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,11 +32,11 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
 import { OtaDevice, signImage } from "../helpers/ota-wire.js";
+import { otaCli, variant, withVersion } from "../helpers/ota-fixtures.js";
 
 const broker = inject("broker");
 const dir = mkdtempSync(join(tmpdir(), "iotbind-rv32-ota-"));
 const run = Math.random().toString(36).slice(2, 8);
-const RELEASE = "build/firmware.wasm";
 const BRIDGE = "dist/sim/tools/uart-bridge.js";
 const IMAGES = { classic: "build/rv32/iotbind-tank-rv32-wamr-classic.elf", fast: "build/rv32/iotbind-tank-rv32-wamr-fast.elf" };
 const CONFIRM_S = 20;
@@ -49,21 +48,6 @@ function need(cmd: string, args: string[], what: string): void {
   } catch {
     throw new Error(`${cmd} is missing: ${what} (.ci/run installs it)`);
   }
-}
-
-/** The release module with one exported function's body changed (as test/native/ota-native.test.ts). */
-function variant(name: string, edit: (wat: string, fn: (exp: string) => RegExp) => string): Buffer {
-  const wat = execFileSync("wasm2wat", [RELEASE], { encoding: "utf8", maxBuffer: 64 << 20 });
-  const fn = (exp: string) => {
-    const m = new RegExp(`\\(export "${exp}" \\(func (\\d+)\\)\\)`).exec(wat);
-    if (!m) throw new Error(`export ${exp} not found`);
-    return new RegExp(`(  \\(func \\(;${m[1]};\\) \\(type \\d+\\)[^\\n]*\\n(?:    \\(local [^\\n]*\\n)?)`);
-  };
-  const edited = edit(wat, fn);
-  expect(edited).not.toBe(wat);
-  writeFileSync(join(dir, `${name}.wat`), edited);
-  execFileSync("wat2wasm", [join(dir, `${name}.wat`), "-o", join(dir, `${name}.wasm`)]);
-  return readFileSync(join(dir, `${name}.wasm`));
 }
 
 let key = "";
@@ -92,10 +76,8 @@ beforeAll(() => {
   const flipped = Buffer.from(images.v2);
   flipped[Math.floor(Math.random() * flipped.length)] ^= 1 << Math.floor(Math.random() * 8); // module or signature
   images.flipped = flipped;
-  images.initTraps = signImage(variant("init-traps", (w, fn) =>
-    w.replace(fn("fw_version"), `$1    i32.const ${3 << 8}\n    return\n`).replace(fn("init"), "$1    unreachable\n")), key);
-  images.silent = signImage(variant("silent", (w, fn) =>
-    w.replace(fn("fw_version"), `$1    i32.const ${4 << 8}\n    return\n`).replace(fn("tick"), "$1    i32.const 1000\n    return\n")), key);
+  images.initTraps = signImage(variant(dir, "init-traps", (w, fn) => withVersion(w, fn, [0, 3, 0]).replace(fn("init"), "$1    unreachable\n")), key);
+  images.silent = signImage(variant(dir, "silent", (w, fn) => withVersion(w, fn, [0, 4, 0]).replace(fn("tick"), "$1    i32.const 1000\n    return\n")), key);
 }, 240000);
 
 interface SlotRecord { active: string; trial: number; previous: string; len: [number, number]; seq: number }
@@ -122,16 +104,6 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync()));
 });
-
-async function cli(...a: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, ["dist/sim/bin.js", "ota", ...a], { encoding: "utf8" });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, out: x.stdout ?? "", err: x.stderr ?? "" };
-  }
-}
 
 describe.each(["classic", "fast"] as const)("OTA in the rv32 QEMU image, WAMR %s, slots in CFI flash", (rt) => {
   const uid = `rv32ota-${rt}-${run}`;
@@ -184,12 +156,12 @@ describe.each(["classic", "fast"] as const)("OTA in the rv32 QEMU image, WAMR %s
       // v2, signed and pushed by the CLI
       const signed = join(dir, `v2-${rt}.signed`);
       copyFileSync(join(dir, "v2.wasm"), join(dir, `v2-${rt}.wasm`));
-      const sign = await cli("sign", "--key", join(dir, "ota-private.pem"), join(dir, `v2-${rt}.wasm`), "-o", signed);
+      const sign = await otaCli("sign", "--key", join(dir, "ota-private.pem"), join(dir, `v2-${rt}.wasm`), "-o", signed);
       expect(sign.code, sign.err).toBe(0);
       expect(readFileSync(signed).subarray(0, -64)).toEqual(images.v2!.subarray(0, -64));
       from = d.statuses.length;
       const pushed = Date.now();
-      const push = await cli("push", "--broker", `mqtt://${broker.host}:${broker.port}`, "--user", broker.user, "--password", broker.password,
+      const push = await otaCli("push", "--broker", `mqtt://${broker.host}:${broker.port}`, "--user", broker.user, "--password", broker.password,
         "--device", uid, signed, "--timeout-s", "90");
       expect(push.code, `${push.out}\n${push.err}`).toBe(0);
       expect(push.out).toMatch(/1 updated, 0 rolled back, 0 failed/);
