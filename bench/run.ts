@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       r.latency = { ticks, ms };
     });
     await step("ota", async () => { r.ota = await measureOta(broker!.info, o.smoke ? 1 : 5); });
-    await step("rv32", async () => { r.rv32 = await measureRv32(broker!.info, log, { seconds: o.smoke ? 12 : 40 }); });
+    await step("rv32", async () => { r.rv32 = await measureRv32(broker!.info, log, { seconds: o.smoke ? 12 : 40, ota: !o.smoke }); });
     await step("fleet", async () => {
       const used = (performance.now() - t0) / 1000;
       const pid = (broker as unknown as { proc: { pid?: number } | null }).proc?.pid;

@@ -31,6 +31,7 @@ import { join } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
+import { buildRv32 } from "../helpers/rv32-build.js";
 import { OtaDevice, signImage } from "../helpers/ota-wire.js";
 import { otaCli, variant, withVersion } from "../helpers/ota-fixtures.js";
 
@@ -57,7 +58,7 @@ beforeAll(() => {
   need("qemu-system-riscv32", ["--version"], "qemu-system-misc");
   need("riscv64-unknown-elf-gcc", ["--version"], "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf");
   need("wasm2wat", ["--version"], "wabt");
-  execFileSync("make", ["-s", "-C", "boards", "rv32"], { stdio: ["ignore", "ignore", "inherit"] });
+  buildRv32(); // one build at a time: the other rv32 test file builds too
   const ossl = (...a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ota-private.pem");
   ossl("ec", "-in", "ota-private.pem", "-pubout", "-out", "ota-public.pem");
