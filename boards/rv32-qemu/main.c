@@ -3,7 +3,9 @@
  * (picolibc's crt0: data, bss, TLS, stack), asks the bridge for the firmware
  * config over the UART modem, then runs the shared host loop (host_run,
  * boards/host/host.c) with WAMR (boards/host/runtime_wamr.c) on the release
- * firmware.wasm embedded at build time (firmware_wasm.S, .incbin).
+ * firmware.wasm embedded at build time (firmware_wasm.S, .incbin), or the
+ * module of the active OTA slot in flash when a key is provisioned there
+ * (ota_rv32.c; docs/OTA.md, "RV32 image").
  *
  * Sleeping: sockets_wait/platform_sleep_ms arm the CLINT's mtimecmp at the
  * deadline and WFI; the UART's receive interrupt (PLIC source 10) wakes it

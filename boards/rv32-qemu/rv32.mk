@@ -13,6 +13,12 @@
 # ("region `ram' overflowed"). The module runs out of the WAMR pool
 # (RV32_POOL_classic / _fast bytes): a module that needs more fails to load
 # at boot. Our C gets the hosts' strict flags.
+#
+# OTA (docs/OTA.md, "RV32 image"): boards/host/ota.c + ota_verify.c with
+# ota_rv32.c (slots, record and kv `ota.rollback` in QEMU virt's CFI flash,
+# read in place: IOTBIND_OTA_MAPPED) and mbed TLS's verify subset built
+# below from the mbedtls-sys-auto crate's sources. Enabled at run time by a
+# key provisioned into the flash (uart-bridge --flash FILE --ota-public-key PEM).
 
 RV32_OUT   ?= $(ROOT)/build/rv32
 RV32_CC    ?= riscv64-unknown-elf-gcc
