@@ -12,13 +12,21 @@
  *   reading cycle all other windows from one reading's first ping to the
  *                 next reading's (5 pings, the PUBLISH, the PUBACK …)
  *   boot          the first window: load + instantiate + config parse + init + first tick
- * Both interpreters are measured in the same 160 KiB image layout.
+ * Both interpreters are measured in the same 160 KiB image layout, with OTA
+ * on (a flash file provisioned with a key made here): 10 s into the run (not
+ * with --smoke) the release module, signed, is pushed to the device (offer -> staged -> the new
+ * instance's first status, `otaMs`), so the pool and stack high-water marks
+ * include the signature check and the switch (docs/OTA.md, "RV32 image").
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connectAsync } from "mqtt";
 import { packagePath } from "../sim/paths.js";
+import { prepareFlash } from "../sim/tools/uart-bridge.js";
 import { NativeHost } from "../test/helpers/native-host.js";
+import { OtaDevice, signImage } from "../test/helpers/ota-wire.js";
 import type { BrokerInfo } from "../test/harness/mosquitto.js";
 
 export interface Rv32Image {
@@ -32,6 +40,8 @@ export interface Rv32Image {
   /** .data + .bss without the pool and the stack */
   staticBytes: number;
   stats: Record<string, number>;
+  /** OTA push of the signed release module: offer -> the new instance's first status, ms; undefined when it failed */
+  otaMs?: number;
   fits: boolean;
   error?: string;
 }
@@ -54,34 +64,61 @@ function makeVar(name: string): number {
   return Number(out.trim());
 }
 
-async function runImage(elf: string, broker: BrokerInfo, seconds: number, log: (s: string) => void): Promise<{ stats: Record<string, number>; error?: string }> {
+async function runImage(elf: string, broker: BrokerInfo, seconds: number, ota: boolean, log: (s: string) => void): Promise<{ stats: Record<string, number>; otaMs?: number; error?: string }> {
   const cfg = packagePath("build", "rv32", "bench-config.json");
+  const flash = packagePath("build", "rv32", "bench-flash.bin");
   const uid = `rv32-bench-${process.pid}`;
+  const keys = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  rmSync(flash, { force: true });
+  prepareFlash(flash, { publicKey: keys.publicKey.export({ type: "spki", format: "pem" }).toString(), confirmS: 60 });
+  const image = signImage(readFileSync(packagePath("build", "firmware.wasm")), keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+  const sender = await connectAsync(`mqtt://${broker.host}:${broker.port}`, { username: broker.user, password: broker.password, clientId: `rv32-bench-sender-${process.pid}` });
+  const dev = new OtaDevice(sender, `iotbind-tank/${uid}`);
+  await dev.listen();
   writeFileSync(cfg, JSON.stringify({
-    uid, key: "bench", broker_host: broker.host, broker_port: broker.port, broker_user: broker.user, broker_password: broker.password,
+    uid, key: "bench", client_id: uid, broker_host: broker.host, broker_port: broker.port, broker_user: broker.user, broker_password: broker.password,
     uplink_topic: `iotbind/tank/${uid}`, downlink_topic: `iotbind/tank/${uid}/state`,
     sensor: "hc-sr04", trig_pin: 5, echo_pin: 18, relay_pin: 23, empty_distance_mm: 1200, full_distance_mm: 200,
     temperature: "ntc", ntc_channel: 6, pump_mode: "fill", reading_interval_ms: 5000, min_interval_s: 0,
   }));
-  const h = new NativeHost("node", [packagePath("dist", "sim", "tools", "uart-bridge.js"), "--config", cfg, "--image", elf, "--icount"], { stdin: true });
+  const h = new NativeHost("node", [packagePath("dist", "sim", "tools", "uart-bridge.js"), "--config", cfg, "--image", elf, "--icount", "--flash", flash], { stdin: true });
   const statsLines = () => h.stdout.filter((l) => l.startsWith("STATS "));
   try {
     const t0 = Date.now();
     let level = 67;
     // Change the level now and then so readings publish.
     const wiggle = setInterval(() => { level = level === 67 ? 60 : 67; h.send(`level=${level}`); }, 4000);
-    await h.until(() => h.proc.exitCode !== null || (Date.now() - t0 > seconds * 1000 && statsLines().length >= 2), "STATS", (seconds + 60) * 1000).finally(() => clearInterval(wiggle));
+    let otaMs: number | undefined;
+    if (ota) try {
+      await dev.waitStatus(0, (s) => s.ota === "idle", "the first status", 30000);
+      await new Promise((r) => setTimeout(r, 10000)); // a few idle ticks first
+      const from = dev.statuses.length;
+      const t = Date.now();
+      await dev.offer(image);
+      await dev.waitStatus(from, (s) => s.ota === "staged", "staged", 60000);
+      const staged = dev.statuses.length;
+      await dev.waitStatus(staged, (s) => s.ota === "idle", "the new instance's status", 60000);
+      otaMs = Date.now() - t;
+      await h.until(() => h.stderr.some((l) => /ota: slot B .* confirmed/.test(l)), "confirmed", 60000);
+    } catch (e) {
+      log(`rv32 ${elf}: OTA push failed: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const pushedAt = statsLines().length;
+    // the last STATS line after the push: its high-water marks include the verify and the switch
+    await h.until(() => h.proc.exitCode !== null || (Date.now() - t0 > seconds * 1000 && statsLines().length >= Math.max(2, pushedAt + 1)), "STATS", (seconds + 90) * 1000).finally(() => clearInterval(wiggle));
     const line = statsLines().at(-1) ?? "";
     const stats = Object.fromEntries(line.split(" ").slice(1).map((kv) => kv.split("=")).map(([k, v]) => [k!, Number(v)]));
-    const err = h.stderr.find((l) => /cannot instantiate|FAULT/.test(l));
-    log(`rv32 ${elf}: ${line}`);
-    return { stats, ...(err ? { error: err.replace(/^\[[ .\d]+\] /, "") } : {}) };
+    const err = h.stderr.find((l) => /cannot instantiate|FAULT|rollback/.test(l));
+    log(`rv32 ${elf}: ${line}; OTA ${otaMs ?? "failed"} ms`);
+    return { stats, ...(otaMs !== undefined ? { otaMs } : {}), ...(err ? { error: err.replace(/^\[[ .\d]+\] /, "") } : {}) };
   } finally {
     await h.stop();
+    await sender.endAsync();
   }
 }
 
-export async function measureRv32(broker: BrokerInfo, log: (s: string) => void, o: { seconds: number }): Promise<Rv32Result> {
+/** `ota`: push one signed update during each run (off in --smoke, which only checks that the bench runs; test/native/rv32-ota.test.ts tests OTA). */
+export async function measureRv32(broker: BrokerInfo, log: (s: string) => void, o: { seconds: number; ota: boolean }): Promise<Rv32Result> {
   const boards = packagePath("boards");
   execFileSync("make", ["-s", "-C", boards, "rv32"], { stdio: ["ignore", "ignore", "inherit"] });
   const ram = makeVar("RV32_RAM_KIB");
@@ -94,10 +131,12 @@ export async function measureRv32(broker: BrokerInfo, log: (s: string) => void, 
   for (const [rt, dir, kib, pool] of variants) {
     const elf = ELF(dir, rt);
     const s = sizes(elf);
-    const run = await runImage(elf, broker, o.seconds, log);
+    const run = await runImage(elf, broker, o.seconds, o.ota, log);
     images.push({
       runtime: `wamr-${rt}`, ramKiB: kib, ...s, poolBytes: pool, stackBytes: stack,
-      staticBytes: s.data + s.bss - pool - stack, stats: run.stats, fits: !run.error, ...(run.error ? { error: run.error } : {}),
+      staticBytes: s.data + s.bss - pool - stack, stats: run.stats, ...(run.otaMs !== undefined ? { otaMs: run.otaMs } : {}),
+      fits: !run.error && (!o.ota || run.otaMs !== undefined),
+      ...(run.error ? { error: run.error } : o.ota && run.otaMs === undefined ? { error: "the OTA push failed" } : {}),
     });
   }
   return {

@@ -143,7 +143,7 @@ static enum step run_instance(const struct host_params *p, struct instance *in, 
   int opened = rt_open(in->wasm, in->wasm_len, err, sizeof err);
   /* Only now: WAMR tells modules apart by their bytes' address, so the new
    * bytes were allocated while the old ones were still held. */
-  free(in->release);
+  ota_module_free(in->release);
   in->release = NULL;
   if (opened != 0) {
     host_log(IOTBIND_LOG_ERROR, "cannot instantiate the module: %s", err);
@@ -316,7 +316,7 @@ enum host_exit host_run(const struct host_params *p) {
    * rolls back before anything runs. */
   ota_boot();
   struct instance in = {p->wasm, p->wasm_len, NULL, ota_in_trial(), NULL};
-  uint8_t *owned = ota_active_module(&in.wasm_len); /* malloc'd slot bytes, or NULL */
+  uint8_t *owned = ota_active_module(&in.wasm_len); /* the slot's bytes, or NULL */
   if (owned) in.wasm = owned;
   else in.wasm_len = p->wasm_len;
 
@@ -385,7 +385,7 @@ enum host_exit host_run(const struct host_params *p) {
       break;
     }
   }
-  free(in.release);
-  free(owned);
+  ota_module_free(in.release);
+  ota_module_free(owned);
   return result;
 }

@@ -242,6 +242,15 @@ uint8_t *ota_active_module(uint32_t *len) {
   *len = 0;
   if (!enabled || rec.len[rec.active] == 0) return NULL;
   uint32_t n = rec.len[rec.active];
+#ifdef IOTBIND_OTA_MAPPED
+  const uint8_t *m = ota_store_map(rec.active);
+  if (n < sizeof WASM_HEAD || memcmp(m, WASM_HEAD, sizeof WASM_HEAD) != 0) {
+    host_log(IOTBIND_LOG_ERROR, "ota: slot %c is unreadable", "AB"[rec.active]);
+    return NULL;
+  }
+  *len = n;
+  return (uint8_t *)(uintptr_t)m; /* never written through: runtime_wamr.c copies it */
+#else
   uint8_t *buf = (uint8_t *)malloc(n);
   if (!buf) {
     host_log(IOTBIND_LOG_ERROR, "ota: no memory for the %lu-byte module of slot %c", (unsigned long)n,
@@ -255,6 +264,15 @@ uint8_t *ota_active_module(uint32_t *len) {
   }
   *len = n;
   return buf;
+#endif
+}
+
+void ota_module_free(uint8_t *module) {
+#ifdef IOTBIND_OTA_MAPPED
+  (void)module; /* the slot itself */
+#else
+  free(module);
+#endif
 }
 
 void ota_reset_for_test(void) {

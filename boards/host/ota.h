@@ -61,6 +61,10 @@ int ota_store_erase(int slot, uint32_t size);
 /* Writes n bytes at `offset` of the slot. Each byte is written once after an erase. */
 int ota_store_write(int slot, uint32_t offset, const uint8_t *p, uint32_t n);
 int ota_store_read(int slot, uint32_t offset, uint8_t *p, uint32_t n);
+/* Only with IOTBIND_OTA_MAPPED (storage readable in place, the RV32 image's
+ * CFI flash): the slot's first byte. ota_active_module then hands out the
+ * slot itself instead of a malloc'd copy. */
+const uint8_t *ota_store_map(int slot);
 /* The record: 0 read, < 0 none or unreadable (first boot). */
 int ota_store_load(struct ota_record *r);
 int ota_store_save(const struct ota_record *r);
@@ -91,9 +95,11 @@ uint32_t ota_confirm_ms(void);
 /* At host start: a record left in trial means the host restarted during a
  * trial: roll back (NOT_CONFIRMED) before anything runs. */
 void ota_boot(void);
-/* A malloc'd copy of the active slot's module (the caller frees it), or
- * NULL when the active slot holds none: run the shipped module. */
+/* The active slot's module, or NULL when the active slot holds none: run
+ * the shipped module. A malloc'd copy (IOTBIND_OTA_MAPPED: the slot in
+ * place); either way the caller lets it go with ota_module_free. */
 uint8_t *ota_active_module(uint32_t *len);
+void ota_module_free(uint8_t *module);
 /* true once after hal_ota_activate was called with a staged image. */
 bool ota_take_activation(void);
 /* The staged slot becomes active, on trial; the record is saved first. 0 ok. */

@@ -21,6 +21,11 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/version.h"
 
+/* The longest PEM taken (the RV32 image, short of RAM, builds with less). */
+#ifndef OTA_PEM_MAX
+#define OTA_PEM_MAX 1024
+#endif
+
 #ifndef MBEDTLS_PRIVATE /* 2.x: struct members are public */
 #define MBEDTLS_PRIVATE(m) m
 #endif
@@ -31,7 +36,7 @@ static mbedtls_sha256_context sha;
 
 int ota_verify_set_key(const char *pem, size_t len, char *err, size_t err_cap) {
   /* mbed TLS wants a PEM NUL-terminated, with the NUL counted */
-  static unsigned char buf[1024]; /* a P-256 SubjectPublicKeyInfo PEM is 178 bytes */
+  static unsigned char buf[OTA_PEM_MAX]; /* a P-256 SubjectPublicKeyInfo PEM is 178 bytes */
   if (len == 0 || len >= sizeof buf) {
     snprintf(err, err_cap, "the public key is %lu bytes; a PEM P-256 public key is about 180",
              (unsigned long)len);

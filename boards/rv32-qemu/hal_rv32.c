@@ -12,7 +12,8 @@
  *   (CH_SIM "level=PCT"); relay changes go to the bridge as CH_EVENT
  *   "RELAY on"/"RELAY off" lines.
  * - Key-value storage: RAM (lost on reset; the firmware keeps nothing that
- *   must survive one).
+ *   must survive one), except the host's `ota.rollback` while OTA is on: that
+ *   one is kept in flash (ota_rv32.c), so a rollback reason survives a reset.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "host.h"
 #include "kv_table.h"
+#include "ota.h"
 #include "rv32.h"
 #include "sim_tank.h"
 
@@ -158,10 +160,17 @@ int32_t hal_uart_write(int32_t port, const uint8_t *ptr, int32_t len) {
 static struct kv_entry kv_slots[KV_SLOTS];
 static struct kv_table kv = {kv_slots, KV_SLOTS, 0};
 
+static bool in_flash(const uint8_t *key, int32_t key_len) {
+  return ota_enabled() && key_len == (int32_t)(sizeof OTA_ROLLBACK_KEY - 1) &&
+         memcmp(key, OTA_ROLLBACK_KEY, sizeof OTA_ROLLBACK_KEY - 1) == 0;
+}
+
 int32_t hal_kv_get(const uint8_t *key, int32_t key_len, uint8_t *buf, int32_t cap) {
+  if (in_flash(key, key_len)) return rv32_flash_kv_get(buf, cap);
   return kv_table_get(&kv, key, key_len, buf, cap);
 }
 
 int32_t hal_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *val, int32_t val_len) {
+  if (in_flash(key, key_len)) return rv32_flash_kv_set(val, val_len);
   return kv_table_set(&kv, key, key_len, val, val_len);
 }

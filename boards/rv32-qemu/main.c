@@ -3,7 +3,9 @@
  * (picolibc's crt0: data, bss, TLS, stack), asks the bridge for the firmware
  * config over the UART modem, then runs the shared host loop (host_run,
  * boards/host/host.c) with WAMR (boards/host/runtime_wamr.c) on the release
- * firmware.wasm embedded at build time (firmware_wasm.S, .incbin).
+ * firmware.wasm embedded at build time (firmware_wasm.S, .incbin), or the
+ * module of the active OTA slot in flash when a key is provisioned there
+ * (ota_rv32.c; docs/OTA.md, "RV32 image").
  *
  * Sleeping: sockets_wait/platform_sleep_ms arm the CLINT's mtimecmp at the
  * deadline and WFI; the UART's receive interrupt (PLIC source 10) wakes it
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "ota.h"
 #include "rv32.h"
 #include "sim_tank.h"
 #include "wasm_export.h"
@@ -131,6 +134,39 @@ void board_config_frame(const uint8_t *p, size_t n) {
   }
 }
 
+/* ------------------------------------------------------------------ OTA */
+
+/* OTA is on when the flash's provisioning block holds a key (ota_rv32.c,
+ * docs/OTA.md "RV32 image"); one log line says which. */
+static void ota_setup(void) {
+  size_t len = 0;
+  const char *prov = rv32_flash_provisioning(&len);
+  const char *v;
+  size_t vl;
+  if (len == 0 || !json_member(prov, len, "ota_public_key", &v, &vl)) {
+    host_log(IOTBIND_LOG_INFO, "ota: no key provisioned in flash: no OTA");
+    return;
+  }
+  char pem[512], err[160];
+  long confirm_s = 0;
+  if (!json_member_str(prov, len, "ota_public_key", pem, sizeof pem)) {
+    host_log(IOTBIND_LOG_ERROR, "ota: the provisioned ota_public_key is unreadable: no OTA");
+    return;
+  }
+  if (json_member(prov, len, "ota_confirm_s", &v, &vl) &&
+      (!json_member_int(prov, len, "ota_confirm_s", &confirm_s) || confirm_s < 1 || confirm_s > 86400)) {
+    host_log(IOTBIND_LOG_ERROR, "ota: the provisioned ota_confirm_s must be 1 ... 86400: no OTA");
+    return;
+  }
+  int rc = ota_configure(pem, strlen(pem), (uint32_t)confirm_s, err, sizeof err);
+  rv32_mbedtls_use_pool();
+  if (rc != 0) {
+    host_log(IOTBIND_LOG_ERROR, "ota: %s: no OTA", err);
+    return;
+  }
+  host_log(IOTBIND_LOG_INFO, "ota: on (flash slots, confirm within %lu s)", (unsigned long)(ota_confirm_ms() / 1000u));
+}
+
 /* --------------------------------------------------------------- figures */
 
 static uint64_t window_start, reading_acc, reading_last, reading_min = UINT64_MAX;
@@ -159,16 +195,16 @@ static void emit_stats(void) {
   mem_alloc_info_t pool;
   memset(&pool, 0, sizeof pool);
   wasm_runtime_get_mem_alloc_info(&pool);
-  char t[320];
+  char t[360];
   int len = snprintf(t, sizeof t,
                      "STATS windows=%lu boot=%lu idle_tick=%lu idle_min=%lu reading_cycle=%lu reading_min=%lu readings=%lu "
-                     "pool_total=%lu pool_high=%lu pool_free=%lu stack_high=%lu stack_size=%lu static=%lu ram=%lu",
+                     "pool_total=%lu pool_high=%lu pool_free=%lu stack_high=%lu stack_size=%lu static=%lu ram=%lu ota_heap_high=%lu",
                      (unsigned long)windows, (unsigned long)boot_work, (unsigned long)(n ? idle[n / 2] : 0), (unsigned long)(n ? idle[0] : 0),
                      (unsigned long)reading_last, (unsigned long)(readings ? reading_min : 0),
                      (unsigned long)readings, (unsigned long)pool.total_size, (unsigned long)pool.highmark_size,
                      (unsigned long)pool.total_free_size, (unsigned long)stack_high_water(),
                      (unsigned long)(__stack - __heap_end), (unsigned long)(__heap_start - __ram),
-                     (unsigned long)(__stack - __ram));
+                     (unsigned long)(__stack - __ram), (unsigned long)(ota_enabled() ? rv32_mbedtls_heap_high() : 0u));
   modem_send(CH_EVENT, t, (size_t)len, NULL, 0);
 }
 
@@ -233,6 +269,7 @@ int main(void) {
   sim.level_pct = 67.0;
   sim.temperature_c = 0.0 / 0.0; /* NaN: the config's temperature_c, else 20 C */
   sim_configure(config, config_len);
+  ota_setup();
   rv32_window_begin();
 
   static volatile int stop;

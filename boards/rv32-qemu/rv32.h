@@ -49,6 +49,17 @@ void sockets_ctl_frame(int h, const uint8_t *p, size_t n); /* sockets_uart.c */
 /* false: no room now, hand it again later */
 bool sockets_data_frame(int h, const uint8_t *p, size_t n);
 
+/* ---- OTA storage on QEMU virt's pflash1 (ota_rv32.c, docs/OTA.md "RV32 image") */
+/* kv `ota.rollback`, kept in flash: < 0 absent / -2 no room (kv_get's codes), else its length */
+int32_t rv32_flash_kv_get(uint8_t *buf, int32_t cap);
+int32_t rv32_flash_kv_set(const uint8_t *val, int32_t len);
+/* The provisioning JSON at the flash's start (*len = 0: blank flash, no OTA). */
+const char *rv32_flash_provisioning(size_t *len);
+/* High-water mark of mbed TLS's static arena (ota_rv32.c) in bytes. */
+uint32_t rv32_mbedtls_heap_high(void);
+/* From now on mbed TLS allocates from WAMR's pool (called once the key is parsed). */
+void rv32_mbedtls_use_pool(void);
+
 /* ---- measurement (main.c): instructions spent busy-waiting, excluded from work figures */
 extern uint64_t rv32_wait_insns;
 extern bool rv32_window_pinged, rv32_window_sent;

@@ -5,9 +5,16 @@
  * connections the device asks for (to mosquitto) and relays their bytes.
  *
  *   node dist/sim/tools/uart-bridge.js --config cfg.json [--image file.elf] [--port N] [--icount]
+ *        [--flash FILE [--ota-public-key PEM] [--ota-confirm-s N]]
  *
  * --image: start qemu-system-riscv32 itself (-machine virt, serial to this
  * bridge) and exit with it; without it, print the QEMU command and wait.
+ * --flash: the device's CFI flash (QEMU virt pflash unit 0, a 32 MiB raw
+ * file, created blank when missing; its first word is the boot vector): its
+ * OTA slots, slot record and kv `ota.rollback` persist there across runs
+ * (docs/OTA.md, "RV32 image").
+ * --ota-public-key / --ota-confirm-s write the provisioning block (block 0)
+ * of that file first: the key enables OTA; the rest of the flash is kept.
  * stdout: the device's CH_EVENT lines (`RELAY on`, `RELAY off`, `BOOT …`,
  * `STATS …`, `FAULT …`); stderr: its log, `[seconds] E/W/I/D source: text`.
  * stdin: one command per line sent on CH_SIM (`level=40`, `temperature=25`,
@@ -15,7 +22,7 @@
  * checksum between line noise instead (a test of the device's decoder).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync, ftruncateSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 
@@ -160,14 +167,48 @@ export class UartBridge {
   }
 }
 
-/** The QEMU command line that connects the image's UART to 127.0.0.1:port. */
-export function qemuArgs(image: string, port: number, icount: boolean): string[] {
+/** The QEMU command line that connects the image's UART to 127.0.0.1:port (and its flash to a file). */
+export function qemuArgs(image: string, port: number, icount: boolean, flash?: string): string[] {
   return [
     "-machine", "virt", "-m", "16M", "-bios", "none", "-kernel", image,
     "-display", "none", "-monitor", "none", "-parallel", "none",
     "-serial", `tcp:127.0.0.1:${port}`,
+    ...(flash ? ["-drive", `if=pflash,format=raw,unit=0,file=${flash}`] : []),
     ...(icount ? ["-icount", "shift=0"] : []),
   ];
+}
+
+/** QEMU virt's pflash unit 0: its file must be exactly this size. */
+export const FLASH_BYTES = 32 * 1024 * 1024;
+/** Where the provisioning text starts, NUL-terminated, at most PROVISION_MAX bytes (boards/rv32-qemu/ota_rv32.c). */
+export const PROVISION_OFF = 4096;
+export const PROVISION_MAX = 4096;
+/** With pflash0, QEMU virt resets to 0x20000000: `lui t0, 0x80000; jr t0` goes on to the -kernel image in DRAM. */
+const BOOT_VECTOR = Buffer.from([0xb7, 0x02, 0x00, 0x80, 0x67, 0x80, 0x02, 0x00]);
+
+/**
+ * Creates the flash file when missing (blank: zeros, which the image reads as
+ * "no record, no key"), writes its boot vector and, with `ota`, the
+ * provisioning text: the JSON {"ota_public_key": PEM, "ota_confirm_s": N}
+ * at PROVISION_OFF, ended by a NUL. Slots, record and kv are kept.
+ */
+export function prepareFlash(path: string, ota?: { publicKey: string; confirmS?: number }): void {
+  if (!existsSync(path)) {
+    const fd = openSync(path, "w");
+    try { ftruncateSync(fd, FLASH_BYTES); } finally { closeSync(fd); }
+  } else if (statSync(path).size !== FLASH_BYTES) {
+    throw new Error(`${path} is ${statSync(path).size} bytes; the flash file must be ${FLASH_BYTES} (32 MiB)`);
+  }
+  const fd = openSync(path, "r+");
+  try {
+    writeSync(fd, BOOT_VECTOR, 0, BOOT_VECTOR.length, 0);
+    if (!ota) return;
+    const text = Buffer.from(JSON.stringify({ ota_public_key: ota.publicKey, ...(ota.confirmS ? { ota_confirm_s: ota.confirmS } : {}) }) + "\0");
+    if (text.length > PROVISION_MAX) throw new Error(`the provisioning text is ${text.length} bytes; at most ${PROVISION_MAX}`);
+    const block = Buffer.alloc(PROVISION_MAX, 0);
+    text.copy(block);
+    writeSync(fd, block, 0, block.length, PROVISION_OFF);
+  } finally { closeSync(fd); }
 }
 
 function arg(name: string): string | undefined {
@@ -178,7 +219,7 @@ function arg(name: string): string | undefined {
 function main(): void {
   const configPath = arg("config");
   if (!configPath) {
-    process.stderr.write("usage: uart-bridge --config cfg.json [--image file.elf] [--port N] [--icount]\n");
+    process.stderr.write("usage: uart-bridge --config cfg.json [--image file.elf] [--port N] [--icount] [--flash FILE [--ota-public-key PEM] [--ota-confirm-s N]]\n");
     process.exit(1);
   }
   let config: string;
@@ -189,6 +230,22 @@ function main(): void {
     process.exit(1);
   }
   const image = arg("image");
+  const flash = arg("flash");
+  const keyPath = arg("ota-public-key");
+  if (keyPath && !flash) {
+    process.stderr.write("uart-bridge: --ota-public-key needs --flash FILE (the key is provisioned into the flash)\n");
+    process.exit(1);
+  }
+  if (flash) {
+    try {
+      const confirm = arg("ota-confirm-s");
+      if (confirm !== undefined && !/^[1-9]\d{0,4}$/.test(confirm)) throw new Error(`--ota-confirm-s ${confirm}: give whole seconds, 1 ... 86400`);
+      prepareFlash(flash, keyPath ? { publicKey: readFileSync(keyPath, "utf8"), confirmS: confirm ? Number(confirm) : undefined } : undefined);
+    } catch (e) {
+      process.stderr.write(`uart-bridge: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  }
   let bridge: UartBridge | undefined;
   let qemu: ChildProcess | undefined;
   const server = createServer((serial) => {
@@ -209,7 +266,7 @@ function main(): void {
   server.on("error", (e) => { process.stderr.write(`uart-bridge: ${e.message}\n`); process.exit(1); });
   server.listen(Number(arg("port") ?? 0), "127.0.0.1", () => {
     const port = (server.address() as { port: number }).port;
-    const args = qemuArgs(image ?? "IMAGE.elf", port, process.argv.includes("--icount"));
+    const args = qemuArgs(image ?? "IMAGE.elf", port, process.argv.includes("--icount"), flash);
     if (!image) {
       process.stderr.write(`uart-bridge: listening on 127.0.0.1:${port}; run:\n  qemu-system-riscv32 ${args.join(" ")}\n`);
       return;

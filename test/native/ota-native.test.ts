@@ -27,8 +27,7 @@
  * init or tick, abi_version() 1, init returning -3, or a tick that returns at
  * once (never connects).
  */
-import { execFile, execFileSync } from "node:child_process";
-import { promisify } from "node:util";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,32 +35,14 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
 import { OtaDevice, signImage } from "../helpers/ota-wire.js";
+import { otaCli, RELEASE, variant as variantIn, withVersion } from "../helpers/ota-fixtures.js";
 import { RUNTIMES } from "../helpers/runtimes.js";
 
 const broker = inject("broker");
 const dir = mkdtempSync(join(tmpdir(), "iotbind-ota-native-"));
 const run = Math.random().toString(36).slice(2, 8);
-const RELEASE = "build/firmware.wasm";
 const CONFIRM_S = 5;
-
-/** The release module with one exported function's body changed. */
-function variant(name: string, edit: (wat: string, fn: (exp: string) => RegExp) => string): Buffer {
-  const wat = execFileSync("wasm2wat", [RELEASE], { encoding: "utf8", maxBuffer: 64 << 20 });
-  const fn = (exp: string) => {
-    const m = new RegExp(`\\(export "${exp}" \\(func (\\d+)\\)\\)`).exec(wat);
-    if (!m) throw new Error(`export ${exp} not found`);
-    // the function header and its locals line, if any
-    return new RegExp(`(  \\(func \\(;${m[1]};\\) \\(type \\d+\\)[^\\n]*\\n(?:    \\(local [^\\n]*\\n)?)`);
-  };
-  const edited = edit(wat, fn);
-  expect(edited).not.toBe(wat);
-  writeFileSync(join(dir, `${name}.wat`), edited);
-  execFileSync("wat2wasm", [join(dir, `${name}.wat`), "-o", join(dir, `${name}.wasm`)]);
-  return readFileSync(join(dir, `${name}.wasm`));
-}
-/** fw_version() = major.minor.patch */
-const withVersion = (wat: string, fn: (e: string) => RegExp, v: [number, number, number]) =>
-  wat.replace(fn("fw_version"), `$1    i32.const ${(v[0] << 16) | (v[1] << 8) | v[2]}\n    return\n`);
+const variant = (name: string, edit: Parameters<typeof variantIn>[2]) => variantIn(dir, name, edit);
 
 let key = "";
 let otherKey = "";
@@ -129,16 +110,7 @@ async function device(uid: string): Promise<OtaDevice> {
 const state = (otaDir: string) => readFileSync(join(otaDir, "state"), "utf8").trim();
 const stderrHas = (h: NativeHost, re: RegExp) => h.stderr.some((l) => re.test(l));
 
-/** `iotbind-tank ota ARGS` (the built CLI); stdout, stderr and the exit code. */
-async function cli(...a: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, ["dist/sim/bin.js", "ota", ...a], { encoding: "utf8" });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === "number" ? x.code : -1, out: x.stdout ?? "", err: x.stderr ?? "" };
-  }
-}
+const cli = otaCli;
 const brokerArgs = () => ["--broker", `mqtt://${broker.host}:${broker.port}`, "--user", broker.user, "--password", broker.password];
 
 const LOADERS = RUNTIMES.filter((r) => r.loads);

@@ -23,6 +23,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Mosquitto } from "../harness/mosquitto.js";
 import { NativeHost } from "../helpers/native-host.js";
+import { buildRv32 } from "../helpers/rv32-build.js";
 import { encodeFrame, FrameDecoder, MAX_PAYLOAD } from "../../sim/tools/uart-bridge.js";
 
 const IMAGES = { classic: "build/rv32/iotbind-tank-rv32-wamr-classic.elf", fast: "build/rv32/iotbind-tank-rv32-wamr-fast.elf" };
@@ -43,7 +44,7 @@ function need(cmd: string, args: string[], what: string): void {
 beforeAll(() => {
   need("qemu-system-riscv32", ["--version"], "qemu-system-misc");
   need("riscv64-unknown-elf-gcc", ["--version"], "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf");
-  execFileSync("make", ["-s", "-C", "boards", "rv32"], { stdio: ["ignore", "ignore", "inherit"] });
+  buildRv32(); // one build at a time: the other rv32 test file builds too
 }, 240000);
 
 /** STATS key=value pairs of the last STATS line. */
