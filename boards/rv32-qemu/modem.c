@@ -2,11 +2,13 @@
  * modem.c - the framed protocol of docs/UART-MODEM.md over the virt
  * machine's ns16550a UART (0x10000000, PLIC source 10).
  *
- *   0xA5 0x5A | len (u16 LE) | channel (u8) | payload[len] | Fletcher-16 (u16 LE)
+ *   0xA5 0x5A | len (u16 LE) | channel (u8) | head check (u8) | payload[len] | Fletcher-16 (u16 LE)
  *
- * The checksum covers len, channel and payload. A frame with len >
- * MODEM_MAX_PAYLOAD or a bad checksum is dropped and the receiver hunts for
- * the next 0xA5 0x5A. Transmission polls LSR.THRE; reception is polled (the
+ * The head check is ~(len_lo + len_hi + channel) & 0xFF: a frame whose len
+ * or channel was hit is dropped before its len is used. The checksum covers
+ * len, channel and payload. A frame with len > MODEM_MAX_PAYLOAD, a bad head
+ * check or a bad checksum is dropped and the receiver hunts for the next
+ * 0xA5 0x5A. Transmission polls LSR.THRE; reception is polled (the
  * UART interrupt only wakes WFI). A socket data frame that does not fit the
  * socket's buffer stays pending and no more bytes are read from the UART
  * until the firmware has read enough: QEMU then holds the bytes back (flow
@@ -27,7 +29,7 @@
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
 
-enum rx_state { RX_SYNC0, RX_SYNC1, RX_LEN0, RX_LEN1, RX_CH, RX_PAYLOAD, RX_SUM0, RX_SUM1, RX_PENDING };
+enum rx_state { RX_SYNC0, RX_SYNC1, RX_LEN0, RX_LEN1, RX_CH, RX_HEAD_CHECK, RX_PAYLOAD, RX_SUM0, RX_SUM1, RX_PENDING };
 
 static struct {
   enum rx_state state;
@@ -52,6 +54,8 @@ static void put(uint8_t c) {
   UART[UART_THR] = c;
 }
 
+static uint8_t head_check(const uint8_t head[3]) { return (uint8_t)~(head[0] + head[1] + head[2]); }
+
 struct fletcher { uint16_t a, b; };
 static void fl_add(struct fletcher *f, const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -71,6 +75,7 @@ void modem_send(uint8_t ch, const void *a, size_t alen, const void *b, size_t bl
   put(0xA5);
   put(0x5A);
   for (int i = 0; i < 3; i++) put(head[i]);
+  put(head_check(head));
   for (size_t i = 0; i < alen; i++) put(((const uint8_t *)a)[i]);
   for (size_t i = 0; i < blen; i++) put(((const uint8_t *)b)[i]);
   put((uint8_t)(f.a));
@@ -113,7 +118,13 @@ static void rx_byte(uint8_t c) {
       rx.len = (uint16_t)(rx.len | (c << 8));
       rx.state = rx.len > MODEM_MAX_PAYLOAD ? RX_SYNC0 : RX_CH;
       break;
-    case RX_CH: rx.ch = c; rx.got = 0; rx.state = rx.len ? RX_PAYLOAD : RX_SUM0; break;
+    case RX_CH: rx.ch = c; rx.state = RX_HEAD_CHECK; break;
+    case RX_HEAD_CHECK: {
+      const uint8_t head[3] = {(uint8_t)rx.len, (uint8_t)(rx.len >> 8), rx.ch};
+      rx.got = 0;
+      rx.state = c != head_check(head) ? RX_SYNC0 : rx.len ? RX_PAYLOAD : RX_SUM0;
+      break;
+    }
     case RX_PAYLOAD: rx.buf[rx.got++] = c; if (rx.got == rx.len) rx.state = RX_SUM0; break;
     case RX_SUM0: rx.sum = c; rx.state = RX_SUM1; break;
     case RX_SUM1: rx.sum = (uint16_t)(rx.sum | (c << 8)); frame_done(); break;

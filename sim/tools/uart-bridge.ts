@@ -40,11 +40,16 @@ export function fletcher16(bytes: Uint8Array): [number, number] {
   return [a, b];
 }
 
+/** The head check: ~(len_lo + len_hi + channel) & 0xFF, so a frame whose len was hit is dropped before its len is used. */
+export function headCheck(lenLo: number, lenHi: number, ch: number): number {
+  return ~(lenLo + lenHi + ch) & 0xff;
+}
+
 export function encodeFrame(ch: number, payload: Uint8Array): Buffer {
   if (payload.length > MAX_PAYLOAD) throw new RangeError(`frame payload ${payload.length} > ${MAX_PAYLOAD}`);
-  const body = Buffer.concat([Buffer.from([payload.length & 0xff, payload.length >> 8, ch]), payload]);
-  const [a, b] = fletcher16(body);
-  return Buffer.concat([Buffer.from([0xa5, 0x5a]), body, Buffer.from([a, b])]);
+  const head = [payload.length & 0xff, payload.length >> 8, ch];
+  const [a, b] = fletcher16(Buffer.concat([Buffer.from(head), payload]));
+  return Buffer.concat([Buffer.from([0xa5, 0x5a, ...head, headCheck(head[0]!, head[1]!, ch)]), payload, Buffer.from([a, b])]);
 }
 
 /** Incremental frame decoder: resynchronises on the next 0xA5 0x5A after a bad frame. */
@@ -62,15 +67,15 @@ export class FrameDecoder {
         return;
       }
       this.buf = this.buf.subarray(start);
-      if (this.buf.length < 5) return;
+      if (this.buf.length < 6) return;
       const len = this.buf[2]! | (this.buf[3]! << 8);
-      if (len > MAX_PAYLOAD) { this.dropped++; this.buf = this.buf.subarray(1); continue; }
-      if (this.buf.length < 7 + len) return;
-      const [a, b] = fletcher16(this.buf.subarray(2, 5 + len));
-      if (a !== this.buf[5 + len] || b !== this.buf[6 + len]) { this.dropped++; this.buf = this.buf.subarray(1); continue; }
       const ch = this.buf[4]!;
-      const payload = Buffer.from(this.buf.subarray(5, 5 + len));
-      this.buf = this.buf.subarray(7 + len);
+      if (len > MAX_PAYLOAD || this.buf[5] !== headCheck(this.buf[2]!, this.buf[3]!, ch)) { this.dropped++; this.buf = this.buf.subarray(1); continue; }
+      if (this.buf.length < 8 + len) return;
+      const [a, b] = fletcher16(Buffer.concat([this.buf.subarray(2, 5), this.buf.subarray(6, 6 + len)]));
+      if (a !== this.buf[6 + len] || b !== this.buf[7 + len]) { this.dropped++; this.buf = this.buf.subarray(1); continue; }
+      const payload = Buffer.from(this.buf.subarray(6, 6 + len));
+      this.buf = this.buf.subarray(8 + len);
       this.onFrame(ch, payload);
     }
   }

@@ -172,6 +172,23 @@ describe.each(["classic", "fast"] as const)("rv32 QEMU image, WAMR %s, 160 KiB R
 });
 
 describe("UART modem frames (docs/UART-MODEM.md)", () => {
+  it("drops a frame with any single-bit error after the sync, and still decodes the frame behind it", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }),
+      (ch, payload, ch2, payload2) => {
+        const bad = encodeFrame(ch, payload);
+        const next = encodeFrame(ch2, payload2);
+        for (let bit = 16; bit < bad.length * 8; bit++) { // every bit of len, channel, head, payload and check
+          const b = Buffer.from(bad);
+          b[bit >> 3] = b[bit >> 3]! ^ (1 << (bit & 7));
+          const seen: string[] = [];
+          const dec = new FrameDecoder((c, p) => seen.push(`${c}:${p.toString("hex")}`));
+          dec.push(Buffer.concat([b, next]));
+          expect(seen).toEqual([`${ch2}:${Buffer.from(payload2).toString("hex")}`]);
+        }
+      }), { numRuns: 60 });
+  });
+
   it("decodes every intact frame, in order, whatever the chunking and the garbage or corrupted frames between them", () => {
     const frame = fc.record({ ch: fc.integer({ min: 0, max: 255 }), payload: fc.uint8Array({ maxLength: MAX_PAYLOAD }) });
     const item = fc.record({ f: frame, noise: fc.uint8Array({ maxLength: 12 }), corrupt: fc.option(fc.nat(), { freq: 4 }) });
