@@ -47,15 +47,20 @@ WAMR_FLAGS_64 :=
 # so that the fast interpreter's compiled code is padded as there (WAMR's
 # core/config.h assumes unaligned access on x86; the bench measures RAM here).
 WAMR_FLAGS_32 := "-DCMAKE_C_FLAGS=-m32 -DWASM_CPU_SUPPORTS_UNALIGNED_ADDR_ACCESS=0" -DCMAKE_ASM_FLAGS=-m32
+# WAMR's CMake writes core/version.h into its source tree at configure time;
+# under `make -j` one library's configure could rewrite it while another
+# library compiles ("WAMR_VERSION_MAJOR undeclared"). Configures run one at a
+# time under this lock, so the header is whole before any compile reads it.
+WAMR_CMAKE := flock $(RT)/.wamr-configure.lock cmake
 
 $(RT)/wamr-classic-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtimes.mk $(RT)/sources.mk
 	@mkdir -p $(dir $@)
-	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=0 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
+	$(WAMR_CMAKE) -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=0 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
 	@touch $@
 $(RT)/wamr-fast-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtimes.mk $(RT)/sources.mk
 	@mkdir -p $(dir $@)
-	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
+	$(WAMR_CMAKE) -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(WAMR_FLAGS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
 	@touch $@
 
@@ -68,7 +73,7 @@ NOLABELS_32 := "-DCMAKE_C_FLAGS=-m32 -DWASM_CPU_SUPPORTS_UNALIGNED_ADDR_ACCESS=0
 LIBS_OPTIONS := $(RT)/wamr-fast-nolabels-64/libvmlib.a $(RT)/wamr-fast-nolabels-32/libvmlib.a
 $(RT)/wamr-fast-nolabels-%/libvmlib.a: $(B)/runtimes/CMakeLists.txt $(B)/runtimes/runtimes.mk $(RT)/sources.mk
 	@mkdir -p $(dir $@)
-	cmake -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(NOLABELS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
+	$(WAMR_CMAKE) -S $(B)/runtimes -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=1 $(NOLABELS_$*) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
 	@touch $@
 

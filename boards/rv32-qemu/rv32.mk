@@ -61,7 +61,7 @@ rv32: $(RV32_IMAGES)
 $(RV32_OUT)/wamr-%/libvmlib.a: $(RV32_DIR)/wamr/CMakeLists.txt $(RV32_DIR)/wamr/platform_rv32.c $(RV32_DIR)/wamr/platform_internal.h $(RT)/sources.mk
 	@command -v $(RV32_CC) >/dev/null || { echo "$(RV32_CC) is missing (Debian: gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	cmake -S $(RV32_DIR)/wamr -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=$(if $(filter fast,$*),1,0) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
+	$(WAMR_CMAKE) -S $(RV32_DIR)/wamr -B $(dir $@) -DWAMR_ROOT=$(WAMR_ROOT) -DWAMR_FAST=$(if $(filter fast,$*),1,0) >$(dir $@)cmake.log 2>&1 || { cat $(dir $@)cmake.log; exit 1; }
 	$(MAKE) -s -C $(dir $@) vmlib >/dev/null
 
 $(RV32_MBEDTLS_LIB): $(RV32_DIR)/mbedtls_config_rv32.h $(RT)/sources.mk

@@ -45,3 +45,10 @@ export async function otaCli(...a: string[]): Promise<{ code: number; out: strin
     return { code: typeof x.code === "number" ? x.code : -1, out: x.stdout ?? "", err: x.stderr ?? "" };
   }
 }
+
+/** A copy of `b` with bit `bit` (0..7) of byte `at` flipped. */
+export function flipBit(b: Uint8Array, at: number, bit: number): Buffer {
+  const out = Buffer.from(b);
+  out[at] = out[at]! ^ (1 << bit);
+  return out;
+}

@@ -14,6 +14,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { flipBit } from "../helpers/ota-fixtures.js";
 
 const STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Iboards/host"];
 const UNITS = [
@@ -59,15 +60,10 @@ it("ota.c + ota_verify.c verify ECDSA P-256 images by openssl/node keys and keep
     const m = wasmish(8 + rnd(i < 4 ? 16 : 6000));
     const s = sig(m, key);
     add(0, Buffer.concat([m, s])); // signed by the key: accepted (r or s with the top bit set in about half)
-    const flipped = Buffer.from(m);
-    flipped[rnd(m.length)] ^= 1 << rnd(8);
-    add(-3, Buffer.concat([flipped, s])); // a module bit flipped after signing
-    const badSig = Buffer.from(s);
-    badSig[rnd(64)] ^= 1 << rnd(8);
-    add(-3, Buffer.concat([m, badSig])); // a signature bit flipped
+    add(-3, Buffer.concat([flipBit(m, rnd(m.length), rnd(8)), s])); // a module bit flipped after signing
+    add(-3, Buffer.concat([m, flipBit(s, rnd(64), rnd(8))])); // a signature bit flipped
     add(-3, Buffer.concat([m, sig(m, other)])); // another key
-    const notWasm = Buffer.from(m);
-    notWasm[rnd(8)] ^= 0x80;
+    const notWasm = flipBit(m, rnd(8), 7);
     add(-5, Buffer.concat([notWasm, sig(notWasm, key)])); // signed, but not a wasm header
   }
   const tiny = Buffer.from([0, 0x61, 0x73]);

@@ -35,7 +35,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
 import { OtaDevice, signImage } from "../helpers/ota-wire.js";
-import { otaCli, RELEASE, variant as variantIn, withVersion } from "../helpers/ota-fixtures.js";
+import { flipBit, otaCli, RELEASE, variant as variantIn, withVersion } from "../helpers/ota-fixtures.js";
 import { RUNTIMES } from "../helpers/runtimes.js";
 
 const broker = inject("broker");
@@ -46,7 +46,8 @@ const variant = (name: string, edit: Parameters<typeof variantIn>[2]) => variant
 
 let key = "";
 let otherKey = "";
-const images: Record<string, Buffer> = {};
+type ImageName = "v2" | "wrongKey" | "truncated" | "flipped" | "abiV1" | "initRefuses" | "initTraps" | "silent" | "silentKilled" | "tickTraps";
+const images = {} as Record<ImageName, Buffer>;
 
 beforeAll(() => {
   const ossl = (...a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -65,9 +66,7 @@ beforeAll(() => {
   images.v2 = signImage(v2, key);
   images.wrongKey = signImage(v2, otherKey);
   images.truncated = images.v2.subarray(0, images.v2.length - 100);
-  const flipped = Buffer.from(images.v2);
-  flipped[Math.floor(Math.random() * v2.length)] ^= 1 << Math.floor(Math.random() * 8);
-  images.flipped = flipped;
+  images.flipped = flipBit(images.v2, Math.floor(Math.random() * v2.length), Math.floor(Math.random() * 8));
   images.initTraps = signImage(traps, key);
   images.silent = signImage(silent([0, 4, 0]), key);
   images.abiV1 = signImage(variant("abi-v1", (w, fn) => withVersion(w, fn, [0, 6, 0]).replace(fn("abi_version"), "$1    i32.const 1\n    return\n")), key);

@@ -33,7 +33,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { NativeHost } from "../helpers/native-host.js";
 import { buildRv32 } from "../helpers/rv32-build.js";
 import { OtaDevice, signImage } from "../helpers/ota-wire.js";
-import { otaCli, variant, withVersion } from "../helpers/ota-fixtures.js";
+import { flipBit, otaCli, variant, withVersion } from "../helpers/ota-fixtures.js";
 
 const broker = inject("broker");
 const dir = mkdtempSync(join(tmpdir(), "iotbind-rv32-ota-"));
@@ -52,7 +52,8 @@ function need(cmd: string, args: string[], what: string): void {
 }
 
 let key = "";
-const images: Record<string, Buffer> = {};
+type ImageName = "v2" | "wrongKey" | "flipped" | "initTraps" | "silent";
+const images = {} as Record<ImageName, Buffer>;
 
 beforeAll(() => {
   need("qemu-system-riscv32", ["--version"], "qemu-system-misc");
@@ -74,9 +75,7 @@ beforeAll(() => {
   const v2Bytes = readFileSync(v2);
   images.v2 = signImage(v2Bytes, key);
   images.wrongKey = signImage(v2Bytes, otherKey);
-  const flipped = Buffer.from(images.v2);
-  flipped[Math.floor(Math.random() * flipped.length)] ^= 1 << Math.floor(Math.random() * 8); // module or signature
-  images.flipped = flipped;
+  images.flipped = flipBit(images.v2, Math.floor(Math.random() * images.v2.length), Math.floor(Math.random() * 8)); // module or signature
   images.initTraps = signImage(variant(dir, "init-traps", (w, fn) => withVersion(w, fn, [0, 3, 0]).replace(fn("init"), "$1    unreachable\n")), key);
   images.silent = signImage(variant(dir, "silent", (w, fn) => withVersion(w, fn, [0, 4, 0]).replace(fn("tick"), "$1    i32.const 1000\n    return\n")), key);
 }, 240000);
