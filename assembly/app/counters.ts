@@ -57,6 +57,13 @@ export function count(id: i32): void {
   if (v != 0xFFFFFFFF) store<u32>(p, v + 1);
 }
 
+/** True when a hal call's result `rc` is a failure (< 0), counted in C_HAL_ERRORS (one call at each cold site). */
+export function halFailed(rc: i32): bool {
+  if (rc >= 0) return false;
+  count(C_HAL_ERRORS);
+  return true;
+}
+
 export function counterValue(id: i32): u32 {
   if (id < 0 || id >= COUNTER_SLOTS) return 0;
   return load<u32>(table + <usize>(id << 2));
