@@ -109,7 +109,7 @@ export function otaInit(): void {
   // Host-written text: anything that would need escaping becomes '?'.
   for (let i = 0; i < cold.rollbackLen; i++) {
     const c = load<u8>(rollbackBuf + <usize>i);
-    if (c < 0x20 || c > 0x7E || c == 0x22 || c == 0x5C) store<u8>(rollbackBuf + <usize>i, 0x3F);
+    if (<u32>(c - 0x20) > 0x5E || c == 0x22 || c == 0x5C) store<u8>(rollbackBuf + <usize>i, 0x3F);
   }
   o = putInt(versionBuf, VERSION_CAP, 0, <i32>(FIRMWARE_VERSION >>> 16) & 255);
   o = putByte(versionBuf, VERSION_CAP, o, 0x2E);
@@ -176,7 +176,7 @@ function onOffer(payload: usize, len: i32): void {
 
 function onData(payload: usize, len: i32, nowMs: u32): void {
   const n = len - 8;
-  if (state != OtaState.RECEIVING || n < 1 || n > OTA_CHUNK_MAX
+  if (state != OtaState.RECEIVING || <u32>(n - 1) >= <u32>OTA_CHUNK_MAX
     || load<u32>(payload) != <u32>xferId || load<u32>(payload + 4) != xferOffset) {
     count(C_OTA_IGNORED);  // stale, repeated or foreign chunk: the want asks again
     return;
