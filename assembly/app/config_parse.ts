@@ -78,7 +78,7 @@ function checkString(i: i32, k: i32, lo: i32, hi: i32, s: usize, n: i32): void {
   while (j < n && !failed) {
     const c = <i32>load<u8>(s + <usize>j);
     let step = 1;
-    if (id && !(<u32>(c - 48) < 10 || <u32>((c | 0x20) - 97) < 26 || c == 45 || c == 95)) bad(i, ascii("may contain only 0-9, a-z, A-Z, '-' and '_'"));
+    if (id && !((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95)) bad(i, ascii("may contain only 0-9, a-z, A-Z, '-' and '_'"));
     else if (c >= 0x80) step = utf8SeqLen(s + <usize>j, n - j);
     else if (topic && (c == 0x2B || c == 0x23)) bad(i, ascii("must not contain MQTT wildcards + or #"));
     else if (topic && c == 0) bad(i, ascii("must not contain U+0000"));
