@@ -28,6 +28,7 @@ import {
 import { logLine } from "../app/log";
 import { jwBegin, jwMemberStr, jwMemberInt, jwEnd } from "../json/encode";
 import { jsonOpen, jsonNext, jsonKeyIs, jsonNum } from "../json/scan";
+import { f2iClamp } from "../util/num";
 import { putAscii, putBytes, putInt, putByte, putWord, bytesEq } from "../util/bytes";
 import { elapsed, until, minU } from "../util/time";
 import { ascii, Ascii, asciiLen, asciiPtr } from "../util/ascii";
@@ -132,7 +133,10 @@ function refuse(err: OtaError, abort: bool): void {
 /** A u32 JSON number that is an integer in 0 … 2^31-1, else -1. */
 function jsonU31(): i32 {
   const v = jsonNum();
-  return v >= 0 && v <= 2147483647 && v == Math.floor(v) ? <i32>v : -1;
+  // The clamp to -1..2^31-1 (NaN -> 0, fractions toward zero) gives back v
+  // exactly only for an integer v in that range (-1 itself maps to -1).
+  const i = f2iClamp(v, -1, i32.MAX_VALUE);
+  return <f64>i == v ? i : -1;
 }
 
 function onOffer(payload: usize, len: i32): void {
