@@ -121,8 +121,12 @@ function readRecords(ptr: usize, len: i32): bool {
   return false;
 }
 
-function requirePin(pin: i32, member: i32, why: Ascii): void {
-  if (pin < 0) bad(member, why);
+/** `is required<tail>` for a member whose pin/port/channel `pin` is unset (< 0); the rules share the literal's first words. */
+function requirePin(pin: i32, member: i32, tail: Ascii): void {
+  if (pin < 0 && bad(member, ascii("is required"))) {
+    const o = putAscii(errBuf, ERR_CAP, errLen, tail);
+    if (o >= 0) errLen = o;
+  }
 }
 
 /** Required members and cross-member rules, checked on the committed values. */
@@ -147,17 +151,17 @@ function crossRules(): void {
   if (cfg.backoffCapMs < cfg.backoffBaseMs) bad(M_MQTT_BACKOFF_CAP_MS, ascii("must be at least mqtt_backoff_base_ms"));
   if (cfg.willPayloadLen > 0 && cfg.willTopicLen == 0) bad(M_WILL_PAYLOAD, ascii("needs will_topic"));
   if (kind == SensorKind.PULSE) {
-    requirePin(trig, M_TRIG_PIN, ascii("is required for a pulse-echo sensor"));
-    requirePin(echo, M_ECHO_PIN, ascii("is required for a pulse-echo sensor"));
+    requirePin(trig, M_TRIG_PIN, ascii(" for a pulse-echo sensor"));
+    requirePin(echo, M_ECHO_PIN, ascii(" for a pulse-echo sensor"));
     if (trig >= 0 && trig == echo) bad(M_ECHO_PIN, ascii("must differ from trig_pin"));
   } else if (kind == SensorKind.UART) {
-    requirePin(cfg.uartPort, M_UART_PORT, ascii("is required for a UART sensor"));
+    requirePin(cfg.uartPort, M_UART_PORT, ascii(" for a UART sensor"));
   } else {
-    requirePin(cfg.adcChannel, M_ADC_CHANNEL, ascii("is required for an analog sensor"));
+    requirePin(cfg.adcChannel, M_ADC_CHANNEL, ascii(" for an analog sensor"));
   }
-  if (cfg.tempSource == TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii("is required when temperature is \"ntc\""));
+  if (cfg.tempSource == TempSource.NTC) requirePin(cfg.ntcChannel, M_NTC_CHANNEL, ascii(" when temperature is \"ntc\""));
   if (mode != PumpMode.NONE) {
-    requirePin(relay, M_RELAY_PIN, ascii("is required unless pump_mode is \"none\""));
+    requirePin(relay, M_RELAY_PIN, ascii(" unless pump_mode is \"none\""));
     if (relay >= 0 && (relay == trig || relay == echo)) bad(M_RELAY_PIN, ascii("must differ from trig_pin and echo_pin"));
   }
   if (button >= 0 && (button == relay || button == trig || button == echo)) {

@@ -51,13 +51,20 @@ export function disconnectCounter(r: i32): i32 {
 
 /** Adds one to counter `id` (ignored when out of range); saturates at 2^32-1. */
 export function count(id: i32): void {
-  if (id < 0 || id >= COUNTER_SLOTS) return;
+  if (<u32>id >= <u32>COUNTER_SLOTS) return; // (also id < 0)
   const p = table + <usize>(id << 2);
   const v = load<u32>(p);
   if (v != 0xFFFFFFFF) store<u32>(p, v + 1);
 }
 
+/** True when a hal call's result `rc` is a failure (< 0), counted in C_HAL_ERRORS (one call at each cold site). */
+export function halFailed(rc: i32): bool {
+  if (rc >= 0) return false;
+  count(C_HAL_ERRORS);
+  return true;
+}
+
 export function counterValue(id: i32): u32 {
-  if (id < 0 || id >= COUNTER_SLOTS) return 0;
+  if (<u32>id >= <u32>COUNTER_SLOTS) return 0; // (also id < 0)
   return load<u32>(table + <usize>(id << 2));
 }

@@ -47,7 +47,7 @@ let clientAt: u32 = 0;
 export function deviceInit(len: i32): i32 {
   if (runState != RunState.FRESH) return INIT_ALREADY_CALLED;
   runState = RunState.FAILED;
-  if (len < 1 || len > CONFIG_CAP) {
+  if (<u32>(len - 1) >= <u32>CONFIG_CAP) {
     setError(ascii("config: "), ascii("length must be 1..config_cap() bytes"));
     logInitError();
     return INIT_CONFIG_TOO_LONG;

@@ -56,7 +56,7 @@ export function reportInit(nowMs: u32): void {
 function validLevel(): i32 {
   if (readingQuality() != QUALITY_OK) return -1;
   const l = levelPermille();
-  return l >= 0 && l <= 1000 ? l : -1;
+  return <u32>l <= 1000 ? l : -1;
 }
 
 function readingDue(nowMs: u32, level: i32): bool {

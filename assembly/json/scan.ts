@@ -182,8 +182,8 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
       if (p + 6 > inLen) { errOff = p; return JsonError.TRUNCATED; }
       const u = hex4(p + 2);
       if (u < 0) { errOff = p; return JsonError.BAD_ESCAPE; }
-      if (u >= 0xDC00 && u <= 0xDFFF) { errOff = p; return JsonError.BAD_SURROGATE; }
-      if (u >= 0xD800 && u <= 0xDBFF) {
+      if (<u32>(u - 0xDC00) <= 0x3FF) { errOff = p; return JsonError.BAD_SURROGATE; }
+      if (<u32>(u - 0xD800) <= 0x3FF) {
         // Needs a following \uDC00..\uDFFF.
         if (p + 12 > inLen) {
           // Not enough input for a pair: truncated if what is there could still be "\u", else lone.
@@ -194,7 +194,7 @@ function scanString(i: i32, out: usize, cap: i32): i32 {
         if (at(p + 6) != 0x5C || at(p + 7) != 0x75) { errOff = p; return JsonError.BAD_SURROGATE; }
         const lo = hex4(p + 8);
         if (lo < 0) { errOff = p + 6; return JsonError.BAD_ESCAPE; }
-        if (lo < 0xDC00 || lo > 0xDFFF) { errOff = p; return JsonError.BAD_SURROGATE; }
+        if (<u32>(lo - 0xDC00) > 0x3FF) { errOff = p; return JsonError.BAD_SURROGATE; }
         emitCp(out, cap, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         p += 12;
         continue;

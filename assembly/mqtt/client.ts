@@ -606,15 +606,17 @@ function fail(reason: i32, nowMs: u32): void {
  * base). Uses hal random_u32.
  */
 export function backoffDelay(n: i32): u32 {
-  const base: u64 = <u64>cfg.backoffBaseMs;
-  let cap: u64 = <u64>cfg.backoffCapMs;
+  // u32 is exact: the schema bounds base <= 60,000 and cap <= 3,600,000, so
+  // ceil < 2 * cap and base + span < 2^32.
+  const base = cfg.backoffBaseMs;
+  let cap = cfg.backoffCapMs;
   if (cap < base) cap = base;
-  let ceil: u64 = base;
+  let ceil = base;
   for (let i = 0; i <= n && ceil < cap; i++) ceil = ceil << 1;
   if (ceil > cap) ceil = cap;
-  const span: u64 = ceil - base;
-  if (span == 0) return <u32>base;
-  return <u32>(base + (<u64>halRandomU32()) % (span + 1));
+  const span = ceil - base;
+  if (span == 0) return base;
+  return base + halRandomU32() % (span + 1);
 }
 
 function sessionUp(nowMs: u32): void {

@@ -28,6 +28,7 @@ import {
 import { logLine } from "../app/log";
 import { jwBegin, jwMemberStr, jwMemberInt, jwEnd } from "../json/encode";
 import { jsonOpen, jsonNext, jsonKeyIs, jsonNum } from "../json/scan";
+import { f2iClamp } from "../util/num";
 import { putAscii, putBytes, putInt, putByte, putWord, bytesEq } from "../util/bytes";
 import { elapsed, until, minU } from "../util/time";
 import { ascii, Ascii, asciiLen, asciiPtr } from "../util/ascii";
@@ -109,7 +110,7 @@ export function otaInit(): void {
   // Host-written text: anything that would need escaping becomes '?'.
   for (let i = 0; i < cold.rollbackLen; i++) {
     const c = load<u8>(rollbackBuf + <usize>i);
-    if (c < 0x20 || c > 0x7E || c == 0x22 || c == 0x5C) store<u8>(rollbackBuf + <usize>i, 0x3F);
+    if (<u32>(c - 0x20) > 0x5E || c == 0x22 || c == 0x5C) store<u8>(rollbackBuf + <usize>i, 0x3F);
   }
   o = putInt(versionBuf, VERSION_CAP, 0, <i32>(FIRMWARE_VERSION >>> 16) & 255);
   o = putByte(versionBuf, VERSION_CAP, o, 0x2E);
@@ -132,7 +133,10 @@ function refuse(err: OtaError, abort: bool): void {
 /** A u32 JSON number that is an integer in 0 … 2^31-1, else -1. */
 function jsonU31(): i32 {
   const v = jsonNum();
-  return v >= 0 && v <= 2147483647 && v == Math.floor(v) ? <i32>v : -1;
+  // The clamp to -1..2^31-1 (NaN -> 0, fractions toward zero) gives back v
+  // exactly only for an integer v in that range (-1 itself maps to -1).
+  const i = f2iClamp(v, -1, i32.MAX_VALUE);
+  return <f64>i == v ? i : -1;
 }
 
 function onOffer(payload: usize, len: i32): void {
@@ -176,7 +180,7 @@ function onOffer(payload: usize, len: i32): void {
 
 function onData(payload: usize, len: i32, nowMs: u32): void {
   const n = len - 8;
-  if (state != OtaState.RECEIVING || n < 1 || n > OTA_CHUNK_MAX
+  if (state != OtaState.RECEIVING || <u32>(n - 1) >= <u32>OTA_CHUNK_MAX
     || load<u32>(payload) != <u32>xferId || load<u32>(payload + 4) != xferOffset) {
     count(C_OTA_IGNORED);  // stale, repeated or foreign chunk: the want asks again
     return;

@@ -14,7 +14,7 @@
 import { cfg, PowerOn, PumpMode } from "../config";
 import { halGpioMode, halGpioWrite, halGpioRead, halKvGet, halKvSet,
   GPIO_OUTPUT, GPIO_INPUT_PULLUP, GPIO_INPUT_PULLDOWN, LOG_WARN, LOG_INFO } from "../hal";
-import { count, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
+import { count, halFailed, C_PUMP_REFUSAL_BASE, C_PUMP_SWITCHES, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logWord } from "../app/log";
 import { levelPermille } from "../sensor/sensor";
 import { elapsed, minU, until, sooner } from "../util/time";
@@ -183,14 +183,13 @@ function relayLevel(on: bool): i32 {
 function storeLast(on: bool): void {
   if (cfg.powerOn != PowerOn.LAST) return;
   store<u8>(kvBuf, on ? 0x31 : 0x30);
-  if (halKvSet(KV_KEY, KV_KEY_LEN, kvBuf, 1) < 0) count(C_HAL_ERRORS);
+  halFailed(halKvSet(KV_KEY, KV_KEY_LEN, kvBuf, 1));
 }
 
 /** Drives the relay; 0 ok, PUMP_HAL_FAILED when the GPIO write failed (state unchanged). */
 function setRelay(on: bool, source: PumpSource, now: u32): i32 {
   const pin = cfg.relayPin;
-  if (halGpioWrite(pin, relayLevel(on)) < 0) {
-    count(C_HAL_ERRORS);
+  if (halFailed(halGpioWrite(pin, relayLevel(on)))) {
     if (on) halGpioWrite(pin, relayLevel(false));
     return PUMP_HAL_FAILED;
   }
@@ -234,16 +233,13 @@ export function pumpInit(nowMs: u32): i32 {
     autoActive = false;
   const relay = cfg.relayPin;
   if (relay >= 0) {
-    if (halGpioMode(relay, GPIO_OUTPUT) < 0) { count(C_HAL_ERRORS); return -1; }
-    if (halGpioWrite(relay, relayLevel(false)) < 0) { count(C_HAL_ERRORS); return -1; }
+    if (halFailed(halGpioMode(relay, GPIO_OUTPUT))) return -1;
+    if (halFailed(halGpioWrite(relay, relayLevel(false)))) return -1;
   }
   const button = cfg.buttonPin;
   if (button >= 0) {
     const activeLow = cfg.buttonActiveLow;
-    if (halGpioMode(button, activeLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN) < 0) {
-      count(C_HAL_ERRORS);
-      return -1;
-    }
+    if (halFailed(halGpioMode(button, activeLow ? GPIO_INPUT_PULLUP : GPIO_INPUT_PULLDOWN))) return -1;
     const v = halGpioRead(button);
     btnRaw = v < 0 ? (activeLow ? 1 : 0) : (v != 0 ? 1 : 0);
     cold.btnStable = btnRaw; // a button held at boot does not toggle
@@ -428,7 +424,7 @@ export function pumpForceOff(): void {
   pendingOn = false;
   autoActive = false;
   if (!started || cfg.relayPin < 0) { relayOn = false; return; }
-  if (halGpioWrite(cfg.relayPin, relayLevel(false)) < 0) count(C_HAL_ERRORS);
+  halFailed(halGpioWrite(cfg.relayPin, relayLevel(false)));
   if (relayOn) {
     relayOn = false;
     changeSeq++;

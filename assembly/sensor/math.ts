@@ -13,7 +13,11 @@ export function lnPos(x: f64): f64 {
   if (m > 1.4142135623730951) { m *= 0.5; e++; }
   const z = (m - 1.0) / (m + 1.0); // |z| <= 0.1716
   const z2 = z * z;
-  const series = z * (2.0 + z2 * (2.0 / 3.0 + z2 * (2.0 / 5.0 + z2 * (2.0 / 7.0 + z2 * (2.0 / 9.0 + z2 * (2.0 / 11.0 + z2 * (2.0 / 13.0)))))));
+  // z·(2 + z²·(2/3 + z²·(2/5 + … + z²·2/13))): Horner from 2/13 down, each
+  // 2/k a correctly rounded division (the same value as the folded constant).
+  let acc = 0.0;
+  for (let k = 13; k >= 3; k -= 2) acc = 2.0 / <f64>k + z2 * acc;
+  const series = z * (2.0 + z2 * acc);
   return <f64>e * 0.6931471805599453 + series;
 }
 

@@ -10,7 +10,7 @@
 import { cfg, SensorKind, TempSource } from "../config";
 import { halGpioMode, halGpioWrite, halDelayUs, halPulseIn, halAdcRead, halUartOpen, halUartRead,
   GPIO_OUTPUT, GPIO_INPUT, LOG_WARN, LOG_INFO } from "../hal";
-import { count, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
+import { count, halFailed, C_QUALITY_BASE, C_HAL_ERRORS } from "../app/counters";
 import { logBegin, logStr, logInt, logEnd, logLine } from "../app/log";
 import { f2iRound, f2iClamp, clampI } from "../util/num";
 import { elapsed, reached, untilInline } from "../util/time";
@@ -443,11 +443,11 @@ export function sensorInit(nowMs: u32): i32 {
   uartOk = false;
   updateTemperature();
   if (cfg.sensorKind == SensorKind.PULSE) {
-    if (halGpioMode(cfg.trigPin, GPIO_OUTPUT) < 0) { halError(); return -1; }
-    if (halGpioWrite(cfg.trigPin, 0) < 0) { halError(); return -1; }
-    if (halGpioMode(cfg.echoPin, GPIO_INPUT) < 0) { halError(); return -1; }
+    if (halFailed(halGpioMode(cfg.trigPin, GPIO_OUTPUT))) return -1;
+    if (halFailed(halGpioWrite(cfg.trigPin, 0))) return -1;
+    if (halFailed(halGpioMode(cfg.echoPin, GPIO_INPUT))) return -1;
   } else if (cfg.sensorKind == SensorKind.UART) {
-    if (halUartOpen(cfg.uartPort, cfg.uartBaud) < 0) { halError(); return -1; }
+    if (halFailed(halUartOpen(cfg.uartPort, cfg.uartBaud))) return -1;
     uartOk = true;
   }
   logBegin();

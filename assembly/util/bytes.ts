@@ -24,25 +24,19 @@ export function inMemory(ptr: usize, len: i32): bool {
  */
 export function utf8SeqLen(p: usize, avail: i32): i32 {
   const c = <i32>load<u8>(p);
-  let n = 0;
-  let lo2 = 0x80;
-  let hi2 = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo2 = 0xA0;
-    else if (c == 0xED) hi2 = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo2 = 0x90;
-    else if (c == 0xF4) hi2 = 0x8F;
-  } else return 0;
+  // Lead bytes: C2..DF start two bytes, E0..EF three, F0..F4 four.
+  if (<u32>(c - 0xC2) > 0xF4 - 0xC2) return 0;
+  const n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
   if (n > avail) return -1;
-  const c2 = <i32>load<u8>(p + 1);
-  if (c2 < lo2 || c2 > hi2) return 0;
-  for (let k = 2; k < n; k++) {
+  // Every continuation byte is 80..BF; the first one narrower after E0
+  // (overlong), ED (surrogates), F0 (overlong) and F4 (above U+10FFFF).
+  let lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  let hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  for (let k = 1; k < n; k++) {
     const ck = <i32>load<u8>(p + <usize>k);
-    if (ck < 0x80 || ck > 0xBF) return 0;
+    if (ck < lo || ck > hi) return 0;
+    lo = 0x80;
+    hi = 0xBF;
   }
   return n;
 }
