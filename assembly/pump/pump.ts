@@ -103,8 +103,13 @@ function pumpPresent(): bool {
   return cfg.relayPin >= 0 && cfg.pumpMode != PumpMode.NONE;
 }
 
+// @ts-ignore: PUMP_TEST_HOOKS is a compile-time constant (asc --use) that only
+// the test entry test/as/sensor-entry.ts sets (test/sensor/harness.ts): the
+// release module has neither the override nor its check.
+const TEST_HOOKS: bool = isDefined(PUMP_TEST_HOOKS);
+
 function level(): i32 {
-  return levelOverride != LEVEL_NO_OVERRIDE ? levelOverride : levelPermille();
+  return TEST_HOOKS && levelOverride != LEVEL_NO_OVERRIDE ? levelOverride : levelPermille();
 }
 
 /** Log names of the refusal reasons (R_*, by value) and of the sources (PumpSource, by value). */
@@ -433,5 +438,5 @@ export function pumpForceOff(): void {
   }
 }
 
-/** Tests only: replaces the sensor's level (0..1000, -1 unknown); i32.MIN_VALUE restores it. */
+/** Tests only (a build with `--use PUMP_TEST_HOOKS=1`; without it the call does nothing): replaces the sensor's level (0..1000, -1 unknown); i32.MIN_VALUE restores it. */
 export function pumpTestSetLevel(l: i32): void { levelOverride = l; }

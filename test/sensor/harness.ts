@@ -18,7 +18,7 @@ export function compileEntry(name: string): WebAssembly.Module {
   const tmp = `${out}.${process.pid}.tmp`;
   mkdirSync(dirname(out), { recursive: true });
   execFileSync(process.execPath, [join(ROOT, "node_modules", "assemblyscript", "bin", "asc.js"),
-    "test/as/sensor-entry.ts", "--config", "test/as/asconfig.json", ...MVP_FLAGS, "-o", tmp], { cwd: ROOT, stdio: "pipe" });
+    "test/as/sensor-entry.ts", "--config", "test/as/asconfig.json", ...MVP_FLAGS, "--use", "PUMP_TEST_HOOKS=1", "-o", tmp], { cwd: ROOT, stdio: "pipe" });
   renameSync(tmp, out);
   return new WebAssembly.Module(readFileSync(out));
 }
