@@ -60,12 +60,9 @@ export function copyBytes(dst: usize, src: usize, n: i32): void {
 }
 
 /** True when the `len` bytes at `ptr` equal the ASCII literal `s`. */
-export function bytesEqAscii(ptr: usize, len: i32, s: Ascii): bool {
-  if (len != asciiLen(s)) return false;
-  for (let i = 0; i < len; i++) {
-    if (<i32>load<u8>(ptr + <usize>i) != asciiAt(s, i)) return false;
-  }
-  return true;
+// @ts-ignore: decorator
+@inline export function bytesEqAscii(ptr: usize, len: i32, s: Ascii): bool {
+  return bytesEq(ptr, len, asciiPtr(s), asciiLen(s));
 }
 
 export function bytesEq(a: usize, aLen: i32, b: usize, bLen: i32): bool {
