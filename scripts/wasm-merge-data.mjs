@@ -70,18 +70,25 @@ function headerCost(offset, length) {
   return 1 + 1 + i32(offset).length + 1 + u32(length).length;
 }
 
+/** The module's sections in order: id, start (its id byte), body (its contents) and end. */
+function sections(wasm) {
+  const out = [];
+  for (let p = 8; p < wasm.length;) {
+    const id = wasm[p];
+    const [size, body] = readU32(wasm, p + 1);
+    out.push({ id, start: p, body, end: body + size });
+    p = body + size;
+  }
+  return out;
+}
+
 export function mergeDataSegments(wasm) {
   if (wasm.readUInt32LE(0) !== 0x6d736100) fail("not a wasm module");
   const parts = [wasm.subarray(0, 8)];
-  let pos = 8;
   let found = false;
-  while (pos < wasm.length) {
-    const id = wasm[pos];
-    const [size, body] = readU32(wasm, pos + 1);
-    const end = body + size;
+  for (const { id, start, body, end } of sections(wasm)) {
     if (id !== 11) {
-      parts.push(wasm.subarray(pos, end));
-      pos = end;
+      parts.push(wasm.subarray(start, end));
       continue;
     }
     found = true;
@@ -129,7 +136,6 @@ export function mergeDataSegments(wasm) {
     }
     const newBody = Buffer.concat(bodyParts);
     parts.push(Buffer.from([11, ...u32(newBody.length)]), newBody);
-    pos = end;
   }
   if (!found) return wasm;
   return Buffer.concat(parts);
@@ -155,16 +161,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
  * already aligned or absent). The firmware writes nothing at or above either.
  */
 export function alignHeapBase(wasm) {
-  const sections = [];
-  let p = 8;
-  while (p < wasm.length) {
-    const id = wasm[p];
-    const [size, body] = readU32(wasm, p + 1);
-    sections.push({ id, start: p, body, end: body + size });
-    p = body + size;
-  }
-  const exp = sections.find((s) => s.id === 7);
-  const glob = sections.find((s) => s.id === 6);
+  const all = sections(wasm);
+  const exp = all.find((s) => s.id === 7);
+  const glob = all.find((s) => s.id === 6);
   if (!exp || !glob) return wasm;
   let q;
   let n;

@@ -36,25 +36,10 @@ let failed: bool = false;
 export function errorPtr(): usize { return errBuf; }
 export function errorLen(): i32 { return errLen; }
 
-/** Sets the error text to `prefix` (ASCII) followed by `rule`; the first error wins. */
-export function setError(prefix: Ascii, rule: Ascii): void {
-  if (failed) return;
-  failed = true;
-  let o = putAscii(errBuf, ERR_CAP, 0, prefix);
-  if (o >= 0) { const o2 = putAscii(errBuf, ERR_CAP, o, rule); if (o2 >= 0) o = o2; }
-  errLen = o < 0 ? 0 : o;
-}
-
-/** `config: member #<member>: <rule>`; the first error wins (then true). */
-function bad(member: i32, rule: Ascii): bool {
-  if (failed) return false;
-  failed = true;
-  let o = putAscii(errBuf, ERR_CAP, 0, ascii("config: member #"));
-  o = putInt(errBuf, ERR_CAP, o, member);
-  o = putAscii(errBuf, ERR_CAP, o, ascii(": "));
-  const o2 = putAscii(errBuf, ERR_CAP, o, rule);
-  errLen = o2 >= 0 ? o2 : (o >= 0 ? o : 0);
-  return true;
+/** Appends `s` to the error text when it fits whole. */
+function addAscii(s: Ascii): void {
+  const o = putAscii(errBuf, ERR_CAP, errLen, s);
+  if (o >= 0) errLen = o;
 }
 
 /** Appends `v` and then `tail` to the error text. */
@@ -62,6 +47,26 @@ function addInt(v: i32, tail: Ascii): void {
   let o = putInt(errBuf, ERR_CAP, errLen, v);
   o = putAscii(errBuf, ERR_CAP, o, tail);
   if (o >= 0) errLen = o;
+}
+
+/** Sets the error text to `prefix` (ASCII) followed by `rule`; the first error wins. */
+export function setError(prefix: Ascii, rule: Ascii): void {
+  if (failed) return;
+  failed = true;
+  errLen = 0;
+  addAscii(prefix);
+  addAscii(rule);
+}
+
+/** `config: member #<member>: <rule>`; the first error wins (then true). */
+function bad(member: i32, rule: Ascii): bool {
+  if (failed) return false;
+  failed = true;
+  errLen = 0;
+  addAscii(ascii("config: member #"));
+  addInt(member, ascii(": "));
+  addAscii(rule);
+  return true;
 }
 
 /**
@@ -123,10 +128,7 @@ function readRecords(ptr: usize, len: i32): bool {
 
 /** `is required<tail>` for a member whose pin/port/channel `pin` is unset (< 0); the rules share the literal's first words. */
 function requirePin(pin: i32, member: i32, tail: Ascii): void {
-  if (pin < 0 && bad(member, ascii("is required"))) {
-    const o = putAscii(errBuf, ERR_CAP, errLen, tail);
-    if (o >= 0) errLen = o;
-  }
+  if (pin < 0 && bad(member, ascii("is required"))) addAscii(tail);
 }
 
 /** Required members and cross-member rules, checked on the committed values. */

@@ -126,7 +126,7 @@ export function deviceTick(hostNow: u32): u32 {
       }
       restAt = now + sooner(wait, now, clientAt);
     }
-    dueAt = <i32>(sensorAt - restAt) < 0 ? sensorAt : restAt;
+    dueAt = reached(sensorAt, restAt) ? restAt : sensorAt; // the earlier of the two
   }
   return untilInline(now, dueAt);
 }

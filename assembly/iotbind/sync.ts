@@ -109,5 +109,3 @@ export function syncOnSession(nowMs: u32): bool {
   return syncReportDue();
 }
 
-/** The agreement state (tests, logs). */
-export function syncState(): SyncState { return state; }

@@ -246,6 +246,11 @@ function sendStatus(nowMs: u32): void {
   statusId = mqttLastPacketId();
 }
 
+/** Ms until a staged image is activated without its status's PUBACK; no deadline when none waits. */
+function activateWait(nowMs: u32): u32 {
+  return state == OtaState.STAGED && !activated ? until(nowMs, stagedAt + ACTIVATE_WAIT_MS) : NO_DEADLINE_MS;
+}
+
 /** One OTA step per device tick; ms until OTA next needs a tick. */
 export function otaTick(nowMs: u32): u32 {
   // Idle fast path (most ticks): no transfer, nothing due, same MQTT session.
@@ -260,7 +265,7 @@ export function otaTick(nowMs: u32): u32 {
   }
   if (mqttState() != MqttState.CONNECTED) {
     wantAt = nowMs;  // no stall counted while the link is down; the want goes out after the reconnect
-    return state == OtaState.STAGED && !activated ? until(nowMs, stagedAt + ACTIVATE_WAIT_MS) : NO_DEADLINE_MS;
+    return activateWait(nowMs);
   }
   const sid = mqttSessionId();
   if (sid != cold.seenSession) {
@@ -289,7 +294,7 @@ export function otaTick(nowMs: u32): u32 {
   // the status never sees it on every connect).
   if (statusDue && mqttInflight() == 0) sendStatus(nowMs);
   if (wantDue || statusDue || subStep != SubStep.DONE) return DUE_WAIT_MS;
-  if (state == OtaState.STAGED) return activated ? NO_DEADLINE_MS : until(nowMs, stagedAt + ACTIVATE_WAIT_MS);
+  if (state == OtaState.STAGED) return activateWait(nowMs);
   if (state == OtaState.RECEIVING) return until(nowMs, wantAt + WANT_RETRY_MS);
   return NO_DEADLINE_MS;
 }

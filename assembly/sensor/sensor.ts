@@ -473,7 +473,7 @@ export function sensorTick(nowMs: u32): u32 {
         phase = Phase.IDLE;
         nextReadingAt = readingStartAt + cfg.readingIntervalMs;
         // never start the next reading before one gap has passed (echoes die out)
-        if (<i32>(nextReadingAt - nextPingAt) < 0) nextReadingAt = nextPingAt;
+        if (!reached(nextReadingAt, nextPingAt)) nextReadingAt = nextPingAt;
       }
     }
   }

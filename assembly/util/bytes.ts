@@ -59,17 +59,10 @@ export function copyBytes(dst: usize, src: usize, n: i32): void {
   }
 }
 
-export function fillBytes(dst: usize, value: u8, n: i32): void {
-  for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, value);
-}
-
 /** True when the `len` bytes at `ptr` equal the ASCII literal `s`. */
-export function bytesEqAscii(ptr: usize, len: i32, s: Ascii): bool {
-  if (len != asciiLen(s)) return false;
-  for (let i = 0; i < len; i++) {
-    if (<i32>load<u8>(ptr + <usize>i) != asciiAt(s, i)) return false;
-  }
-  return true;
+// @ts-ignore: decorator
+@inline export function bytesEqAscii(ptr: usize, len: i32, s: Ascii): bool {
+  return bytesEq(ptr, len, asciiPtr(s), asciiLen(s));
 }
 
 export function bytesEq(a: usize, aLen: i32, b: usize, bLen: i32): bool {
@@ -132,25 +125,6 @@ export function putFixed(buf: usize, cap: i32, off: i32, scaled: i32, decimals: 
     if (u == 0 && k >= dec) break;
   }
   return off + total;
-}
-
-/**
- * Index of the `len` bytes at `ptr` among the space-separated ASCII words of
- * `list` ("a bc d": "bc" is 1), or -1. One literal holds a whole vocabulary,
- * which keeps the static data small.
- */
-export function wordIndex(list: Ascii, ptr: usize, len: i32): i32 {
-  const n = asciiLen(list);
-  let index = 0;
-  let start = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i == n || asciiAt(list, i) == 32) {
-      if (bytesEq(ptr, len, asciiPtr(list) + <usize>start, i - start)) return index;
-      index++;
-      start = i + 1;
-    }
-  }
-  return -1;
 }
 
 /** Writes word `index` of the space-separated `list` at `buf + off`; new offset or -1. */

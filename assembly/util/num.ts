@@ -16,13 +16,6 @@ export function f2iRound(x: f64, lo: i32, hi: i32): i32 {
     x < 0 ? x - 0.5 : x + 0.5, lo, hi);
 }
 
-/** Integer division that returns `fallback` instead of trapping on a zero divisor. */
-export function divOr(a: i32, b: i32, fallback: i32): i32 {
-  if (b == 0) return fallback;
-  if (a == i32.MIN_VALUE && b == -1) return i32.MAX_VALUE;
-  return a / b;
-}
-
 export function clampI(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : (v > hi ? hi : v);
 }
