@@ -119,6 +119,7 @@ enum step { STEP_STOPPED, STEP_TRAPPED, STEP_FATAL, STEP_SWITCH, STEP_ROLLBACK }
 struct instance {
   const uint8_t *wasm;
   uint32_t wasm_len;
+  uint8_t *owned;   /* the OTA slot's bytes this one runs from (ota_module_free), or NULL */
   uint8_t *release; /* the previous module's bytes: freed once this one is opened */
   bool trial;
   const char *reason; /* out: STEP_ROLLBACK's reason */
@@ -133,6 +134,19 @@ static bool trial_confirmed(bool *confirmed) {
     return false;
   *confirmed = conn == IOTBIND_CONN_CONNECTED && connects >= 1 && acked >= 1;
   return true;
+}
+
+/* The module to run next: the active OTA slot's, else the one the platform
+ * was started with; read while the previous bytes are still held (`release`,
+ * freed by run_instance once the new ones are opened). */
+static void pick_module(const struct host_params *p, struct instance *in) {
+  uint32_t len = 0;
+  uint8_t *slot = ota_active_module(&len);
+  in->release = in->owned;
+  in->owned = slot;
+  in->wasm = slot ? slot : p->wasm;
+  in->wasm_len = slot ? len : p->wasm_len;
+  in->trial = ota_in_trial();
 }
 
 /* A module that cannot run: on trial a rollback with `reason`, else fatal with `code`. */
@@ -301,10 +315,9 @@ enum host_exit host_run(const struct host_params *p) {
    * started with (slot A's first content). A host restarted during a trial
    * rolls back before anything runs. */
   ota_boot();
-  struct instance in = {p->wasm, p->wasm_len, NULL, ota_in_trial(), NULL};
-  uint8_t *owned = ota_active_module(&in.wasm_len); /* the slot's bytes, or NULL */
-  if (owned) in.wasm = owned;
-  else in.wasm_len = p->wasm_len;
+  struct instance in;
+  memset(&in, 0, sizeof in);
+  pick_module(p, &in);
 
   int restarts = 0;
   enum host_exit result;
@@ -336,14 +349,7 @@ enum host_exit host_run(const struct host_params *p) {
       } else if (s == STEP_ROLLBACK) {
         ota_trial_rollback(in.reason);
       }
-      /* the next module's bytes, read while the old ones are still held */
-      uint32_t len = 0;
-      uint8_t *next = ota_active_module(&len);
-      in.release = owned;
-      owned = next;
-      in.wasm = next ? next : p->wasm;
-      in.wasm_len = next ? len : p->wasm_len;
-      in.trial = ota_in_trial();
+      pick_module(p, &in);
       restarts = 0;
       if (*p->stop) {
         result = HOST_EXIT_STOPPED;
@@ -372,6 +378,6 @@ enum host_exit host_run(const struct host_params *p) {
     }
   }
   ota_module_free(in.release);
-  ota_module_free(owned);
+  ota_module_free(in.owned);
   return result;
 }
