@@ -195,16 +195,16 @@ long config_encode(const char *json, size_t len, uint8_t *out, size_t cap, char 
   }
   out[e.len++] = IOTBIND_CONFIG_FORMAT;
   size_t at = 0;
-  /* Syntax first, as a whole: a member error must not hide a syntax error after it. */
-  const char *syntax = json_check(json, len, &at);
-  if (!syntax) syntax = json_walk(json, len, member, &e, &at);
-  if (e.status) return e.status;
+  /* One pass; the syntax is checked to the end, and a syntax error wins: a
+   * member error must not hide a syntax error after it. */
+  const char *syntax = json_walk(json, len, member, &e, &at);
   if (syntax) {
     char why[120];
     snprintf(why, sizeof why, "%s at offset %lu", syntax, (unsigned long)at);
     fail(&e, CONFIG_ENCODE_SYNTAX, NULL, why);
     return CONFIG_ENCODE_SYNTAX;
   }
+  if (e.status) return e.status;
   return (long)e.len;
 }
 

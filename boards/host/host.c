@@ -119,6 +119,7 @@ enum step { STEP_STOPPED, STEP_TRAPPED, STEP_FATAL, STEP_SWITCH, STEP_ROLLBACK }
 struct instance {
   const uint8_t *wasm;
   uint32_t wasm_len;
+  uint8_t *owned;   /* the OTA slot's bytes this one runs from (ota_module_free), or NULL */
   uint8_t *release; /* the previous module's bytes: freed once this one is opened */
   bool trial;
   const char *reason; /* out: STEP_ROLLBACK's reason */
@@ -135,10 +136,44 @@ static bool trial_confirmed(bool *confirmed) {
   return true;
 }
 
+/* The module to run next: the active OTA slot's, else the one the platform
+ * was started with; read while the previous bytes are still held (`release`,
+ * freed by run_instance once the new ones are opened). */
+static void pick_module(const struct host_params *p, struct instance *in) {
+  uint32_t len = 0;
+  uint8_t *slot = ota_active_module(&len);
+  in->release = in->owned;
+  in->owned = slot;
+  in->wasm = slot ? slot : p->wasm;
+  in->wasm_len = slot ? len : p->wasm_len;
+  in->trial = ota_in_trial();
+}
+
+/* A module that cannot run: on trial a rollback with `reason`, else fatal with `code`. */
+static enum step refuse(struct instance *in, const char *reason, enum host_exit *exit_code, enum host_exit code) {
+  if (in->trial) {
+    in->reason = reason;
+    return STEP_ROLLBACK;
+  }
+  *exit_code = code;
+  return STEP_FATAL;
+}
+
+/* One line for a refused config, the encoder's or the firmware's (`status` an
+ * init status): the text, then the file (and where, for a syntax error). */
+static void log_config_refusal(const struct host_params *p, long status, const char *text) {
+  const char *where = status == IOTBIND_INIT_CONFIG_JSON ? p->config_where : NULL;
+  host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", status, init_status_name((int32_t)status),
+           text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "", where ? " at " : "",
+           where ? where : "", p->config_name ? ")" : "");
+}
+
 /* One instance from open to stop or trap. On STEP_FATAL *exit_code is set. */
 static enum step run_instance(const struct host_params *p, struct instance *in, enum host_exit *exit_code) {
   char err[160];
   uint32_t v = 0;
+  /* Until init returns OK a trap is INIT_TRAPPED; from then on TRAPPED. */
+  enum step trapped = in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
 
   int opened = rt_open(in->wasm, in->wasm_len, err, sizeof err);
   /* Only now: WAMR tells modules apart by their bytes' address, so the new
@@ -147,40 +182,23 @@ static enum step run_instance(const struct host_params *p, struct instance *in, 
   in->release = NULL;
   if (opened != 0) {
     host_log(IOTBIND_LOG_ERROR, "cannot instantiate the module: %s", err);
-    if (in->trial) {
-      in->reason = "INSTANTIATE_FAILED";
-      return STEP_ROLLBACK;
-    }
-    *exit_code = HOST_EXIT_MODULE;
-    return STEP_FATAL;
+    return refuse(in, "INSTANTIATE_FAILED", exit_code, HOST_EXIT_MODULE);
   }
+  in->reason = "INIT_TRAPPED";
   if (in->trial) { /* first: every rollback reason names the version */
     uint32_t version = 0;
-    if (!rt_call(IOTBIND_EXPORT_fw_version, 0, &version)) {
-      in->reason = "INIT_TRAPPED";
-      return STEP_ROLLBACK;
-    }
+    if (!rt_call(IOTBIND_EXPORT_fw_version, 0, &version)) return trapped;
     ota_trial_version(version);
   }
-  if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) {
-    in->reason = "INIT_TRAPPED";
-    return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
-  }
+  if (!rt_call(IOTBIND_EXPORT_abi_version, 0, &v)) return trapped;
   if (v != IOTBIND_ABI_VERSION) {
     host_log(IOTBIND_LOG_ERROR, "module has ABI version %lu, this host speaks %d", (unsigned long)v,
              IOTBIND_ABI_VERSION);
-    if (in->trial) {
-      in->reason = "INSTANTIATE_FAILED";
-      return STEP_ROLLBACK;
-    }
-    *exit_code = HOST_EXIT_MODULE;
-    return STEP_FATAL;
+    return refuse(in, "INSTANTIATE_FAILED", exit_code, HOST_EXIT_MODULE);
   }
 
   uint32_t ptr = 0, cap = 0, size = 0;
-  in->reason = "INIT_TRAPPED";
-  if (!rt_call(IOTBIND_EXPORT_config_ptr, 0, &ptr) || !rt_call(IOTBIND_EXPORT_config_cap, 0, &cap))
-    return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
+  if (!rt_call(IOTBIND_EXPORT_config_ptr, 0, &ptr) || !rt_call(IOTBIND_EXPORT_config_cap, 0, &cap)) return trapped;
   uint8_t *mem = rt_memory(&size);
   if (!mem || ptr > size || cap > size - ptr) {
     host_log(IOTBIND_LOG_ERROR, "the module's config buffer lies outside its memory");
@@ -195,56 +213,38 @@ static enum step run_instance(const struct host_params *p, struct instance *in, 
   char enc_err[200];
   if (p->config_len > 0 && (uint8_t)p->config[0] == IOTBIND_CONFIG_FORMAT_BYTE) {
     bin_len = p->config_len <= cap ? (long)p->config_len : CONFIG_ENCODE_EMPTY;
+    if (bin_len > 0) memcpy(mem + ptr, p->config, p->config_len);
     snprintf(enc_err, sizeof enc_err, "config: the binary config is %lu bytes; the firmware takes at most %lu",
              (unsigned long)p->config_len, (unsigned long)cap);
   } else {
     bin_len = config_encode(p->config, p->config_len, mem + ptr, cap, enc_err, sizeof enc_err);
   }
-  if (bin_len < 0) {
-    const char *where = bin_len == CONFIG_ENCODE_SYNTAX ? p->config_where : NULL;
-    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", bin_len, init_status_name((int32_t)bin_len),
-             enc_err, p->config_name ? " (in " : "", p->config_name ? p->config_name : "", where ? " at " : "",
-             where ? where : "", p->config_name ? ")" : "");
-    if (in->trial) {
-      in->reason = "INIT_REFUSED";
-      return STEP_ROLLBACK;
-    }
-    *exit_code = HOST_EXIT_CONFIG;
-    return STEP_FATAL;
+  if (bin_len < 0) { /* the encoder's statuses are the init statuses they stand for */
+    log_config_refusal(p, bin_len, enc_err);
+    return refuse(in, "INIT_REFUSED", exit_code, HOST_EXIT_CONFIG);
   }
-  if (bin_len == (long)p->config_len && (uint8_t)p->config[0] == IOTBIND_CONFIG_FORMAT_BYTE) memcpy(mem + ptr, p->config, p->config_len);
 
   uint32_t rc = 0;
   in_init = true;
   bool called = rt_call(IOTBIND_EXPORT_init, (uint32_t)bin_len, &rc);
   in_init = false;
-  if (!called) return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
+  if (!called) return trapped;
   if ((int32_t)rc != IOTBIND_INIT_OK) {
     uint32_t eptr = 0, elen = 0;
     char text[256];
     if (!rt_call(IOTBIND_EXPORT_error_ptr, 0, &eptr) || !rt_call(IOTBIND_EXPORT_error_len, 0, &elen))
-      return in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
+      return trapped;
     char raw[256];
     memory_text(eptr, elen, raw, sizeof raw);
     config_render_error(raw, text, sizeof text);
-    /* one line: the firmware's own words, then the file (and where, for a syntax error) */
-    const char *where = (int32_t)rc == IOTBIND_INIT_CONFIG_JSON ? p->config_where : NULL;
-    host_log(IOTBIND_LOG_ERROR, "init refused the config: %ld %s: %s%s%s%s%s%s", (long)(int32_t)rc,
-             init_status_name((int32_t)rc), text, p->config_name ? " (in " : "", p->config_name ? p->config_name : "",
-             where ? " at " : "", where ? where : "", p->config_name ? ")" : "");
-    if (in->trial) {
-      in->reason = "INIT_REFUSED";
-      return STEP_ROLLBACK;
-    }
-    *exit_code = (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG;
-    return STEP_FATAL;
+    log_config_refusal(p, (long)(int32_t)rc, text); /* the firmware's own words */
+    return refuse(in, "INIT_REFUSED", exit_code,
+                  (int32_t)rc == IOTBIND_INIT_HAL_FAILED ? HOST_EXIT_HAL : HOST_EXIT_CONFIG);
   }
   host_log(IOTBIND_LOG_INFO, "firmware running (ABI %d, config %lu bytes, binary %ld%s)", IOTBIND_ABI_VERSION,
            (unsigned long)p->config_len, bin_len, in->trial ? ", on trial" : "");
 
-  /* From here a trap is TRAPPED (STEP_TRAPPED outside a trial). */
   in->reason = "TRAPPED";
-  enum step trapped = in->trial ? STEP_ROLLBACK : STEP_TRAPPED;
   bool woke_early = false;
   uint32_t progress_mark = 0, status_at = hal_millis(), zero_waits = 0, trial_at = hal_millis();
   for (;;) {
@@ -315,10 +315,9 @@ enum host_exit host_run(const struct host_params *p) {
    * started with (slot A's first content). A host restarted during a trial
    * rolls back before anything runs. */
   ota_boot();
-  struct instance in = {p->wasm, p->wasm_len, NULL, ota_in_trial(), NULL};
-  uint8_t *owned = ota_active_module(&in.wasm_len); /* the slot's bytes, or NULL */
-  if (owned) in.wasm = owned;
-  else in.wasm_len = p->wasm_len;
+  struct instance in;
+  memset(&in, 0, sizeof in);
+  pick_module(p, &in);
 
   int restarts = 0;
   enum host_exit result;
@@ -350,14 +349,7 @@ enum host_exit host_run(const struct host_params *p) {
       } else if (s == STEP_ROLLBACK) {
         ota_trial_rollback(in.reason);
       }
-      /* the next module's bytes, read while the old ones are still held */
-      uint32_t len = 0;
-      uint8_t *next = ota_active_module(&len);
-      in.release = owned;
-      owned = next;
-      in.wasm = next ? next : p->wasm;
-      in.wasm_len = next ? len : p->wasm_len;
-      in.trial = ota_in_trial();
+      pick_module(p, &in);
       restarts = 0;
       if (*p->stop) {
         result = HOST_EXIT_STOPPED;
@@ -386,6 +378,6 @@ enum host_exit host_run(const struct host_params *p) {
     }
   }
   ota_module_free(in.release);
-  ota_module_free(owned);
+  ota_module_free(in.owned);
   return result;
 }

@@ -96,10 +96,12 @@ bool json_member_str(const char *json, size_t len, const char *name, char *out, 
 /* Strict syntax check: NULL when the `len` bytes are one well-formed JSON value,
  * else what was wrong, with *at its offset. */
 const char *json_check(const char *json, size_t len, size_t *at);
-/* Calls fn for each member of the top-level object, in order: the raw name
- * (with its quotes, escapes not decoded) and the raw value. Returns NULL when
- * the whole object is well-formed (or fn returned false: *at is that value's
- * offset), else the syntax error, with *at its offset. */
+/* Calls fn for each member of the top-level object, in order (until fn
+ * returns false): the raw name (with its quotes, escapes not decoded) and the
+ * raw value. The syntax is checked to the end in the same pass (json_check's
+ * grammar). Returns NULL when the whole text is one well-formed object (*at:
+ * the value fn returned false for, if it did), else the syntax error, with *at
+ * its offset. */
 typedef bool (*json_member_fn)(void *ctx, const char *name, size_t name_len, const char *val, size_t val_len);
 const char *json_walk(const char *json, size_t len, json_member_fn fn, void *ctx, size_t *at);
 

@@ -14,7 +14,18 @@
  * The strict side: a syntax check that says where (RFC 8259 grammar, nesting
  * at most 32) and a walker over the members of a top-level object, which the
  * config encoder (config_encode.c) builds on. */
-struct jcur { const char *t; size_t n, i; int depth; };
+/* fn (json_walk): called for each member of the top-level object until it
+ * returns false (then `stopped`, at offset `stop_at`); the syntax is checked
+ * to the end either way. */
+struct jcur {
+  const char *t;
+  size_t n, i;
+  int depth;
+  json_member_fn fn;
+  void *ctx;
+  bool stopped;
+  size_t stop_at;
+};
 static void jws(struct jcur *c) {
   while (c->i < c->n && (c->t[c->i] == ' ' || c->t[c->i] == '\t' || c->t[c->i] == '\n' || c->t[c->i] == '\r')) c->i++;
 }
@@ -66,13 +77,21 @@ static const char *jcontainer(struct jcur *c, char close) {
   if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
   for (;;) {
     const char *e;
+    size_t k = c->i, k_end = 0;
     if (close == '}') {
       if ((e = jstring(c)) != NULL) return c->i < c->n && c->t[c->i] == '}' ? "trailing comma before }" : "expected a member name in double quotes";
+      k_end = c->i;
       jws(c);
       if (c->i >= c->n || c->t[c->i] != ':') return "expected : after the member name";
       c->i++;
     }
+    jws(c);
+    size_t v = c->i;
     if ((e = jvalue(c)) != NULL) return e;
+    if (close == '}' && c->depth == 1 && c->fn && !c->stopped && !c->fn(c->ctx, c->t + k, k_end - k, c->t + v, c->i - v)) {
+      c->stopped = true;
+      c->stop_at = v;
+    }
     jws(c);
     if (c->i < c->n && c->t[c->i] == ',') { c->i++; jws(c); continue; }
     if (c->i < c->n && c->t[c->i] == close) { c->i++; c->depth--; return NULL; }
@@ -91,53 +110,34 @@ static const char *jvalue(struct jcur *c) {
   if (c->n - c->i >= 4 && memcmp(c->t + c->i, "null", 4) == 0) { c->i += 4; return NULL; }
   return jnumber(c);
 }
-const char *json_check(const char *t, size_t n, size_t *at) {
-  struct jcur c = { t, n, 0, 0 };
-  const char *e = jvalue(&c);
+static const char *jdocument(struct jcur *c, size_t *at) {
+  const char *e = jvalue(c);
   if (!e) {
-    jws(&c);
-    if (c.i < c.n) e = "unexpected text after the JSON value";
+    jws(c);
+    if (c->i < c->n) e = "unexpected text after the JSON value";
   }
-  *at = c.i;
+  *at = c->i;
   return e;
 }
 
+const char *json_check(const char *t, size_t n, size_t *at) {
+  struct jcur c = {t, n, 0, 0, NULL, NULL, false, 0};
+  return jdocument(&c, at);
+}
+
 const char *json_walk(const char *t, size_t n, json_member_fn fn, void *ctx, size_t *at) {
-  struct jcur c = {t, n, 0, 0};
-  const char *e = NULL;
+  struct jcur c = {t, n, 0, 0, fn, ctx, false, 0};
   jws(&c);
-  if (c.i >= c.n || c.t[c.i] != '{') {
-    *at = c.i;
+  bool object = c.i < c.n && c.t[c.i] == '{';
+  size_t start = c.i;
+  const char *e = jdocument(&c, at);
+  if (e) return e;
+  if (!object) {
+    *at = start;
     return "the config must be one JSON object";
   }
-  c.i++;
-  c.depth = 1;
-  jws(&c);
-  if (c.i < c.n && c.t[c.i] == '}') c.i++;
-  else
-    for (;;) {
-      size_t k = c.i;
-      if ((e = jstring(&c)) != NULL) break;
-      size_t k_end = c.i;
-      jws(&c);
-      if (c.i >= c.n || c.t[c.i] != ':') { e = "expected : after the member name"; break; }
-      c.i++;
-      jws(&c);
-      size_t v = c.i;
-      if ((e = jvalue(&c)) != NULL) break;
-      if (!fn(ctx, t + k, k_end - k, t + v, c.i - v)) { *at = v; return NULL; }
-      jws(&c);
-      if (c.i < c.n && c.t[c.i] == ',') { c.i++; jws(&c); continue; }
-      if (c.i < c.n && c.t[c.i] == '}') { c.i++; break; }
-      e = "expected , or } after a member";
-      break;
-    }
-  if (!e) {
-    jws(&c);
-    if (c.i < c.n) e = "unexpected text after the JSON value";
-  }
-  *at = c.i;
-  return e;
+  if (c.stopped) *at = c.stop_at;
+  return NULL;
 }
 
 static size_t skip_ws(const char *s, size_t i, size_t n) {

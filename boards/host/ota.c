@@ -243,28 +243,24 @@ uint8_t *ota_active_module(uint32_t *len) {
   if (!enabled || rec.len[rec.active] == 0) return NULL;
   uint32_t n = rec.len[rec.active];
 #ifdef IOTBIND_OTA_MAPPED
-  const uint8_t *m = ota_store_map(rec.active);
-  if (n < sizeof WASM_HEAD || memcmp(m, WASM_HEAD, sizeof WASM_HEAD) != 0) {
-    host_log(IOTBIND_LOG_ERROR, "ota: slot %c is unreadable", "AB"[rec.active]);
-    return NULL;
-  }
-  *len = n;
-  return (uint8_t *)(uintptr_t)m; /* never written through: runtime_wamr.c copies it */
+  uint8_t *m = (uint8_t *)(uintptr_t)ota_store_map(rec.active); /* never written through: runtime_wamr.c copies it */
+  bool read = true;
 #else
-  uint8_t *buf = (uint8_t *)malloc(n);
-  if (!buf) {
+  uint8_t *m = (uint8_t *)malloc(n);
+  if (!m) {
     host_log(IOTBIND_LOG_ERROR, "ota: no memory for the %lu-byte module of slot %c", (unsigned long)n,
              "AB"[rec.active]);
     return NULL;
   }
-  if (ota_store_read(rec.active, 0, buf, n) != 0 || n < sizeof WASM_HEAD || memcmp(buf, WASM_HEAD, sizeof WASM_HEAD) != 0) {
+  bool read = ota_store_read(rec.active, 0, m, n) == 0;
+#endif
+  if (!read || n < sizeof WASM_HEAD || memcmp(m, WASM_HEAD, sizeof WASM_HEAD) != 0) {
     host_log(IOTBIND_LOG_ERROR, "ota: slot %c is unreadable", "AB"[rec.active]);
-    free(buf);
+    ota_module_free(m);
     return NULL;
   }
   *len = n;
-  return buf;
-#endif
+  return m;
 }
 
 void ota_module_free(uint8_t *module) {

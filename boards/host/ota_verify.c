@@ -30,6 +30,12 @@
 #define MBEDTLS_PRIVATE(m) m
 #endif
 
+#if MBEDTLS_VERSION_NUMBER < 0x03000000 /* 2.x: the int-returning SHA-256 calls end in _ret */
+#define mbedtls_sha256_starts mbedtls_sha256_starts_ret
+#define mbedtls_sha256_update mbedtls_sha256_update_ret
+#define mbedtls_sha256_finish mbedtls_sha256_finish_ret
+#endif
+
 static mbedtls_pk_context key;
 static bool key_ready;
 static mbedtls_sha256_context sha;
@@ -67,7 +73,6 @@ int ota_verify_set_key(const char *pem, size_t len, char *err, size_t err_cap) {
 
 bool ota_verify_has_key(void) { return key_ready; }
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
 void ota_hash_start(void) {
   mbedtls_sha256_init(&sha);
   (void)mbedtls_sha256_starts(&sha, 0);
@@ -77,17 +82,6 @@ void ota_hash_finish(uint8_t out[32]) {
   (void)mbedtls_sha256_finish(&sha, out);
   mbedtls_sha256_free(&sha);
 }
-#else
-void ota_hash_start(void) {
-  mbedtls_sha256_init(&sha);
-  (void)mbedtls_sha256_starts_ret(&sha, 0);
-}
-void ota_hash_update(const uint8_t *p, size_t n) { (void)mbedtls_sha256_update_ret(&sha, p, n); }
-void ota_hash_finish(uint8_t out[32]) {
-  (void)mbedtls_sha256_finish_ret(&sha, out);
-  mbedtls_sha256_free(&sha);
-}
-#endif
 
 /* One DER INTEGER of a 32-byte unsigned big-endian value; returns the bytes written. */
 static size_t der_int(const uint8_t v[32], uint8_t *out) {
