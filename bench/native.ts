@@ -136,7 +136,6 @@ export function ensureValgrind(log: (s: string) => void): boolean {
   return r.status === 0 && has("valgrind");
 }
 
-/** The C hosts' config encoder (JSON -> binary config), which the driver uses as a host does. */
 /** boards/host files the driver links as they are: the config encoder, and the OTA of a board without OTA. */
 const CONFIG_C = ["config_encode", "json_member", "ota_none"];
 

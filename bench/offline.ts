@@ -8,7 +8,7 @@
 import mqttPacket from "mqtt-packet";
 import { createHal } from "../sim/host/hal.js";
 import type { SocketTable } from "../sim/host/sockets.js";
-import type { FirmwareExports } from "../sim/host/abi.js";
+import { errorText, writeConfig, type FirmwareExports } from "../sim/host/abi.js";
 import type { Hardware } from "../sim/hal/types.js";
 import { VirtualClock, firmwareMillis } from "../sim/clock.js";
 import { SeededRandom } from "../sim/random.js";
@@ -169,10 +169,8 @@ export class OfflineFirmware {
     this.x = inst.exports as unknown as FirmwareExports;
     memory = this.x.memory;
     const bytes = encodeConfig(o.config);
-    new Uint8Array(memory.buffer, this.x.config_ptr(), bytes.length).set(bytes);
-    this.initStatus = this.x.init(bytes.length);
-    const el = this.x.error_len();
-    this.initError = el > 0 ? renderConfigError(new TextDecoder().decode(new Uint8Array(memory.buffer, this.x.error_ptr(), el))) : "";
+    this.initStatus = this.x.init(writeConfig(this.x, bytes));
+    this.initError = renderConfigError(errorText(this.x));
     if (this.initStatus !== 0) throw new Error(`init refused the config (${this.initStatus}): ${this.initError}`);
   }
 

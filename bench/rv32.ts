@@ -22,11 +22,11 @@ import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectAsync } from "mqtt";
 import { packagePath } from "../sim/paths.js";
 import { prepareFlash } from "../sim/tools/uart-bridge.js";
 import { NativeHost } from "../test/helpers/native-host.js";
-import { OtaDevice, signImage } from "../test/helpers/ota-wire.js";
+import { buildRv32 } from "../test/helpers/rv32-build.js";
+import { connectSender, signImage } from "../test/helpers/ota-wire.js";
 import type { BrokerInfo } from "../test/harness/mosquitto.js";
 
 export interface Rv32Image {
@@ -72,9 +72,7 @@ async function runImage(elf: string, broker: BrokerInfo, seconds: number, ota: b
   rmSync(flash, { force: true });
   prepareFlash(flash, { publicKey: keys.publicKey.export({ type: "spki", format: "pem" }).toString(), confirmS: 60 });
   const image = signImage(readFileSync(packagePath("build", "firmware.wasm")), keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString());
-  const sender = await connectAsync(`mqtt://${broker.host}:${broker.port}`, { username: broker.user, password: broker.password, clientId: `rv32-bench-sender-${process.pid}` });
-  const dev = new OtaDevice(sender, `iotbind-tank/${uid}`);
-  await dev.listen();
+  const dev = await connectSender(broker, uid, `rv32-bench-sender-${process.pid}`);
   writeFileSync(cfg, JSON.stringify({
     uid, key: "bench", client_id: uid, broker_host: broker.host, broker_port: broker.port, broker_user: broker.user, broker_password: broker.password,
     uplink_topic: `iotbind/tank/${uid}`, downlink_topic: `iotbind/tank/${uid}/state`,
@@ -113,14 +111,13 @@ async function runImage(elf: string, broker: BrokerInfo, seconds: number, ota: b
     return { stats, ...(otaMs !== undefined ? { otaMs } : {}), ...(err ? { error: err.replace(/^\[[ .\d]+\] /, "") } : {}) };
   } finally {
     await h.stop();
-    await sender.endAsync();
+    await dev.client.endAsync();
   }
 }
 
 /** `ota`: push one signed update during each run (off in --smoke, which only checks that the bench runs; test/native/rv32-ota.test.ts tests OTA). */
 export async function measureRv32(broker: BrokerInfo, log: (s: string) => void, o: { seconds: number; ota: boolean }): Promise<Rv32Result> {
-  const boards = packagePath("boards");
-  execFileSync("make", ["-s", "-C", boards, "rv32"], { stdio: ["ignore", "ignore", "inherit"] });
+  buildRv32();
   const ram = makeVar("RV32_RAM_KIB");
   const stack = makeVar("RV32_STACK_KIB") * 1024;
   const images: Rv32Image[] = [];

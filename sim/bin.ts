@@ -23,11 +23,11 @@ export function missingPeers(resolve: (name: string) => string = (n) => import.m
   });
 }
 
-const missing = process.argv[2] === "config" ? [] : missingPeers();
-if (process.argv[2] === "config") {
-  // `config encode` (provisioning) needs none of the peers.
+// `config encode` (provisioning) needs none of the peers.
+const missing = process.argv[2] === "config" ? null : missingPeers();
+if (missing === null) {
   const { configMain } = await import("./config-cli.js");
-  process.exitCode = configMain(process.argv.slice(3));
+  process.exitCode = await configMain(process.argv.slice(3));
 } else if (missing.length > 0) {
   process.stderr.write(
     `iotbind-tank: the CLI needs ${missing.join(", ")} (optional peer dependencies, not installed): run \`npm install ${missing.join(" ")}\` where iotbind-tank is installed\n`,

@@ -66,46 +66,38 @@ export function parseConfigText(text: string): Array<[string, unknown]> {
     if (LONE_SURROGATE.test(s)) throw syntaxError(`a lone surrogate in a string at offset ${m.index}`);
     return s;
   };
+  /** The items of an object or array after its opening token, up to its closing one: `item` gets each value (and, in an object, its name). */
+  const items = (open: "{" | "[", item: (v: unknown, name: string) => void): void => {
+    const close = open === "{" ? "}" : "]";
+    let t = next();
+    if (t[4] === close) return;
+    for (;;) {
+      let name = "";
+      if (open === "{") {
+        if (t[1] === undefined) throw syntaxError(`a member name expected at offset ${t.index}`);
+        name = str(t);
+        if (next()[4] !== ":") throw syntaxError(`':' expected after "${name}"`);
+        t = next();
+      }
+      item(value(t), name);
+      t = next();
+      if (t[4] === close) return;
+      if (t[4] !== ",") throw syntaxError(`',' or '${close}' expected at offset ${t.index}`);
+      t = next();
+    }
+  };
+  // A nested object or array is checked, not kept: no member takes one (the encoder names the member).
   const value = (m: RegExpExecArray): unknown => {
     if (m[1] !== undefined) return str(m);
     if (m[2] !== undefined) return Number(m[2]);
     if (m[3] !== undefined) return m[3] === "null" ? null : m[3] === "true";
-    if (m[4] === "{" || m[4] === "[") {
-      const close = m[4] === "{" ? "}" : "]";
-      const out: unknown[] = [];
-      let t = next();
-      if (t[4] === close) return m[4] === "{" ? {} : out;
-      for (;;) {
-        if (m[4] === "{") {
-          if (t[1] === undefined) throw syntaxError(`a member name expected at offset ${t.index}`);
-          if (next()[4] !== ":") throw syntaxError(`':' expected at offset ${at}`);
-          t = next();
-        }
-        out.push(value(t));
-        t = next();
-        if (t[4] === close) return m[4] === "{" ? {} : out;
-        if (t[4] !== ",") throw syntaxError(`',' or '${close}' expected at offset ${t.index}`);
-        t = next();
-      }
-    }
+    if (m[4] === "{") { items("{", () => {}); return {}; }
+    if (m[4] === "[") { const out: unknown[] = []; items("[", (v) => out.push(v)); return out; }
     throw syntaxError(`unexpected '${m[4]}' at offset ${m.index}`);
   };
-  const first = next();
-  if (first[4] !== "{") throw syntaxError("the config must be one JSON object");
+  if (next()[4] !== "{") throw syntaxError("the config must be one JSON object");
   const members: Array<[string, unknown]> = [];
-  let t = next();
-  if (t[4] !== "}") {
-    for (;;) {
-      if (t[1] === undefined) throw syntaxError(`a member name expected at offset ${t.index}`);
-      const name = str(t);
-      if (next()[4] !== ":") throw syntaxError(`':' expected after "${name}"`);
-      members.push([name, value(next())]);
-      t = next();
-      if (t[4] === "}") break;
-      if (t[4] !== ",") throw syntaxError(`',' or '}' expected at offset ${t.index}`);
-      t = next();
-    }
-  }
+  items("{", (v, name) => members.push([name, v]));
   if (!/^[ \t\n\r]*$/.test(text.slice(at))) throw syntaxError(`text after the object at offset ${at}`);
   return members;
 }

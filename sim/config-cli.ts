@@ -7,9 +7,10 @@
  * firmware still checks ranges and cross-member rules at init.
  * Exit status: 0 written, 1 the config was refused or a file error, 2 usage.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, encodeConfig } from "./config-binary.js";
+import { readOrThrow, runSubcommand, Usage, usageOf } from "./subcommand.js";
 
 export const CONFIG_HELP = `usage: iotbind-tank config encode CONFIG.json [-o OUT.bin]
 
@@ -20,44 +21,36 @@ Without -o the binary goes to stdout.
 Exit status: 0 written, 1 config refused or file error, 2 usage error.
 `;
 
-export function configMain(argv: string[], out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): number {
+export function configMain(argv: string[]): Promise<number> {
+  return runSubcommand("config", () => run(argv));
+}
+
+function run(argv: string[]): number {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } } });
   } catch (e) {
-    out.stderr.write(`iotbind-tank config: ${(e as Error).message.split("\n")[0]} (see iotbind-tank config --help)\n`);
-    return 2;
+    throw usageOf(e);
   }
   const { values, positionals } = parsed;
-  if (values.help) { out.stdout.write(CONFIG_HELP); return 0; }
-  if (positionals[0] !== "encode" || positionals.length !== 2) {
-    const why = positionals[0] !== "encode" ? `unknown config command "${positionals[0] ?? ""}" (the command is "encode")` : positionals.length < 2 ? "no config file given" : `unexpected argument "${positionals[2]}"`;
-    out.stderr.write(`iotbind-tank config: ${why} (see iotbind-tank config --help)\n`);
-    return 2;
-  }
+  if (values.help) { process.stdout.write(CONFIG_HELP); return 0; }
+  if (positionals[0] !== "encode") throw new Usage(`unknown config command "${positionals[0] ?? ""}" (the command is "encode")`);
+  if (positionals.length < 2) throw new Usage("no config file given");
+  if (positionals.length > 2) throw new Usage(`unexpected argument "${positionals[2]}"`);
   const file = positionals[1]!;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    out.stderr.write(`iotbind-tank config: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    return 1;
-  }
   let bin: Uint8Array;
   try {
-    bin = encodeConfig(bytes); // a file that already is binary is copied as is
+    bin = encodeConfig(readOrThrow(file)); // a file that already is binary is copied as is
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    out.stderr.write(`iotbind-tank config: ${file}: ${e.message}\n`);
-    return 1;
+    if (e instanceof ConfigError) throw new Error(`${file}: ${e.message}`);
+    throw e;
   }
   try {
     if (values.output !== undefined) writeFileSync(values.output, bin);
-    else out.stdout.write(bin);
+    else process.stdout.write(bin);
   } catch (e) {
-    out.stderr.write(`iotbind-tank config: cannot write ${values.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    return 1;
+    throw new Error(`cannot write ${values.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (values.output !== undefined) out.stderr.write(`${file}: ${bin.length} bytes of binary config written to ${values.output}\n`);
+  if (values.output !== undefined) process.stderr.write(`${file}: ${bin.length} bytes of binary config written to ${values.output}\n`);
   return 0;
 }

@@ -4,7 +4,8 @@
  * every device updated), 1 error or a device not updated, 2 usage error.
  */
 import { parseArgs } from "node:util";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { readOrThrow, runSubcommand, Usage, usageOf } from "./subcommand.js";
 import { generateKeys, signModule, pushImage, formatSummary, type PushProgress } from "./ota-push.js";
 
 export const OTA_HELP = `iotbind-tank ota <command>
@@ -23,25 +24,8 @@ export const OTA_HELP = `iotbind-tank ota <command>
 Exit status: 0 done (push: every device updated), 1 error or not all updated, 2 usage error.
 `;
 
-class Usage extends Error {}
-
-function readOrThrow(file: string, what: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new Error(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-export async function otaMain(argv: string[]): Promise<number> {
-  try {
-    return await run(argv);
-  } catch (e) {
-    const usage = e instanceof Usage;
-    process.stderr.write(`iotbind-tank ota: ${(e as Error).message.split("\n")[0]}${usage ? " (see iotbind-tank ota --help)" : ""}\n`);
-    if (process.env.IOTBIND_DEBUG) process.stderr.write(`${(e as Error).stack ?? ""}\n`);
-    return usage ? 2 : 1;
-  }
+export function otaMain(argv: string[]): Promise<number> {
+  return runSubcommand("ota", () => run(argv));
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -57,7 +41,7 @@ async function run(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    throw new Usage((e as Error).message.split("\n")[0]!.replace(/\. To specify.*$/, ""));
+    throw usageOf(e);
   }
   const { values: v, positionals: p } = parsed;
   if (v.help || p.length === 0) { process.stdout.write(OTA_HELP); return p.length === 0 && !v.help ? 2 : 0; }

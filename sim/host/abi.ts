@@ -25,6 +25,23 @@ export interface FirmwareExports {
   fw_version(): number;
 }
 
+/**
+ * Hands a binary config to the firmware before `init`: copies it into the
+ * config buffer (at most config_cap() bytes) and returns the length to pass to
+ * `init`, the whole length (init refuses one over config_cap() as too long).
+ */
+export function writeConfig(x: FirmwareExports, bytes: Uint8Array): number {
+  const n = Math.min(bytes.length, x.config_cap());
+  new Uint8Array(x.memory.buffer, x.config_ptr(), n).set(bytes.subarray(0, n));
+  return bytes.length;
+}
+
+/** The firmware's error text (error_ptr/error_len, as it wrote it: members by index), "" when none. */
+export function errorText(x: FirmwareExports): string {
+  const n = x.error_len();
+  return n > 0 ? new TextDecoder().decode(new Uint8Array(x.memory.buffer, x.error_ptr(), n)) : "";
+}
+
 export const INIT_STATUS_NAMES = ["OK", "CONFIG_TOO_LONG", "CONFIG_JSON", "CONFIG_INVALID", "ALREADY_CALLED", "HAL_FAILED"] as const;
 
 export const ConnState = { IDLE: 0, SOCKET_CONNECTING: 1, AWAITING_CONNACK: 2, SUBSCRIBING: 3, CONNECTED: 4, BACKING_OFF: 5, STOPPED: 6 } as const;

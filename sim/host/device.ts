@@ -15,7 +15,7 @@ import { SeededRandom, fmix32 } from "../random.js";
 import { SocketTable, type TlsOptions } from "./sockets.js";
 import { FIRMWARE_PATH } from "../firmware.js";
 import { createHal, type KvStore, type LogLevel } from "./hal.js";
-import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES, ConnState, Counter, versionString } from "./abi.js";
+import { ABI_VERSION, type FirmwareExports, CONN_STATE_NAMES, INIT_STATUS_NAMES, ConnState, Counter, errorText, versionString, writeConfig } from "./abi.js";
 import { OtaSlots, type OtaOptions, type RollbackReason, type SlotName, type SlotState } from "./ota.js";
 
 import type { DeviceConfig } from "../device-config.js";
@@ -228,10 +228,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.emit("log", "error", e.message);
       return;
     }
-    const cap = this.exports.config_cap();
-    const len = Math.min(bytes.length, cap);
-    new Uint8Array(memory.buffer, this.exports.config_ptr(), len).set(bytes.subarray(0, len));
-    const initLen = bytes.length > cap ? cap + 1 : bytes.length;
+    const initLen = writeConfig(this.exports, bytes);
     if (this.trial) {
       try {
         this.initStatus = this.exports.init(initLen);
@@ -243,9 +240,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     } else {
       this.initStatus = this.guard(() => this.exports.init(initLen), -99);
     }
-    const ep = this.exports.error_ptr();
-    const el = this.exports.error_len();
-    this.initError = el > 0 ? renderConfigError(new TextDecoder().decode(new Uint8Array(memory.buffer, ep, el))) : "";
+    this.initError = renderConfigError(errorText(this.exports));
   }
 
   /** Runs one firmware tick at the clock's time; returns the ms it asks to sleep. */

@@ -244,8 +244,9 @@ function main(): void {
   if (flash) {
     try {
       const confirm = arg("ota-confirm-s");
-      if (confirm !== undefined && !/^[1-9]\d{0,4}$/.test(confirm)) throw new Error(`--ota-confirm-s ${confirm}: give whole seconds, 1 ... 86400`);
-      prepareFlash(flash, keyPath ? { publicKey: readFileSync(keyPath, "utf8"), confirmS: confirm ? Number(confirm) : undefined } : undefined);
+      const confirmS = confirm === undefined ? undefined : Number(confirm);
+      if (confirmS !== undefined && !(/^\d+$/.test(confirm!) && confirmS >= 1 && confirmS <= 86400)) throw new Error(`--ota-confirm-s ${confirm}: give whole seconds, 1 ... 86400`);
+      prepareFlash(flash, keyPath ? { publicKey: readFileSync(keyPath, "utf8"), confirmS } : undefined);
     } catch (e) {
       process.stderr.write(`uart-bridge: ${(e as Error).message}\n`);
       process.exit(1);

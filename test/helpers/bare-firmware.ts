@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { DEFAULT_FIRMWARE_PATH } from "../../sim/host/device.js";
-import type { FirmwareExports } from "../../sim/host/abi.js";
+import { errorText, writeConfig, type FirmwareExports } from "../../sim/host/abi.js";
 import { ConfigError, encodeConfig, renderConfigError } from "../../sim/config-binary.js";
 
 let compiled: WebAssembly.Module | null = null;
@@ -61,9 +61,7 @@ export function bootBare(config: unknown, nowMs = 1000, asIs = false, fails: (k:
     if (!(e instanceof ConfigError)) throw e;
     return { exports, calls, logs, status: e.code, error: e.message, raw: "" };
   }
-  const cap = exports.config_cap();
-  new Uint8Array(memory.buffer, exports.config_ptr(), Math.min(cap, bytes.length)).set(bytes.subarray(0, cap));
-  const status = exports.init(bytes.length);
-  const raw = text(exports.error_ptr(), exports.error_len());
+  const status = exports.init(writeConfig(exports, bytes));
+  const raw = errorText(exports);
   return { exports, calls, logs, status, error: renderConfigError(raw), raw };
 }

@@ -5,10 +5,9 @@
  * retained status messages. (The CLI `iotbind-tank ota push` is the operator's
  * tool; this is the wire protocol alone, so a test failure points at the host.)
  */
-import { createPrivateKey, sign } from "node:crypto";
-import type { MqttClient } from "mqtt";
-
-export const CHUNK = 512;
+import { connectAsync, type MqttClient } from "mqtt";
+import { CHUNK_BYTES, signModule } from "../../sim/ota-push.js";
+import type { BrokerInfo } from "../harness/mosquitto.js";
 
 export interface OtaStatus {
   version: string;
@@ -20,10 +19,17 @@ export interface OtaStatus {
   rollback: string;
 }
 
-/** module || ECDSA P-256 signature over SHA-256(module), raw r || s. */
+/** module || ECDSA P-256 signature over SHA-256(module), raw r || s: the CLI's signer (sim/ota-push.ts), as a Buffer. */
 export function signImage(module: Uint8Array, privatePem: string): Buffer {
-  const sig = sign("sha256", module, { key: createPrivateKey(privatePem), dsaEncoding: "ieee-p1363" });
-  return Buffer.concat([module, sig]);
+  return Buffer.from(signModule(module, privatePem));
+}
+
+/** A listening OtaDevice for device `uid` on a client of its own (clientId `ota-sender-<uid>` unless given); end its client when done. */
+export async function connectSender(broker: BrokerInfo, uid: string, clientId = `ota-sender-${uid}`): Promise<OtaDevice> {
+  const c = await connectAsync(`mqtt://${broker.host}:${broker.port}`, { username: broker.user, password: broker.password, clientId });
+  const d = new OtaDevice(c, `iotbind-tank/${uid}`);
+  await d.listen();
+  return d;
 }
 
 /** One device's OTA topics, its status messages as they arrive, and pushes to it. */
@@ -45,7 +51,7 @@ export class OtaDevice {
         const head = Buffer.alloc(8);
         head.writeUInt32LE(want.id, 0);
         head.writeUInt32LE(want.offset, 4);
-        const chunk = image.subarray(want.offset, Math.min(image.length, want.offset + CHUNK));
+        const chunk = image.subarray(want.offset, Math.min(image.length, want.offset + CHUNK_BYTES));
         void client.publishAsync(`${base}/ota/data`, Buffer.concat([head, chunk]), { qos: 0 });
       }
     });

@@ -31,11 +31,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectAsync, type MqttClient } from "mqtt";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
-import { OtaDevice, signImage } from "../helpers/ota-wire.js";
-import { flipBit, otaCli, RELEASE, variant as variantIn, withVersion } from "../helpers/ota-fixtures.js";
+import { signImage } from "../helpers/ota-wire.js";
+import { flipBit, otaCli, otaKeys, otaSession, RELEASE, variant as variantIn, withVersion } from "../helpers/ota-fixtures.js";
 import { RUNTIMES } from "../helpers/runtimes.js";
 
 const broker = inject("broker");
@@ -50,12 +49,7 @@ type ImageName = "v2" | "wrongKey" | "truncated" | "flipped" | "abiV1" | "initRe
 const images = {} as Record<ImageName, Buffer>;
 
 beforeAll(() => {
-  const ossl = (...a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ota-private.pem");
-  ossl("ec", "-in", "ota-private.pem", "-pubout", "-out", "ota-public.pem");
-  ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "other-private.pem");
-  key = readFileSync(join(dir, "ota-private.pem"), "utf8");
-  otherKey = readFileSync(join(dir, "other-private.pem"), "utf8");
+  ({ key, otherKey } = otaKeys(dir));
 
   execFileSync("npx", ["asc", "assembly/index.ts", "--target", "release", "--transform", "./transform/ascii.mjs",
     "--use", "FW_VERSION=512", "-o", join(dir, "v2.wasm")], { stdio: ["ignore", "pipe", "pipe"] });
@@ -87,24 +81,7 @@ function config(uid: string): string {
   return path;
 }
 
-const hosts: NativeHost[] = [];
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync()));
-});
-
-async function device(uid: string): Promise<OtaDevice> {
-  const c = await connectAsync(`mqtt://${broker.host}:${broker.port}`, {
-    username: broker.user, password: broker.password, clientId: `ota-sender-${uid}`,
-  });
-  clients.push(c);
-  const d = new OtaDevice(c, `iotbind-tank/${uid}`);
-  await d.listen();
-  return d;
-}
+const { hosts, sender: device } = otaSession(broker);
 
 const state = (otaDir: string) => readFileSync(join(otaDir, "state"), "utf8").trim();
 const stderrHas = (h: NativeHost, re: RegExp) => h.stderr.some((l) => re.test(l));

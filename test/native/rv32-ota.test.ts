@@ -28,12 +28,11 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectAsync, type MqttClient } from "mqtt";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { NativeHost } from "../helpers/native-host.js";
 import { buildRv32 } from "../helpers/rv32-build.js";
-import { OtaDevice, signImage } from "../helpers/ota-wire.js";
-import { flipBit, otaCli, variant, withVersion } from "../helpers/ota-fixtures.js";
+import { signImage } from "../helpers/ota-wire.js";
+import { flipBit, otaCli, otaKeys, otaSession, variant, withVersion } from "../helpers/ota-fixtures.js";
 
 const broker = inject("broker");
 const dir = mkdtempSync(join(tmpdir(), "iotbind-rv32-ota-"));
@@ -60,12 +59,9 @@ beforeAll(() => {
   need("riscv64-unknown-elf-gcc", ["--version"], "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf");
   need("wasm2wat", ["--version"], "wabt");
   buildRv32(); // one build at a time: the other rv32 test file builds too
-  const ossl = (...a: string[]) => execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ota-private.pem");
-  ossl("ec", "-in", "ota-private.pem", "-pubout", "-out", "ota-public.pem");
-  ossl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "other-private.pem");
-  key = readFileSync(join(dir, "ota-private.pem"), "utf8");
-  const otherKey = readFileSync(join(dir, "other-private.pem"), "utf8");
+  const keys = otaKeys(dir);
+  key = keys.key;
+  const otherKey = keys.otherKey;
 
   // v2: the release build (asc + wasm-release.mjs, as build:wasm) with version 0.2.0
   const v2 = join(dir, "v2.wasm");
@@ -96,14 +92,7 @@ function record(flash: string): SlotRecord | null {
   return best;
 }
 
-const clients: MqttClient[] = [];
-const hosts: NativeHost[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop()));
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync()));
-});
+const { hosts, sender } = otaSession(broker);
 
 describe.each(["classic", "fast"] as const)("OTA in the rv32 QEMU image, WAMR %s, slots in CFI flash", (rt) => {
   const uid = `rv32ota-${rt}-${run}`;
@@ -124,10 +113,7 @@ describe.each(["classic", "fast"] as const)("OTA in the rv32 QEMU image, WAMR %s
       sensor: "hc-sr04", trig_pin: 5, echo_pin: 18, relay_pin: 23, empty_distance_mm: 1200, full_distance_mm: 200,
       pump_mode: "fill", min_on_s: 0, min_off_s: 0, reading_interval_ms: 1000, min_interval_s: 0,
     }));
-    const c = await connectAsync(`mqtt://${broker.host}:${broker.port}`, { username: broker.user, password: broker.password, clientId: `ota-sender-${uid}` });
-    clients.push(c);
-    const d = new OtaDevice(c, `iotbind-tank/${uid}`);
-    await d.listen();
+    const d = await sender(uid);
     let h = start();
     try {
       await d.waitStatus(0, (s) => s.version === "0.1.0" && s.ota === "idle" && s.abi === 2, "v1's first status", 40000);

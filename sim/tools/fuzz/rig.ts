@@ -16,7 +16,7 @@ import { SimHardware } from "../../world/hardware.js";
 import { SocketTable } from "../../host/sockets.js";
 import { createHal, type OtaImports } from "../../host/hal.js";
 import { packagePath } from "../../paths.js";
-import type { FirmwareExports } from "../../host/abi.js";
+import { errorText, writeConfig, type FirmwareExports } from "../../host/abi.js";
 import { ConfigError, encodeConfig, renderConfigError } from "../../config-binary.js";
 import { T, connack, pingresp, puback, splitFrames, suback, parsePublishFrame, concat } from "./mqtt-bytes.js";
 
@@ -389,12 +389,9 @@ export class FirmwareRig {
       this.initError = e.message;
       return;
     }
-    const cap = this.x.config_cap();
-    const n = Math.min(bin.length, cap);
-    new Uint8Array(this.mem.buffer, this.x.config_ptr(), n).set(bin.subarray(0, n));
-    this.initStatus = this.call(() => this.x.init(bin.length > cap ? cap + 1 : bin.length), "init");
-    const el = this.x.error_len();
-    this.initError = el > 0 ? renderConfigError(text(this.x.error_ptr(), el)) : "";
+    const len = writeConfig(this.x, bin);
+    this.initStatus = this.call(() => this.x.init(len), "init");
+    this.initError = renderConfigError(errorText(this.x));
   }
 
   nowMs(): number { return (firmwareMillis(this.clock.now()) + this.hostOffsetMs) >>> 0; }
